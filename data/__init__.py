@@ -1,0 +1,1 @@
+"The dataset registry (`registry.json`) and small project-made fixtures, installed as `nlpbook.registry`."
