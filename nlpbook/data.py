@@ -70,12 +70,14 @@ def download(url: str, dest, sha256: str | None = None, size: int | None = None,
              progress: bool = True) -> Path:
     "Download `url` to `dest` via a temp file; verify `size` and `sha256` before the atomic rename."
     dest = Path(dest)
-    tmp = _tmp_beside(dest)
+    tmp, declared = _tmp_beside(dest), None
     try:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, 'wb') as f:
-                total = size or int(r.headers.get('Content-Length') or 0) or None
+                declared = int(r.headers.get('Content-Length') or 0) or None
+                total = size or declared
                 pb = progress_bar(range(total), leave=False) if progress and total else None
+                if pb is not None: pb.update(0)  # fastprogress starts its clock at 0
                 done = 0
                 while chunk := r.read(1 << 16):
                     f.write(chunk); done += len(chunk)
@@ -88,6 +90,9 @@ def download(url: str, dest, sha256: str | None = None, size: int | None = None,
             raise DatasetError(f"Download of {url} was interrupted or unreachable ({e!r}). Nothing was kept; "
                                f"retry, or set NLPBOOK_MIRROR to a folder holding {dest.name}.") from None
         got = tmp.stat().st_size
+        if declared is not None and got < declared:  # the server promised more: the connection dropped
+            raise DatasetError(f"Download of {url} was interrupted after {got:,} of {declared:,} bytes. "
+                               "Nothing was kept; retry.")
         if size is not None and got != size:
             raise DatasetError(f"Download of {url} is truncated or wrong: {got:,} bytes, expected {size:,}. "
                                "Nothing was kept; retry.")
