@@ -14,8 +14,8 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['DatasetError', 'registry', 'file_info', 'list_datasets', 'sha256_file', 'download', 'cache_dir', 'load_dataset_file',
-           'normalize_columns', 'load_jeopardy']
+__all__ = ['DatasetError', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'sha256_file', 'download', 'cache_dir',
+           'load_dataset_file', 'normalize_columns', 'load_jeopardy']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -27,11 +27,16 @@ def registry() -> dict:
     return json.loads((files("nlpbook.registry") / "registry.json").read_text(encoding="utf-8"))
 
 # %% ../nbs/00_data.ipynb #01157517
-def file_info(name: str, file: str) -> dict:
-    "Registry entry of `file` in dataset `name`, with a clear error listing what exists."
+def dataset_info(name: str) -> dict:
+    "Registry entry of dataset `name`, with a clear error listing the known datasets."
     reg = registry()
     if name not in reg: raise DatasetError(f"Unknown dataset {name!r}; known datasets: {', '.join(sorted(reg))}")
-    fs = reg[name]['files']
+    return reg[name]
+
+# %% ../nbs/00_data.ipynb #039cbb7f
+def file_info(name: str, file: str) -> dict:
+    "Registry entry of `file` in dataset `name`, with a clear error listing what exists."
+    fs = dataset_info(name)['files']
     if file not in fs: raise DatasetError(f"Dataset {name!r} has no file {file!r}; its files: {', '.join(sorted(fs))}")
     return fs[file]
 
@@ -144,7 +149,7 @@ def load_dataset_file(name: str, file: str) -> Path:
     if not info.get('url'):
         where = f"the mirror {mirror} has no {info.get('mirror') or name+'/'+file}" if mirror else "NLPBOOK_MIRROR is not set"
         raise DatasetError(f"{name}/{file} has no public download URL and {where}. Set NLPBOOK_MIRROR to a folder "
-                           f"holding {info.get('mirror') or name+'/'+file} (see the dataset notes: {registry()[name]['notes']})")
+                           f"holding {info.get('mirror') or name+'/'+file} (see the dataset notes: {dataset_info(name)['notes']})")
     return download(info['url'], dest, sha256=info['sha256'], size=info['size'])
 
 # %% ../nbs/00_data.ipynb #34036abb

