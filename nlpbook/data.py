@@ -6,7 +6,7 @@ Docs: https://nlpbook.github.io/nlpbook/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #4a6cb2bc
 from __future__ import annotations
-import gzip, hashlib, http.client, json, os, shutil, tempfile, urllib.error, urllib.request
+import csv, gzip, hashlib, http.client, json, os, shutil, tarfile, tempfile, urllib.error, urllib.parse, urllib.request
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,8 +14,9 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['DatasetError', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'sha256_file', 'download', 'cache_dir',
-           'load_dataset_file', 'normalize_columns', 'load_jeopardy']
+__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'DatasetError', 'registry', 'dataset_info', 'file_info',
+           'list_datasets', 'file_hash', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
+           'normalize_columns', 'load_jeopardy']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -48,19 +49,19 @@ def list_datasets() -> pd.DataFrame:
                          for n, d in registry().items() for f, i in d['files'].items()])
 
 # %% ../nbs/00_data.ipynb #be5cdff5
-def sha256_file(path, chunk: int = 1 << 20) -> str:
-    "Hex sha256 of the file at `path`, read in chunks."
-    h = hashlib.sha256()
+def file_hash(path, algo: str = "sha256", chunk: int = 1 << 20) -> str:
+    "Hex digest (`algo`: sha256, md5, ...) of the file at `path`, read in chunks."
+    h = hashlib.new(algo)
     with open(path, 'rb') as f:
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
 # %% ../nbs/00_data.ipynb #493f983c
-def _check(path: Path, sha256: str, what: str, fix: str):
-    "Raise `DatasetError` unless `path` hashes to `sha256`."
-    got = sha256_file(path)
-    if got != sha256:
-        raise DatasetError(f"{what}: sha256 mismatch (expected {sha256}, got {got}, {path.stat().st_size:,} bytes). {fix}")
+def _check(path: Path, digest: str, what: str, fix: str, algo: str = "sha256"):
+    "Raise `DatasetError` unless `path` hashes to `digest` under `algo`."
+    got = file_hash(path, algo)
+    if got != digest:
+        raise DatasetError(f"{what}: {algo} mismatch (expected {digest}, got {got}, {path.stat().st_size:,} bytes). {fix}")
 
 # %% ../nbs/00_data.ipynb #ba732fc5
 def _tmp_beside(dest: Path) -> Path:
@@ -72,8 +73,8 @@ def _tmp_beside(dest: Path) -> Path:
 
 # %% ../nbs/00_data.ipynb #297be28e
 def download(url: str, dest, sha256: str | None = None, size: int | None = None, timeout: float = 60,
-             progress: bool = True) -> Path:
-    "Download `url` to `dest` via a temp file; verify `size` and `sha256` before the atomic rename."
+             progress: bool = True, md5: str | None = None) -> Path:
+    "Download `url` to `dest` via a temp file; verify `size`, `sha256` (or `md5`) before the atomic rename."
     dest = Path(dest)
     tmp, declared = _tmp_beside(dest), None
     try:
@@ -101,7 +102,9 @@ def download(url: str, dest, sha256: str | None = None, size: int | None = None,
         if size is not None and got != size:
             raise DatasetError(f"Download of {url} is truncated or wrong: {got:,} bytes, expected {size:,}. "
                                "Nothing was kept; retry.")
-        if sha256: _check(tmp, sha256, f"Download of {url}", "Nothing was kept; the file at the URL changed or is corrupt.")
+        fix = "Nothing was kept; the file at the URL changed or is corrupt."
+        if sha256: _check(tmp, sha256, f"Download of {url}", fix)
+        if md5: _check(tmp, md5, f"Download of {url}", fix, algo="md5")
         os.replace(tmp, dest)
         return dest
     finally:
@@ -134,23 +137,65 @@ def _from_mirror(mirror: Path, info: dict, dest: Path, label: str) -> Path | Non
     finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_data.ipynb #aaebb55e
+IMDB_FOLDERS = {'train': ['train/neg', 'train/pos'], 'test': ['test/neg', 'test/pos'], 'unsup': ['train/unsup']}
+IMDB_LABELS = {'neg': 0, 'pos': 1, 'unsup': -1}
+
+def imdb_csv_from_tar(tar_path, split: str, dest) -> Path:
+    "Write IMDb `split` (train, test, unsup) from aclImdb_v1.tar.gz to `dest` as CSV: text,label,rating,file."
+    if split not in IMDB_FOLDERS: raise DatasetError(f"IMDb split must be one of {list(IMDB_FOLDERS)}, not {split!r}")
+    rows = {folder: [] for folder in IMDB_FOLDERS[split]}
+    with tarfile.open(tar_path) as tar:
+        for m in tar:
+            parts = m.name.removeprefix('./').split('/')  # aclImdb/<split>/<label>/<id>_<rating>.txt
+            if not m.isfile() or len(parts) != 4 or parts[0] != 'aclImdb' or not parts[3].endswith('.txt'): continue
+            folder = f"{parts[1]}/{parts[2]}"
+            if folder not in rows: continue
+            rid, rating = parts[3][:-4].split('_')
+            rows[folder].append((int(rid), int(rating), parts[3], tar.extractfile(m).read().decode('utf-8')))
+    with open(dest, 'w', newline='', encoding='utf-8') as f:
+        w = csv.writer(f, lineterminator='\n')
+        w.writerow(['text', 'label', 'rating', 'file'])
+        for folder, reviews in rows.items():  # neg before pos, then by review id: the registry's order
+            for rid, rating, fname, text in sorted(reviews):
+                w.writerow([text, IMDB_LABELS[folder.split('/')[1]], rating, f"{folder}/{fname}"])
+    return Path(dest)
+
+# %% ../nbs/00_data.ipynb #247282e1
+ARCHIVE_BUILDERS = {'imdb_csv': imdb_csv_from_tar}
+
+def _from_archive(name: str, info: dict, dest: Path) -> Path:
+    "Build `dest` from the archive `info` names (downloaded and md5-checked once), verified by sha256."
+    a = info['archive']
+    tar = cache_dir()/name/Path(urllib.parse.urlparse(a['url']).path).name
+    if not (tar.is_file() and file_hash(tar, 'md5') == a['md5']): download(a['url'], tar, md5=a['md5'])
+    builder, _, arg = a['build'].partition(':')
+    tmp = _tmp_beside(dest)
+    try:
+        ARCHIVE_BUILDERS[builder](tar, arg, tmp)
+        _check(tmp, info['sha256'], f"{name}/{dest.name} rebuilt from {tar.name}",
+               "The archive's contents differ from what the registry records; use a mirror copy instead.")
+        os.replace(tmp, dest)
+        return dest
+    finally: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/00_data.ipynb #7af3195f
 def load_dataset_file(name: str, file: str) -> Path:
-    "Verified local path of `file` from dataset `name`: cache, else `$NLPBOOK_MIRROR`, else its URL."
+    "Verified local path of `file` from dataset `name`: cache, else `$NLPBOOK_MIRROR`, else its URL (or archive)."
     info = file_info(name, file)
     dest = cache_dir()/name/file
     if dest.is_file():
-        if dest.stat().st_size == info['size'] and sha256_file(dest) == info['sha256']: return dest
+        if dest.stat().st_size == info['size'] and file_hash(dest) == info['sha256']: return dest
         dest.unlink()  # stale or corrupt cache entry: fetch again rather than trust it
     mirror = os.environ.get('NLPBOOK_MIRROR')
     if mirror:
         mp = Path(mirror).expanduser()
         if not mp.is_dir(): raise DatasetError(f"NLPBOOK_MIRROR={mirror} is not a folder. Point it at a folder of dataset files or unset it.")
         if (got := _from_mirror(mp, info, dest, f"{name}/{file}")) is not None: return got
-    if not info.get('url'):
-        where = f"the mirror {mirror} has no {info.get('mirror') or name+'/'+file}" if mirror else "NLPBOOK_MIRROR is not set"
-        raise DatasetError(f"{name}/{file} has no public download URL and {where}. Set NLPBOOK_MIRROR to a folder "
-                           f"holding {info.get('mirror') or name+'/'+file} (see the dataset notes: {dataset_info(name)['notes']})")
-    return download(info['url'], dest, sha256=info['sha256'], size=info['size'])
+    if info.get('url'): return download(info['url'], dest, sha256=info['sha256'], size=info['size'])
+    if info.get('archive'): return _from_archive(name, info, dest)
+    where = f"the mirror {mirror} has no {info.get('mirror') or name+'/'+file}" if mirror else "NLPBOOK_MIRROR is not set"
+    raise DatasetError(f"{name}/{file} has no public download URL and {where}. Set NLPBOOK_MIRROR to a folder holding "
+                       f"{info.get('mirror') or name+'/'+file} (see the dataset notes: {dataset_info(name)['notes']})")
 
 # %% ../nbs/00_data.ipynb #34036abb
 def normalize_columns(df: pd.DataFrame) -> pd.DataFrame:

@@ -2,11 +2,23 @@
 # One test per code cell, in notebook order; cells share module globals as in the notebook.
 # Regenerate with `python -m nlpbook.testgen` (CI runs `python -m nlpbook.testgen --check`).
 import gc as _gc
+import importlib as _importlib
 import os as _os
 
 import pytest
 
 _NBS = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs')
+
+
+def _module_level(obj):
+    "Give a cell's def or class the module-level name it has in the notebook, so pickle finds it"
+    old, obj.__qualname__ = obj.__qualname__, obj.__name__
+    for v in (vars(obj).values() if isinstance(obj, type) else ()):
+        f = getattr(v, '__func__', v)
+        q = getattr(f, '__qualname__', None)
+        if callable(f) and isinstance(q, str) and q.startswith(old + '.'):
+            f.__qualname__ = obj.__name__ + q[len(old):]
+    return obj
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -26,14 +38,17 @@ def _like_nbdev_test():
 
 def test_00_data_cell_01():
     # exported to nlpbook.data: take what the cell defines from the installed package
-    global Path, files, gzip, hashlib, http, json, os, pd, progress_bar, shutil, tempfile, urllib
+    global Path, csv, files, gzip, hashlib, http, json, os, pd, progress_bar, shutil, tarfile
+    global tempfile, urllib
     from nlpbook.data import (
-        Path, files, gzip, hashlib, http, json, os, pd, progress_bar, shutil, tempfile, urllib,
+        Path, csv, files, gzip, hashlib, http, json, os, pd, progress_bar, shutil, tarfile, tempfile,
+        urllib,
     )
 
 
 def test_00_data_cell_02():
-    global test_eq, test_fail, test_ne
+    global io, test_eq, test_fail, test_ne
+    import io
     from fastcore.test import test_eq, test_fail, test_ne
 
 
@@ -91,15 +106,16 @@ def test_00_data_cell_11():
 
 def test_00_data_cell_12():
     # exported to nlpbook.data: take what the cell defines from the installed package
-    global sha256_file
-    from nlpbook.data import sha256_file
+    global file_hash
+    from nlpbook.data import file_hash
 
 
 def test_00_data_cell_13():
     global _tmp
     _tmp = Path(tempfile.mkdtemp())
     (_tmp/'abc.txt').write_bytes(b'abc')
-    test_eq(sha256_file(_tmp/'abc.txt'), hashlib.sha256(b'abc').hexdigest())
+    test_eq(file_hash(_tmp/'abc.txt'), hashlib.sha256(b'abc').hexdigest())
+    test_eq(file_hash(_tmp/'abc.txt', 'md5'), '900150983cd24fb0d6963f7d28e17f72')  # RFC 1321's test vector
 
 
 def test_00_data_cell_14():
@@ -123,9 +139,10 @@ def test_00_data_cell_16():
 def test_00_data_cell_17():
     global dest, src
     src = _tmp/'src.txt'; src.write_bytes(b'hello world\n')
-    dest = download(src.as_uri(), _tmp/'out'/'hello.txt', sha256=sha256_file(src), size=12, progress=False)
+    dest = download(src.as_uri(), _tmp/'out'/'hello.txt', sha256=file_hash(src), size=12, progress=False)
     test_eq(dest.read_bytes(), b'hello world\n')
     test_fail(lambda: download(src.as_uri(), _tmp/'out'/'bad.txt', sha256='0'*64, progress=False), contains='sha256 mismatch')
+    test_fail(lambda: download(src.as_uri(), _tmp/'out'/'bad.txt', md5='0'*32, progress=False), contains='md5 mismatch')
     test_eq((_tmp/'out'/'bad.txt').exists(), False)
     test_eq(sorted(p.name for p in (_tmp/'out').iterdir()), ['hello.txt'])  # no .part left behind
 
@@ -144,11 +161,43 @@ def test_00_data_cell_19():
 
 def test_00_data_cell_20():
     # exported to nlpbook.data: take what the cell defines from the installed package
+    global IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
+    from nlpbook.data import IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
+
+
+def test_00_data_cell_21():
+    global _tar_of, mini, out
+    @_module_level
+    def _tar_of(reviews: dict, path):
+        "A .tar.gz holding `{member_name: text}`."
+        with tarfile.open(path, 'w:gz') as tar:
+            for name, text in reviews.items():
+                b = text.encode('utf-8'); ti = tarfile.TarInfo(name); ti.size = len(b)
+                tar.addfile(ti, io.BytesIO(b))
+        return path
+
+    mini = _tar_of({'aclImdb/test/pos/10_9.txt': 'Great, "really".', 'aclImdb/test/neg/2_1.txt': 'Dull.',
+                    'aclImdb/test/pos/3_8.txt': 'Fine film.', 'aclImdb/train/neg/0_3.txt': 'not in test',
+                    'aclImdb/README': 'readme'}, _tmp/'mini.tar.gz')
+    out = imdb_csv_from_tar(mini, 'test', _tmp/'mini.csv')
+    test_eq(out.read_text(), 'text,label,rating,file\nDull.,0,1,test/neg/2_1.txt\nFine film.,1,8,test/pos/3_8.txt\n'
+                             '"Great, ""really"".",1,9,test/pos/10_9.txt\n')
+    test_fail(lambda: imdb_csv_from_tar(mini, 'dev', _tmp/'x.csv'), contains="must be one of ['train', 'test', 'unsup']")
+
+
+def test_00_data_cell_22():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global ARCHIVE_BUILDERS, _from_archive
+    from nlpbook.data import ARCHIVE_BUILDERS, _from_archive
+
+
+def test_00_data_cell_23():
+    # exported to nlpbook.data: take what the cell defines from the installed package
     global load_dataset_file
     from nlpbook.data import load_dataset_file
 
 
-def test_00_data_cell_21():
+def test_00_data_cell_24():
     global _cache_was, _info, _mirror_was
     _mirror_was, _cache_was = os.environ.get('NLPBOOK_MIRROR'), os.environ.get('NLPBOOK_CACHE')
     os.environ['NLPBOOK_CACHE'] = str(_tmp/'cache')
@@ -159,7 +208,7 @@ def test_00_data_cell_21():
     os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
 
 
-def test_00_data_cell_22():
+def test_00_data_cell_25():
     global _classes, f, p
     _classes = b'World\nSports\nBusiness\nSci/Tech\n'
     test_eq(hashlib.sha256(_classes).hexdigest(), _info['sha256'])
@@ -177,38 +226,38 @@ def test_00_data_cell_22():
     test_eq(list((_tmp/'cache'/'ag_news').iterdir()), [])
 
 
-def test_00_data_cell_23():
+def test_00_data_cell_26():
     global k, v
     # a file with no public URL, and no mirror, says how to fix it
     os.environ.pop('NLPBOOK_MIRROR')
-    test_fail(lambda: load_dataset_file('imdb', 'test.csv'), contains='Set NLPBOOK_MIRROR')
+    test_fail(lambda: load_dataset_file('wikitext2', 'wiki.test.raw'), contains='Set NLPBOOK_MIRROR')
     for k, v in [('NLPBOOK_MIRROR', _mirror_was), ('NLPBOOK_CACHE', _cache_was)]:
         if v is None: os.environ.pop(k, None)
         else: os.environ[k] = v
 
 
-def test_00_data_cell_24():
+def test_00_data_cell_27():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global normalize_columns
     from nlpbook.data import normalize_columns
 
 
-def test_00_data_cell_25():
+def test_00_data_cell_28():
     test_eq(list(normalize_columns(pd.DataFrame(columns=['Show Number', ' Air Date'])).columns), ['show_number', 'air_date'])
 
 
-def test_00_data_cell_26():
+def test_00_data_cell_29():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_jeopardy
     from nlpbook.data import load_jeopardy
 
 
-def test_00_data_cell_27():
+def test_00_data_cell_30():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
 
-def test_00_data_cell_28():
+def test_00_data_cell_31():
     global jeopardy
     jeopardy = load_jeopardy(1000)
     test_eq(len(jeopardy), 1000)
