@@ -71,7 +71,7 @@ def test_cli_entry_point(venv, tmp_path):
 
 RUNNER = """
 import sys
-from execnb.nbio import read_nb
+from fastcore.nbio import read_nb
 from execnb.shell import CaptureShell
 nb = read_nb(sys.argv[1])
 skip = set(sys.argv[2].split(','))
@@ -93,3 +93,19 @@ def test_chapter_1_runs_from_installed_wheel(venv, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = run(venv / "bin" / "python", "run.py", nb, ",".join(SKIP_FLAGS), cwd=tmp_path, env=env, timeout=900)
     assert out.strip().startswith("ran")
+
+
+def test_runner_fails_on_a_failing_cell(venv, tmp_path):
+    "The notebook runner above is only evidence if a failing cell fails it."
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
+                     "source": "#| slow\nraise SystemError('flagged cells are skipped')"},
+                    {"cell_type": "code", "execution_count": None, "id": "b", "metadata": {}, "outputs": [],
+                     "source": "assert 1 == 2, 'a failing cell'"}],
+          "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "bad.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "run.py").write_text(RUNNER)
+    r = subprocess.run([venv / "bin" / "python", "run.py", "bad.ipynb", ",".join(SKIP_FLAGS)],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode != 0 and "a failing cell" in r.stderr + r.stdout
+    assert "flagged cells are skipped" not in r.stderr + r.stdout
