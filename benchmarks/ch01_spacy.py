@@ -13,19 +13,12 @@ It measures, in one run:
 It prints a markdown table (machine, date, command, medians, ratios) for BENCHMARKS.md.
 """
 from __future__ import annotations
-import argparse, datetime, os, platform, statistics, subprocess, sys, time
+import argparse, datetime, statistics, subprocess, sys, time
+
+from common import machine_line  # benchmarks/common.py
 
 LOAD_SNIPPET = ("import time; t = time.perf_counter(); from nlpbook.models import load_spacy; "
                 "nlp = load_spacy('en_core_web_sm'); print(time.perf_counter() - t)")
-
-
-def cpu_name() -> str:
-    "CPU model from /proc/cpuinfo (Linux), else platform.processor()."
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): return line.split(":", 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or "unknown CPU"
 
 
 def fresh_process_loads(reps: int) -> list[float]:
@@ -54,7 +47,7 @@ def main(argv=None):
     p.add_argument("--n-process", type=int, default=0, help="also time nlp.pipe(n_process=K) when K > 1")
     a = p.parse_args(argv)
 
-    import pandas as pd, spacy
+    import spacy
     from nlpbook.data import load_jeopardy
     from nlpbook.models import load_spacy
 
@@ -88,8 +81,7 @@ def main(argv=None):
     lines = [
         f"### Chapter 1: spaCy load and parse ({datetime.date.today().isoformat()})",
         "",
-        f"- machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, spaCy {spacy.__version__}, model {nlp.meta['name']} {nlp.meta['version']}",
+        machine_line(f"spaCy {spacy.__version__}, model {nlp.meta['name']} {nlp.meta['version']}"),
         f"- command: `NLPBOOK_MIRROR=... {cmd}`",
         f"- data: first {len(questions):,} Jeopardy questions ({sum(len(q) for q in questions):,} characters); "
         f"all methods checked to give identical annotations",

@@ -13,30 +13,18 @@ the merges and vocabularies are checked to be identical. `tokenizers` uses all c
 It prints a markdown table (machine, date, command, medians, ratio) for BENCHMARKS.md.
 """
 from __future__ import annotations
-import argparse, datetime, os, platform, statistics, sys, time
+import argparse, datetime, os, statistics, sys, time
+
+from common import first_mb, machine_line  # benchmarks/common.py
 
 SPECIALS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
-
-
-def cpu_name() -> str:
-    "CPU model from /proc/cpuinfo (Linux), else platform.processor()."
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): return line.split(":", 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or "unknown CPU"
 
 
 def imdb_lines(mb: float) -> list[str]:
     "The first IMDb unlabelled reviews whose texts add up to at least `mb` MB (UTF-8)."
     import pandas as pd
     from nlpbook.data import load_dataset_file
-    texts = pd.read_csv(load_dataset_file("imdb", "unsup.csv")).text.astype(str)
-    out, size = [], 0
-    for t in texts:
-        if size >= mb * 1e6: break
-        out.append(t); size += len(t.encode("utf-8"))
-    return out
+    return first_mb(pd.read_csv(load_dataset_file("imdb", "unsup.csv")).text.astype(str), mb)
 
 
 def main(argv=None):
@@ -94,8 +82,7 @@ def main(argv=None):
     out = [
         f"### Chapter 4: BPE training, ours vs tokenizers ({datetime.date.today().isoformat()})",
         "",
-        f"- machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, tokenizers {tokenizers.__version__}",
+        machine_line(f"tokenizers {tokenizers.__version__}"),
         f"- command: `NLPBOOK_MIRROR=... {cmd}`",
         f"- data: first {len(lines):,} IMDb unlabelled reviews, {n_bytes / 1e6:.1f} MB, {n_words:,} distinct words "
         f"(Whitespace pre-tokenization); vocabulary {a.vocab:,} ({len(merges):,} merges); "

@@ -16,25 +16,9 @@ The book quotes the `tokenizers` README: "less than 20 seconds to tokenize a GB 
 (>= 50 MB/s). It prints a markdown table (machine, date, command, medians) for BENCHMARKS.md.
 """
 from __future__ import annotations
-import argparse, datetime, os, platform, statistics, sys, tempfile, time
+import argparse, datetime, os, statistics, sys, tempfile, time
 
-
-def cpu_name() -> str:
-    "CPU model from /proc/cpuinfo (Linux), else platform.processor()."
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): return line.split(":", 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or "unknown CPU"
-
-
-def first_mb(texts, mb: float) -> list[str]:
-    "The leading texts whose UTF-8 size adds up to `mb` megabytes (1e6 bytes)."
-    out, size = [], 0
-    for t in texts:
-        if size >= mb * 1e6: break
-        out.append(t); size += len(t.encode("utf-8"))
-    return out
+from common import first_mb, machine_line  # benchmarks/common.py
 
 
 def main(argv=None):
@@ -94,15 +78,14 @@ def main(argv=None):
     lines = [
         f"### Chapter 4: tokenizer throughput ({datetime.date.today().isoformat()})",
         "",
-        f"- machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, tokenizers {tokenizers.__version__}, transformers {transformers.__version__}, "
-        f"spaCy {spacy.__version__}; TOKENIZERS_PARALLELISM={os.environ.get('TOKENIZERS_PARALLELISM', 'unset')}",
+        machine_line(f"tokenizers {tokenizers.__version__}, transformers {transformers.__version__}, "
+        f"spaCy {spacy.__version__}; TOKENIZERS_PARALLELISM={os.environ.get('TOKENIZERS_PARALLELISM', 'unset')}"),
         f"- command: `NLPBOOK_MIRROR=... {cmd}`",
         f"- data: first {len(texts):,} IMDb unsup reviews, {mb:.2f} MB UTF-8; ours and HF checked to give identical ids on "
         f"every review (WordPiece: MiniLM vocab; BPE: {a.bpe_vocab:,}-entry byte-level BPE trained on WikiText-2 valid)",
         f"- medians of {a.reps} interleaved repetitions; 'GB time' = 1,000 MB / (MB/s); ours return ids only, HF's `encode`/"
         f"`encode_batch` build full `Encoding`s (tokens, offsets, masks), `encode_batch_fast` skips the offsets",
-        f"- book (quoting the `tokenizers` README): \"less than 20 seconds to tokenize a GB of text on a server's CPU\" = at least 50 MB/s",
+        "- book (quoting the `tokenizers` README): \"less than 20 seconds to tokenize a GB of text on a server's CPU\" = at least 50 MB/s",
         "",
         "| tokenizer | median (s) | MB/s | time for 1 GB | vs HF WordPiece batched |",
         "|---|---:|---:|---:|---:|",
