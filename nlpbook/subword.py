@@ -11,9 +11,11 @@ from pathlib import Path
 
 import regex
 
+from .tokenization import count_words
+
 # %% auto #0
 __all__ = ['GPT2_PATTERN', 'VocabError', 'load_wordpiece_vocab', 'bert_normalize', 'bert_pre_tokenize', 'wordpiece_word',
-           'WordPiece', 'word_counts', 'train_wordpiece', 'bytes_to_unicode', 'load_bpe_files', 'ByteBPE',
+           'WordPiece', 'bert_words', 'train_wordpiece', 'bytes_to_unicode', 'load_bpe_files', 'ByteBPE',
            'train_byte_bpe', 'train_unigram']
 
 # %% ../nbs/04a_subword_tokenizers.ipynb #feea8206
@@ -144,12 +146,9 @@ class WordPiece:
     def __len__(self): return len(self.vocab)
 
 # %% ../nbs/04a_subword_tokenizers.ipynb #f68717f8
-def word_counts(texts, pre_tokenize=None) -> collections.Counter:
-    "How often each word occurs in `texts`, words as cut by `pre_tokenize` (default: BERT's uncased basic tokenizer)."
-    pre_tokenize = pre_tokenize or (lambda t: bert_pre_tokenize(bert_normalize(t)))
-    counts = collections.Counter()
-    for t in texts: counts.update(pre_tokenize(t))
-    return counts
+def bert_words(text: str) -> list[str]:
+    "Words as BERT's uncased basic tokenizer cuts them: `bert_normalize`, then `bert_pre_tokenize`."
+    return bert_pre_tokenize(bert_normalize(text))
 
 # %% ../nbs/04a_subword_tokenizers.ipynb #07c947ec
 def train_wordpiece(counts: dict[str, int], vocab_size: int, min_frequency: int = 1, prefix: str = "##",

@@ -38,8 +38,8 @@ def _like_nbdev_test():
 
 def test_04a_subword_tokenizers_cell_01():
     # exported to nlpbook.subword: take what the cell defines from the installed package
-    global Path, collections, functools, json, regex, unicodedata
-    from nlpbook.subword import Path, collections, functools, json, regex, unicodedata
+    global Path, collections, count_words, functools, json, regex, unicodedata
+    from nlpbook.subword import Path, collections, count_words, functools, json, regex, unicodedata
 
 
 def test_04a_subword_tokenizers_cell_02():
@@ -237,8 +237,8 @@ def test_04a_subword_tokenizers_cell_23():
 
 def test_04a_subword_tokenizers_cell_24():
     # exported to nlpbook.subword: take what the cell defines from the installed package
-    global word_counts
-    from nlpbook.subword import word_counts
+    global bert_words
+    from nlpbook.subword import bert_words
 
 
 def test_04a_subword_tokenizers_cell_25():
@@ -265,7 +265,7 @@ def test_04a_subword_tokenizers_cell_28():
     wiki_test = [l for l in load_dataset_file("wikitext2", "wiki.test.raw").read_text(encoding="utf-8").splitlines()
                  if l.strip() and not l.strip().startswith("=")]
     VOCAB_SIZE = 2000
-    counts = word_counts(wiki_valid)
+    counts = count_words(wiki_valid, bert_words)  # Chapter 4's word counter, BERT's word splitting
     t0 = time.perf_counter(); wp_vocab = train_wordpiece(counts, VOCAB_SIZE); t_train = time.perf_counter() - t0
     n_alphabet = len({t for w in counts for t in [w[0]] + ["##" + c for c in w[1:]]})
     print(f"{sum(counts.values()):,} words ({len(counts):,} distinct), {n_alphabet} characters and ##characters "
