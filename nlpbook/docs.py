@@ -298,8 +298,9 @@ def sphinx_build(src_dir, out, conf_dir='docs'):
 
 # %% ../nbs/91_docs.ipynb #4682a1a4
 def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf_dir='docs',
-               skip_flags=DEFAULT_SKIP_FLAGS, force=False):
+               skip_flags=None, force=False):
     "Execute and process every book notebook into `src_dir`, render the site into `out` with Sphinx, and return index.html"
+    if skip_flags is None: skip_flags = tuple(get_config().tst_flags.split())  # the flags nbdev-test skips
     t0,nbs,src_dir = time.time(),book_notebooks(nbs_path),_at_root(src_dir)
     if not nbs: raise DocsError(f"{_at_root(nbs_path)}: no index.ipynb or numbered notebooks (NN_name.ipynb) to render.")
     pages = {}
