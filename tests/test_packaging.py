@@ -4,13 +4,14 @@ outside the repository (the closest we get to Colab here).
 One module-scoped build and venv serve every test; the install is pinned by constraints.txt, so pip
 takes the local CPU torch wheel and its cache.
 """
-import json, os, shutil, subprocess, sys, textwrap, zipfile
+import json, os, shutil, subprocess, sys, textwrap, tomllib, zipfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP_FLAGS = ("slow", "cuda", "download")
+# The cells nbdev-test skips (tst_flags): a reader running the chapter skips them too.
+SKIP_FLAGS = tuple(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["nbdev"]["tst_flags"].split())
 
 
 def run(*cmd, **kw):
