@@ -14,9 +14,9 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'DatasetError', 'registry', 'dataset_info', 'file_info',
-           'list_datasets', 'file_hash', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
-           'normalize_columns', 'load_jeopardy']
+__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'DatasetError', 'registry', 'dataset_info',
+           'file_info', 'list_datasets', 'file_hash', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
+           'normalize_columns', 'load_jeopardy', 'load_imdb']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -208,3 +208,17 @@ def load_jeopardy(n: int | None = None) -> pd.DataFrame:
     "Jeopardy questions (the 19,999-row subset) as a DataFrame; `n` keeps the first `n` rows."
     df = pd.read_csv(load_dataset_file('jeopardy', 'jeopardy_subset_19999.csv'), nrows=n)
     return normalize_columns(df)
+
+# %% ../nbs/00_data.ipynb #1f68b1d7
+IMDB_SPLITS = ('train', 'test', 'unsup')
+
+def load_imdb(split: str = 'train', n: int | None = None, seed: int = 0) -> pd.DataFrame:
+    "IMDb reviews of `split` ('train', 'test', 'unsup') with columns text, label, rating, file; `n`: a seeded sample balanced by label."
+    if split not in IMDB_SPLITS: raise ValueError(f"load_imdb: split must be one of {IMDB_SPLITS}, got {split!r}")
+    df = pd.read_csv(load_dataset_file('imdb', f'{split}.csv'), keep_default_na=False)
+    if n is None or n >= len(df): return df
+    if n < 1: raise ValueError(f"load_imdb: n must be a positive number of reviews, got {n}")
+    labels = sorted(df.label.unique())
+    per, extra = divmod(n, len(labels))
+    parts = [df[df.label == l].sample(per + (i < extra), random_state=seed) for i, l in enumerate(labels)]
+    return pd.concat(parts).sample(frac=1, random_state=seed).reset_index(drop=True)

@@ -264,3 +264,21 @@ def test_00_data_cell_31():
     test_eq(list(jeopardy.columns), ['show_number', 'air_date', 'round', 'category', 'value', 'question', 'answer'])
     test_eq(jeopardy.question[0], "For the last 8 years of his life, Galileo was under house arrest for espousing this man's theory")
     jeopardy.head(3)
+
+
+def test_00_data_cell_32():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global IMDB_SPLITS, load_imdb
+    from nlpbook.data import IMDB_SPLITS, load_imdb
+
+
+def test_00_data_cell_33():
+    global imdb
+    imdb = load_imdb('train', n=1001)
+    test_eq(len(imdb), 1001)
+    test_eq(list(imdb.columns), ['text', 'label', 'rating', 'file'])
+    test_eq(sorted(imdb.label.value_counts().tolist()), [500, 501])
+    test_eq(load_imdb('train', n=1001).file.tolist(), imdb.file.tolist())  # seeded: the same sample twice
+    assert (imdb.label == (imdb.rating >= 7)).all()  # Maas et al.: positive means 7-10 stars, negative 1-4
+    test_fail(lambda: load_imdb('valid'), contains="split must be one of")
+    imdb.head(3)
