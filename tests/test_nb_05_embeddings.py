@@ -53,3 +53,18 @@ def test_05_embeddings_cell_04():
     test_close(glove['the'][:3], [0.418, 0.24968, -0.41242])  # the first line of Stanford's glove.6B.50d.txt
     test_eq(len(load_glove(limit=1000)), 1000)
     glove.most_similar('frog', topn=5)
+
+
+def test_05_embeddings_cell_05():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global plot_losses
+    from nlpbook.embeddings import plot_losses
+
+
+def test_05_embeddings_cell_06():
+    global ax
+    ax = plot_losses({"train": [3, 2, 1.5, 1.2], "valid": [3.1, 2.4, 2.0, 1.9]}, title="an example", xlabel="epoch")
+    test_eq([l.get_label() for l in ax.get_lines()], ["train", "valid"])
+    test_eq(ax.get_lines()[0].get_ydata().tolist(), [3, 2, 1.5, 1.2])
+    test_eq(plot_losses([4, 2, 0, 2], smooth=2).get_lines()[0].get_ydata().tolist(), [3, 1, 1])
+    test_fail(lambda: plot_losses({"train": []}), contains="empty")
