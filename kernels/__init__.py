@@ -1,7 +1,13 @@
 """Triton GPU kernels for attention, installed as `nlpbook.kernels`.
 
-The fused kernels arrive with the Triton issue; until then this package exposes the float64
-reference they are tested against, which also serves as the CPU fallback.
+- `nlpbook.kernels.flash_attention`: `flash_attention(q, k, v, causal, scale, key_padding_mask)`,
+  FlashAttention-2-style fused forward and backward;
+- `nlpbook.kernels.adaptive_span`: `adaptive_span_attention(q, k, v, span, ramp)`, the fused
+  adaptive-span attention of Sukhbaatar et al. (2019) with a learnable span per head.
+
+They are imported on demand (importing this package does not import Triton: on a CPU machine,
+`TRITON_INTERPRET=1` must be set before Triton's first import for the kernels to run interpreted).
+This module holds the float64 reference they are tested against.
 """
 __all__ = ["reference_attention"]
 

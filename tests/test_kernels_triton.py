@@ -1,0 +1,272 @@
+"""The Triton attention kernels (FlashAttention, adaptive span), run on the CPU by Triton's
+interpreter, against float64 oracles.
+
+`TRITON_INTERPRET=1` must be set before the process first imports Triton (Triton builds its own
+library functions, and `@triton.jit` builds ours, as interpreted ones at import) and while the
+kernels run. So this module sets it around its imports and restores it, and each test sets it again
+(monkeypatch) for its own duration only: nothing else in the session runs interpreted. If another
+module imported Triton first, the tests run in a fresh interpreter process instead (the last test).
+Every test proves the Triton path ran: the PyTorch fallbacks are replaced by functions that raise,
+and `last_backend()` must say 'triton'. Every buffer a kernel writes is NaN-poisoned first.
+"""
+import importlib, os, subprocess, sys, zlib
+import pytest
+
+# Triton decorates its own library functions (tl.zeros, ...) when it is imported, so the variable
+# must be set before the first `import triton` of the process, not only before our module's.
+_TRITON_ALREADY_LOADED = "triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1"
+_saved = os.environ.get("TRITON_INTERPRET")
+os.environ["TRITON_INTERPRET"] = "1"
+try:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("triton")
+    import nlpbook.kernels.flash_attention as fa
+    import nlpbook.kernels.adaptive_span as asp
+    if not fa.interpreting():   # imported earlier without the interpreter: rebuild both modules
+        fa = importlib.reload(fa); asp = importlib.reload(asp)
+finally:
+    if _saved is None: os.environ.pop("TRITON_INTERPRET")
+    else: os.environ["TRITON_INTERPRET"] = _saved
+from nlpbook.kernels import reference_attention
+
+TOL = {torch.float32: 1e-5, torch.float16: 5e-3, torch.bfloat16: 1e-2}
+
+
+@pytest.fixture(autouse=True)
+def triton_only(monkeypatch):
+    "Run interpreted; fail if the PyTorch fallback is used; poison (NaN-fill) every buffer the kernels must write."
+    def no_fallback(*a, **k): raise AssertionError("the PyTorch fallback ran instead of the Triton kernel")
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setattr(fa, "torch_attention", no_fallback)
+    monkeypatch.setattr(asp, "_fa_torch_path", no_fallback)
+    monkeypatch.setattr(fa, "_fresh", lambda t: t.fill_(float("nan")))
+    assert fa.interpreting()
+
+
+def seed_of(*case):
+    "A per-case seed that is the same in every run (Python's hash() of a str is salted per process)."
+    return zlib.crc32(repr(case).encode())
+
+
+def rel_err(got, want):
+    "||got - want|| / ||want|| in float64 (the plain norm of got when want is exactly 0, e.g. dq with one key)."
+    got, want = got.double(), want.double()
+    den = want.norm().item()
+    return ((got - want).norm() / (den if den > 0 else 1.0)).item()
+
+
+def oracle(q, k, v, causal, scale, mask):
+    "Float64 output; reference_attention where every query row sees a key, else the masked PyTorch path."
+    q, k, v = (t.detach().double().requires_grad_() for t in (q, k, v))
+    lq, lk = q.shape[2], k.shape[2]
+    if mask is None and not (causal and lq > lk): out = reference_attention(q, k, v, causal, scale)
+    else: out = TORCH_ATTENTION(q, k, v, causal, scale, mask)
+    return q, k, v, out
+
+
+TORCH_ATTENTION = fa.torch_attention   # the real one, kept before the fixture replaces it
+
+
+def inputs(seed, b, h, lq, lk, d, dtype, masked):
+    "Fresh random q, k, v (and a key-padding mask whose batch rows keep different key counts)."
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(b, h, n, d, generator=g).to(dtype).requires_grad_() for n in (lq, lk, lk))
+    mask = None
+    if masked:
+        mask = torch.rand(b, lk, generator=g) > 0.3
+        mask[0, -1] = False
+        if b > 1: mask[1] = False; mask[1, : lk // 3] = True   # row 1 keeps only a prefix
+    return q, k, v, mask
+
+
+CASES = [  # (causal, B, H, Lq, Lk, D, dtype, masked, scale)
+    (False, 1, 2, 17, 17, 16, torch.float32, False, None),
+    (True, 2, 1, 33, 33, 32, torch.float32, False, None),
+    (False, 1, 1, 1, 1, 16, torch.float32, False, None),
+    (True, 1, 2, 1, 33, 64, torch.float32, False, None),     # one decoding query sees every key
+    (True, 1, 2, 33, 17, 16, torch.float32, False, None),    # Lq > Lk: the first 16 rows see nothing
+    (False, 2, 1, 17, 70, 32, torch.float32, False, None),   # Lq < Lk
+    (True, 1, 1, 70, 40, 64, torch.float32, False, None),
+    (True, 1, 1, 33, 33, 128, torch.float32, False, None),
+    (False, 1, 2, 17, 23, 20, torch.float32, False, 0.3),    # head dim padded 20 -> 32; custom scale
+    (False, 2, 2, 17, 33, 32, torch.float32, True, None),    # key-padding mask
+    (True, 2, 1, 40, 40, 16, torch.float32, True, None),
+    (True, 1, 2, 33, 33, 32, torch.float16, False, None),
+    (False, 2, 1, 17, 40, 64, torch.float16, True, None),
+    (True, 1, 2, 33, 33, 32, torch.bfloat16, False, None),
+    (False, 2, 1, 40, 17, 64, torch.bfloat16, True, None),
+]
+
+
+@pytest.mark.parametrize("causal,b,h,lq,lk,d,dtype,masked,scale", CASES,
+                         ids=[f"{'causal' if c[0] else 'full'}-B{c[1]}H{c[2]}-{c[3]}x{c[4]}-d{c[5]}-{str(c[6])[6:]}"
+                              f"{'-mask' if c[7] else ''}{'-scale' if c[8] else ''}" for c in CASES])
+def test_forward_backward_match_float64(causal, b, h, lq, lk, d, dtype, masked, scale, request):
+    q, k, v, mask = inputs(seed_of(causal, b, h, lq, lk, d, dtype, masked), b, h, lq, lk, d, dtype, masked)
+    out = fa.flash_attention(q, k, v, causal=causal, scale=scale, key_padding_mask=mask)
+    assert fa.last_backend() == "triton"
+    assert out.dtype == dtype and out.shape == (b, h, lq, d)
+    assert torch.isfinite(out).all(), "some output elements were never written (NaN poison survived)"
+    g = torch.Generator().manual_seed(lq * 7 + lk)
+    dout = torch.randn(out.shape, generator=g).to(dtype)
+    grads = torch.autograd.grad(out, (q, k, v), dout)
+    q64, k64, v64, want = oracle(q, k, v, causal, d ** -0.5 if scale is None else scale, mask)
+    want_grads = torch.autograd.grad(want, (q64, k64, v64), dout.double())
+    tol = TOL[dtype]
+    errs = [rel_err(out, want)] + [rel_err(gr, w) for gr, w in zip(grads, want_grads)]
+    for name, gr in zip("qkv", grads): assert torch.isfinite(gr).all(), f"d{name} not fully written"
+    print(f"\nrel err {request.node.callspec.id}: out/dq/dk/dv " + " ".join(f"{e:.1e}" for e in errs))  # pytest -s
+    assert max(errs) < tol, f"relative errors out, dq, dk, dv = {errs} (tolerance {tol})"
+
+
+def test_empty_rows_are_zero_with_zero_gradient():
+    "Causal with Lq > Lk: rows that see no key return 0 and pass no gradient (softmax would give NaN)."
+    q, k, v, _ = inputs(3, 1, 1, 20, 5, 16, torch.float32, False)
+    out = fa.flash_attention(q, k, v, causal=True)
+    assert (out[:, :, :15] == 0).all() and (out[:, :, 15:].abs() > 0).any()
+    dq, = torch.autograd.grad(out.sum(), (q,))
+    assert (dq[:, :, :15] == 0).all()
+
+
+def test_non_contiguous_inputs():
+    "(B, L, H, D) projections viewed as (B, H, L, D) (a transpose, not a copy) give the same result and gradients."
+    g = torch.Generator().manual_seed(21)
+    q, k, v = (torch.randn(2, n, 2, 32, generator=g).transpose(1, 2).requires_grad_() for n in (19, 27, 27))
+    assert not q.is_contiguous()
+    out = fa.flash_attention(q, k, v, causal=True)
+    grads = torch.autograd.grad(out, (q, k, v), torch.ones_like(out))
+    q64, k64, v64, want = oracle(q, k, v, True, 32 ** -0.5, None)
+    wants = torch.autograd.grad(want, (q64, k64, v64), torch.ones_like(want))
+    assert max(rel_err(a, w) for a, w in zip((out, *grads), (want, *wants))) < 1e-5
+
+
+def test_masked_oracle_agrees_with_reference():
+    "The masked PyTorch path equals reference_attention wherever the latter is defined."
+    q, k, v, _ = inputs(5, 2, 2, 9, 13, 16, torch.float32, False)
+    for causal in (False, True):
+        want = reference_attention(q, k, v, causal)
+        got = TORCH_ATTENTION(q.detach().double(), k.detach().double(), v.detach().double(), causal)
+        assert rel_err(got, want) < 1e-6
+    keep_all = torch.ones(2, 13, dtype=torch.bool)
+    got = TORCH_ATTENTION(q.detach().double(), k.detach().double(), v.detach().double(), True, None, keep_all)
+    assert rel_err(got, reference_attention(q, k, v, True)) < 1e-6
+
+
+@pytest.mark.parametrize("bad", ["rank", "dtype", "shape", "mask"])
+def test_bad_input_raises_one_clear_error(bad):
+    q = k = v = torch.randn(1, 1, 4, 16)
+    args = dict(q=q, k=k, v=v)
+    if bad == "rank": args["q"] = torch.randn(4, 16)
+    if bad == "dtype": args["k"] = k.double()
+    if bad == "shape": args["v"] = torch.randn(1, 1, 5, 16)
+    if bad == "mask": args["key_padding_mask"] = torch.ones(1, 4)   # float, not bool
+    with pytest.raises(ValueError, match="flash_attention"): fa.flash_attention(**args)
+
+
+def test_torch_compile_uses_the_custom_op():
+    "Under torch.compile (fullgraph) the kernels run as the nlpbook::flash_attention_* ops, gradients included."
+    q, k, v, mask = inputs(11, 2, 1, 17, 21, 16, torch.float32, True)
+    f = torch.compile(lambda q, k, v: fa.flash_attention(q, k, v, causal=True, key_padding_mask=mask) * 2,
+                      backend="aot_eager", fullgraph=True)
+    out = f(q, k, v)
+    grads = torch.autograd.grad(out, (q, k, v), torch.ones_like(out))
+    q64, k64, v64, want = oracle(q, k, v, True, 16 ** -0.5, mask)
+    want_grads = torch.autograd.grad(want * 2, (q64, k64, v64), torch.ones_like(want))
+    errs = [rel_err(out, want * 2)] + [rel_err(g, w) for g, w in zip(grads, want_grads)]
+    assert max(errs) < 1e-5, errs
+
+
+# ---- adaptive span -------------------------------------------------------------------------------
+
+# Spans are not integers: at an integer z the mask's kinks fall on a key (x = z or z + R), where the
+# derivative is one-sided; the kernel takes 0 there, autograd through clamp takes 1/R.
+SPAN_CASES = [  # (B, H, Lq, Lk, D, spans, ramp, dtype)
+    (1, 2, 33, 33, 16, (5.5, 40.0), 4.0, torch.float32),       # one short span, one longer than L
+    (2, 2, 70, 70, 32, (12.3, -3.0), 8.0, torch.float32),      # z < 0 is clamped to 0: only the ramp remains
+    (1, 1, 17, 45, 64, (20.7,), 16.0, torch.float32),          # Lq < Lk (bottom-right aligned)
+    (1, 2, 40, 40, 20, (9.2, 25.1), 6.0, torch.float32),       # padded head dim
+    (1, 2, 33, 33, 32, (7.4, 13.6), 5.0, torch.float16),
+    (1, 2, 33, 33, 32, (7.4, 13.6), 5.0, torch.bfloat16),
+    (1, 2, 40, 60, 32, (10.3, 15.45), 8.0, torch.bfloat16),    # dz from the bf16-rounded delta was 7e-2 off here
+]
+
+
+@pytest.mark.parametrize("b,h,lq,lk,d,spans,ramp,dtype", SPAN_CASES,
+                         ids=[f"B{c[0]}H{c[1]}-{c[2]}x{c[3]}-d{c[4]}-R{c[6]:g}-{str(c[7])[6:]}" for c in SPAN_CASES])
+def test_adaptive_span_matches_float64(b, h, lq, lk, d, spans, ramp, dtype, request):
+    q, k, v, _ = inputs(seed_of(b, h, lq, lk, d, spans, dtype), b, h, lq, lk, d, dtype, False)
+    span = torch.tensor(spans, requires_grad=True)
+    out = asp.adaptive_span_attention(q, k, v, span, ramp)
+    assert asp.last_backend() == "triton"
+    assert out.dtype == dtype and torch.isfinite(out).all(), "output not fully written"
+    dout = torch.randn(out.shape, generator=torch.Generator().manual_seed(lq)).to(dtype)
+    grads = torch.autograd.grad(out, (q, k, v, span), dout)
+    q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
+    z64 = span.detach().double().requires_grad_()
+    want = asp.adaptive_span_reference(q64, k64, v64, z64, ramp)
+    wants = torch.autograd.grad(want, (q64, k64, v64, z64), dout.double())
+    errs = [rel_err(out, want)] + [rel_err(g, w) for g, w in zip(grads, wants)]
+    for g in grads: assert torch.isfinite(g).all()
+    print(f"\nrel err span-{request.node.callspec.id}: out/dq/dk/dv/dz " + " ".join(f"{e:.1e}" for e in errs))
+    assert max(errs) < TOL[dtype], f"relative errors out, dq, dk, dv, dz = {errs}"
+    # dz is summed from float32 terms whatever the input dtype (delta re-summed, not taken from bf16 out)
+    assert errs[4] < 1e-4, f"d(span) relative error {errs[4]}"
+
+
+def test_adaptive_span_reference_limits():
+    "A span longer than the sequence is plain causal attention; a span of 0 with a tiny ramp is the diagonal (v)."
+    q, k, v, _ = inputs(9, 1, 2, 12, 12, 16, torch.float32, False)
+    far = asp.adaptive_span_reference(q, k, v, torch.tensor([100.0, 100.0]), ramp=1.0)
+    assert rel_err(far, reference_attention(q, k, v, causal=True)) < 1e-6
+    near = asp.adaptive_span_reference(q, k, v, torch.tensor([0.0, 0.0]), ramp=1e-3)
+    assert rel_err(near, v) < 1e-6
+
+
+def test_adaptive_span_skips_blocks_beyond_the_span():
+    "Keys 0..15 are NaN: queries whose block lies wholly beyond z + R of them never load them, so stay finite and exact."
+    q, k, v, _ = inputs(13, 1, 1, 64, 64, 16, torch.float32, False)
+    span = torch.tensor([5.0])                                   # z + R = 9 < 32 - 15
+    want = asp.adaptive_span_reference(q, k, v, span, 4.0)
+    k2, v2 = k.detach().clone(), v.detach().clone()
+    k2[:, :, :16] = float("nan"); v2[:, :, :16] = float("nan")
+    out = asp.adaptive_span_attention(q.detach(), k2, v2, span, 4.0)
+    assert torch.isfinite(out[:, :, 32:]).all()
+    assert rel_err(out[:, :, 32:], want[:, :, 32:]) < 1e-5
+    assert torch.isnan(out[:, :, :16]).any()                     # the same NaN does reach queries that load it
+
+
+def test_fallback_warns_once_without_interpreter():
+    "CPU tensors without TRITON_INTERPRET: the PyTorch path, one warning naming why (fresh process)."
+    code = ("import warnings, torch\n"
+            "from nlpbook.kernels.flash_attention import flash_attention, last_backend\n"
+            "from nlpbook.kernels import reference_attention\n"
+            "q = torch.randn(1, 2, 9, 16, requires_grad=True)\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    o = flash_attention(q, q, q, causal=True); flash_attention(q, q, q)\n"
+            "o.sum().backward()\n"
+            "assert last_backend() == 'torch' and len(w) == 1 and 'TRITON_INTERPRET' in str(w[0].message), w\n"
+            "assert (o - reference_attention(q, q, q, True)).abs().max() < 1e-5 and q.grad is not None\n"
+            "import nlpbook.kernels.adaptive_span as asp\n"
+            "z = torch.tensor([3.5, 50.0], requires_grad=True)\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    o = asp.adaptive_span_attention(q, q, q, z, 2.0); asp.adaptive_span_attention(q, q, q, z, 2.0)\n"
+            "o.sum().backward()\n"
+            "assert asp.last_backend() == 'torch' and len(w) == 1 and z.grad is not None, w\n"
+            "print('ok')\n")
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
+
+
+if _TRITON_ALREADY_LOADED:
+    # Another module imported Triton first (compiled mode) in this session: the interpreted run
+    # cannot happen in this process, so run this file in a fresh one instead and require it to pass.
+    for _name in [n for n in list(globals()) if n.startswith("test_")]: del globals()[_name]
+
+    def test_kernels_in_fresh_interpreter_process():
+        env = dict(os.environ, TRITON_INTERPRET="1")
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
+                           env=env, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
