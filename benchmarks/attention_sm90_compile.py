@@ -17,6 +17,7 @@ def main(argv=None):
     p.add_argument("--dtype", default="bf16", choices=["bf16", "fp16", "fp32"])
     p.add_argument("--dims", type=int, nargs="+", default=[64, 128])
     p.add_argument("--causal", type=int, default=1, choices=[0, 1])
+    p.add_argument("--mem", type=int, default=0, choices=[0, 1], help="build flash_attention with persistent memory (HAS_MEM)")
     a = p.parse_args(argv)
     if os.environ.get("TRITON_INTERPRET") == "1":
         sys.exit("attention_sm90_compile.py: unset TRITON_INTERPRET (it would build interpreted kernels)")
@@ -29,7 +30,7 @@ def main(argv=None):
     cuobjdump = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "cuobjdump")
     target, ptr = GPUTarget("cuda", 90, 32), "*" + a.dtype
     types = dict(Q=ptr, K=ptr, V=ptr, O=ptr, DO=ptr, DQ=ptr, DK=ptr, DV=ptr, LSE="*fp32", DELTA="*fp32",
-                 DZP="*fp32", Z="*fp32", KPM="*i8", qk_scale="fp32", sm_scale="fp32", ramp="fp32")
+                 DZP="*fp32", Z="*fp32", KPM="*i8", MK=ptr, MV=ptr, qk_scale="fp32", sm_scale="fp32", ramp="fp32")
     failures = 0
 
     def build(kern, consts, warps, stages):
@@ -40,7 +41,7 @@ def main(argv=None):
         # what the JIT's specialization adds at launch for 16-byte-aligned pointers and ints divisible
         # by 16 (strides, D): without these hints nothing is vectorized or pipelined (cp.async)
         hints = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(fn.arg_names)
-                 if n not in consts and n not in ("qk_scale", "sm_scale", "ramp", "Lq", "Lk", "H")}
+                 if n not in consts and n not in ("qk_scale", "sm_scale", "ramp", "Lq", "Lk", "H", "M")}
         src = ASTSource(fn=fn, signature=sig, constexprs={(fn.arg_names.index(k),): v for k, v in consts.items()},
                         attrs=hints)
         label = f"{fn.__name__:15s} {consts.get('BLOCK_M')}x{consts.get('BLOCK_N')} D{consts['BLOCK_D']} w{warps} s{stages}"
@@ -60,7 +61,7 @@ def main(argv=None):
     print(f"## sm_90 builds, {a.dtype}, causal={bool(a.causal)}, triton {triton.__version__}\n")
     print("| kernel / config | shared bytes | registers | stack bytes | wgmma ops | async copies |\n|---|---|---|---|---|---|")
     for d in a.dims:
-        c = dict(CAUSAL=bool(a.causal), HAS_MASK=False, BLOCK_D=d, EVEN_D=True, UPCAST=False,
+        c = dict(CAUSAL=bool(a.causal), HAS_MASK=False, HAS_MEM=bool(a.mem), BLOCK_D=d, EVEN_D=True, UPCAST=False,
                  DOT_PREC="ieee" if a.dtype == "fp32" else "tf32")
         for bm, bn, w, s in fa._FWD:
             build(fa._fwd_kernel, dict(c, BLOCK_M=bm, BLOCK_N=bn), w, s)

@@ -1,7 +1,7 @@
 """Triton GPU kernels for attention, installed as `nlpbook.kernels`.
 
-- `nlpbook.kernels.flash_attention`: `flash_attention(q, k, v, causal, scale, key_padding_mask)`,
-  FlashAttention-2-style fused forward and backward;
+- `nlpbook.kernels.flash_attention`: `flash_attention(q, k, v, causal, scale, key_padding_mask, mem_k, mem_v)`,
+  FlashAttention-2-style fused forward and backward, with optional persistent-memory keys/values;
 - `nlpbook.kernels.adaptive_span`: `adaptive_span_attention(q, k, v, span, ramp)`, the fused
   adaptive-span attention of Sukhbaatar et al. (2019) with a learnable span per head.
 

@@ -1,7 +1,8 @@
 """FlashAttention-2-style fused attention in Triton (forward and backward).
 
-`flash_attention(q, k, v, causal=False, scale=None, key_padding_mask=None)` takes (B, H, L, D)
-tensors and returns softmax(Q K^T * scale) V without ever writing the (Lq, Lk) score matrix:
+`flash_attention(q, k, v, causal=False, scale=None, key_padding_mask=None, mem_k=None, mem_v=None)`
+takes (B, H, L, D) tensors and returns softmax(Q K^T * scale) V without ever writing the (Lq, Lk)
+score matrix:
 
 - forward: one program per (query block, batch*head); it walks the key/value blocks keeping a
   running row maximum and row sum (online softmax in base 2, log2(e) folded into the scale),
@@ -14,6 +15,13 @@ j <= i + Lk - Lq. Any lengths work (partial blocks are masked), Lq may differ fr
 dimension that is not a power of two is padded (masked) to the next one. A query row that sees no
 key at all (causal with Lq > Lk, or a key-padding mask that drops every key) has no softmax; it
 returns zeros and gets zero gradients, where the plain formula would give NaN.
+
+Persistent memory (Sukhbaatar et al. 2019, "Augmenting Self-attention with Persistent Memory"):
+`mem_k`, `mem_v` of shape (H, M, D) (shared by the batch) or (B, H, M, D) are M extra key/value
+vectors that every query attends to, whatever the causal and key-padding masks say, with no
+positional term. The kernels visit them as extra key blocks before the sequence's (forward, dQ);
+their gradients come from the dK/dV kernel run over the memory with no mask (summed over the batch
+when shared). With memory no query row is empty.
 
 Off CUDA, the Triton kernels run only under Triton's interpreter: `TRITON_INTERPRET=1` must be set
 before the process first imports Triton (Triton builds its own library functions then) and stay set
@@ -56,15 +64,25 @@ def last_backend() -> str | None:
     return _state["backend"]
 
 
-def torch_attention(q, k, v, causal=False, scale=None, key_padding_mask=None):
-    "Attention in plain PyTorch, in the inputs' dtype, with the kernel's masking rules: the fallback and the masked oracle."
-    scale = q.shape[-1] ** -0.5 if scale is None else scale
-    scores = (q @ k.transpose(-2, -1)).float() * scale if q.dtype != torch.float64 else q @ k.transpose(-2, -1) * scale
-    lq, lk = scores.shape[-2:]
+def _with_memory(q, k, v, causal, key_padding_mask, mem_k, mem_v):
+    "Prepend the memory to k and v; returns (k, v, keep) with keep (B, 1, Lq, M + Lk): memory always visible."
+    B, _, lq, _ = q.shape
+    lk = k.shape[2]
     keep = torch.ones(lq, lk, dtype=torch.bool, device=q.device)
     if causal: keep = keep.tril(lk - lq)
-    keep = keep.expand(q.shape[0], 1, lq, lk)
+    keep = keep.expand(B, 1, lq, lk)
     if key_padding_mask is not None: keep = keep & key_padding_mask[:, None, None, :].to(q.device)
+    if mem_k is None: return k, v, keep
+    mk, mv = (m.to(q.device).expand(B, *m.shape[-3:]) for m in (mem_k, mem_v))
+    mem_keep = torch.ones(B, 1, lq, mk.shape[2], dtype=torch.bool, device=q.device)
+    return torch.cat([mk, k], 2), torch.cat([mv, v], 2), torch.cat([mem_keep, keep], -1)
+
+
+def torch_attention(q, k, v, causal=False, scale=None, key_padding_mask=None, mem_k=None, mem_v=None):
+    "Attention in plain PyTorch, in the inputs' dtype, with the kernel's masking rules: the fallback and the masked oracle."
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    k, v, keep = _with_memory(q, k, v, causal, key_padding_mask, mem_k, mem_v)
+    scores = (q @ k.transpose(-2, -1)).float() * scale if q.dtype != torch.float64 else q @ k.transpose(-2, -1) * scale
     scores = scores.masked_fill(~keep, float("-inf"))
     # Rows with no visible key: zeros (and zero gradient) instead of softmax's NaN.
     empty = ~keep.any(-1, keepdim=True)
@@ -102,6 +120,7 @@ if HAS_TRITON:
     _FWD = [(128, 64, 8, 3), (128, 64, 4, 3), (128, 32, 4, 3), (64, 64, 4, 3), (64, 32, 4, 2), (128, 128, 8, 2)]
     _BWD = [(64, 64, 4, 2), (32, 64, 4, 2), (64, 32, 4, 2), (64, 64, 8, 2), (32, 128, 8, 2), (128, 64, 8, 2)]
     _KEY = ["Lq", "Lk", "BLOCK_D", "CAUSAL", "HAS_MASK"]
+    _KEY_MEM = _KEY + ["M", "HAS_MEM"]
 
     @triton.jit
     def _dot(a, b, DOT_PREC: tl.constexpr, UPCAST: tl.constexpr):
@@ -129,12 +148,34 @@ if HAS_TRITON:
             keep = keep & (kp[None, :] != 0)
         return keep
 
-    @triton.autotune(configs=_configs(_FWD), key=_KEY)
     @triton.jit
-    def _fwd_kernel(Q, K, V, O, LSE, KPM, qk_scale,
+    def _online_softmax_step(q, k, v, keep, m_i, l_i, acc, qk_scale, DOT_PREC: tl.constexpr, UPCAST: tl.constexpr):
+        "Fold one key/value block into the running max m_i, sum l_i and output acc (base 2; masked scores are -inf)."
+        qk = _dot(q, tl.trans(k), DOT_PREC, UPCAST) * qk_scale
+        qk = tl.where(keep, qk, float("-inf"))
+        m_new = tl.maximum(m_i, tl.max(qk, 1))
+        m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)  # no -inf - -inf = NaN on empty rows
+        alpha = tl.math.exp2(m_i - m_safe)
+        p = tl.math.exp2(qk - m_safe[:, None])
+        l_i = l_i * alpha + tl.sum(p, 1)
+        acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, DOT_PREC, UPCAST)
+        return m_new, l_i, acc
+
+    @triton.jit
+    def _dq_step(q, do, k, v, keep, lse, delta, qk_scale, DOT_PREC: tl.constexpr, UPCAST: tl.constexpr):
+        "One key block's share of dQ / scale: dS K, with P recomputed from the saved log-sum-exp."
+        qk = _dot(q, tl.trans(k), DOT_PREC, UPCAST) * qk_scale
+        p = tl.where(keep, tl.math.exp2(qk - lse[:, None]), 0.0)
+        dp = _dot(do, tl.trans(v), DOT_PREC, UPCAST)
+        ds = p * (dp - delta[:, None])
+        return _dot(ds.to(k.dtype), k, DOT_PREC, UPCAST)
+
+    @triton.autotune(configs=_configs(_FWD), key=_KEY_MEM)
+    @triton.jit
+    def _fwd_kernel(Q, K, V, O, LSE, KPM, MK, MV, qk_scale,
                     sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som,
-                    H, Lq, Lk, D,
-                    CAUSAL: tl.constexpr, HAS_MASK: tl.constexpr, BLOCK_D: tl.constexpr, EVEN_D: tl.constexpr,
+                    H, Lq, Lk, D, M,
+                    CAUSAL: tl.constexpr, HAS_MASK: tl.constexpr, HAS_MEM: tl.constexpr, BLOCK_D: tl.constexpr, EVEN_D: tl.constexpr,
                     DOT_PREC: tl.constexpr, UPCAST: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
         start_m = tl.program_id(0) * BLOCK_M
         bh = tl.program_id(1)
@@ -148,6 +189,15 @@ if HAS_TRITON:
         m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)
         l_i = tl.zeros([BLOCK_M], tl.float32)
         acc = tl.zeros([BLOCK_M, BLOCK_D], tl.float32)
+        if HAS_MEM:  # persistent memory first: contiguous (B*H, M, D), seen by every row, no mask
+            for start_n in range(0, M, BLOCK_N):
+                cols = start_n + offs_n
+                kv_mask = _tile_mask(cols < M, offs_d, D, EVEN_D)
+                mem_off = bh * M * D + cols[:, None] * D + offs_d[None, :]
+                k = tl.load(MK + mem_off, mask=kv_mask, other=0.0)
+                v = tl.load(MV + mem_off, mask=kv_mask, other=0.0)
+                keep = (rows[:, None] < Lq) & (cols[None, :] < M)
+                m_i, l_i, acc = _online_softmax_step(q, k, v, keep, m_i, l_i, acc, qk_scale, DOT_PREC, UPCAST)
         hi = Lk
         if CAUSAL:  # key blocks entirely right of the last row's diagonal are never visited
             hi = start_m + BLOCK_M + Lk - Lq
@@ -157,16 +207,9 @@ if HAS_TRITON:
             cols = start_n + offs_n
             kv_mask = _tile_mask(cols < Lk, offs_d, D, EVEN_D)
             k = tl.load(K + b * skb + h * skh + cols[:, None] * skn + offs_d[None, :], mask=kv_mask, other=0.0)
-            qk = _dot(q, tl.trans(k), DOT_PREC, UPCAST) * qk_scale
-            qk = tl.where(_keep(rows, cols, Lq, Lk, kpm, CAUSAL, HAS_MASK), qk, float("-inf"))
-            m_new = tl.maximum(m_i, tl.max(qk, 1))
-            m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)  # no -inf - -inf = NaN on empty rows
-            alpha = tl.math.exp2(m_i - m_safe)
-            p = tl.math.exp2(qk - m_safe[:, None])
-            l_i = l_i * alpha + tl.sum(p, 1)
             v = tl.load(V + b * svb + h * svh + cols[:, None] * svn + offs_d[None, :], mask=kv_mask, other=0.0)
-            acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, DOT_PREC, UPCAST)
-            m_i = m_new
+            keep = _keep(rows, cols, Lq, Lk, kpm, CAUSAL, HAS_MASK)
+            m_i, l_i, acc = _online_softmax_step(q, k, v, keep, m_i, l_i, acc, qk_scale, DOT_PREC, UPCAST)
         empty = l_i == 0.0
         out = acc / tl.where(empty, 1.0, l_i)[:, None]
         # +inf log-sum-exp makes every recomputed P of an empty row exactly 0 in the backward pass.
@@ -230,11 +273,11 @@ if HAS_TRITON:
         tl.store(DK + kv_off, (dk * sm_scale).to(DK.dtype.element_ty), mask=kv_mask)
         tl.store(DV + kv_off, dv.to(DV.dtype.element_ty), mask=kv_mask)
 
-    @triton.autotune(configs=_configs(_BWD), key=_KEY)
+    @triton.autotune(configs=_configs(_BWD), key=_KEY_MEM)
     @triton.jit
-    def _bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, KPM, qk_scale, sm_scale,
-                       H, Lq, Lk, D,
-                       CAUSAL: tl.constexpr, HAS_MASK: tl.constexpr, BLOCK_D: tl.constexpr, EVEN_D: tl.constexpr,
+    def _bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, KPM, MK, MV, qk_scale, sm_scale,
+                       H, Lq, Lk, D, M,
+                       CAUSAL: tl.constexpr, HAS_MASK: tl.constexpr, HAS_MEM: tl.constexpr, BLOCK_D: tl.constexpr, EVEN_D: tl.constexpr,
                        DOT_PREC: tl.constexpr, UPCAST: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
         "One program per query block: dQ = scale * dS K, with P recomputed from the saved log-sum-exp."
         start_m = tl.program_id(0) * BLOCK_M
@@ -251,6 +294,15 @@ if HAS_TRITON:
         delta = tl.load(DELTA + bh * Lq + rows, mask=rows < Lq, other=0.0)
         kpm = KPM + b * Lk
         dq = tl.zeros([BLOCK_M, BLOCK_D], tl.float32)
+        if HAS_MEM:  # persistent memory: every row sees it
+            for start_n in range(0, M, BLOCK_N):
+                cols = start_n + offs_n
+                kv_mask = _tile_mask(cols < M, offs_d, D, EVEN_D)
+                mem_off = bh * M * D + cols[:, None] * D + offs_d[None, :]
+                k = tl.load(MK + mem_off, mask=kv_mask, other=0.0)
+                v = tl.load(MV + mem_off, mask=kv_mask, other=0.0)
+                keep = (rows[:, None] < Lq) & (cols[None, :] < M)
+                dq += _dq_step(q, do, k, v, keep, lse, delta, qk_scale, DOT_PREC, UPCAST)
         hi = Lk
         if CAUSAL:
             hi = start_m + BLOCK_M + Lk - Lq
@@ -262,15 +314,12 @@ if HAS_TRITON:
             kv_off = bh * Lk * D + cols[:, None] * D + offs_d[None, :]
             k = tl.load(K + kv_off, mask=kv_mask, other=0.0)
             v = tl.load(V + kv_off, mask=kv_mask, other=0.0)
-            qk = _dot(q, tl.trans(k), DOT_PREC, UPCAST) * qk_scale
-            p = tl.where(_keep(rows, cols, Lq, Lk, kpm, CAUSAL, HAS_MASK), tl.math.exp2(qk - lse[:, None]), 0.0)
-            dp = _dot(do, tl.trans(v), DOT_PREC, UPCAST)
-            ds = p * (dp - delta[:, None])
-            dq += _dot(ds.to(k.dtype), k, DOT_PREC, UPCAST)
+            keep = _keep(rows, cols, Lq, Lk, kpm, CAUSAL, HAS_MASK)
+            dq += _dq_step(q, do, k, v, keep, lse, delta, qk_scale, DOT_PREC, UPCAST)
         tl.store(DQ + q_off, (dq * sm_scale).to(DQ.dtype.element_ty), mask=q_mask)
 
 
-def _check(q, k, v, key_padding_mask):
+def _check(q, k, v, key_padding_mask, mem_k=None, mem_v=None):
     "Validate shapes and dtypes; one clear error naming the argument and the fix."
     for name, t in (("q", q), ("k", k), ("v", v)):
         if t.dim() != 4: raise ValueError(f"flash_attention: `{name}` must be (B, H, L, D), got shape {tuple(t.shape)}")
@@ -283,6 +332,17 @@ def _check(q, k, v, key_padding_mask):
     if key_padding_mask is not None and (key_padding_mask.dtype != torch.bool or tuple(key_padding_mask.shape) != (B, k.shape[2])):
         raise ValueError(f"flash_attention: `key_padding_mask` must be a bool tensor (B, Lk) = ({B}, {k.shape[2]}) "
                          f"with True = keep, got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}")
+    if (mem_k is None) != (mem_v is None):
+        raise ValueError("flash_attention: pass both `mem_k` and `mem_v` (persistent memory keys and values) or neither")
+    if mem_k is not None:
+        shapes = (tuple(mem_k.shape), tuple(mem_v.shape))
+        ok = (mem_k.shape == mem_v.shape and mem_k.dim() in (3, 4) and mem_k.shape[-3] == H and mem_k.shape[-1] == D
+              and mem_k.shape[-2] >= 1 and (mem_k.dim() == 3 or mem_k.shape[0] == B))
+        if not ok:
+            raise ValueError(f"flash_attention: `mem_k` and `mem_v` must both be (H, M, D) = ({H}, M, {D}) or (B, H, M, D) "
+                             f"= ({B}, {H}, M, {D}) with M >= 1, got {shapes[0]} and {shapes[1]}")
+        if mem_k.dtype != q.dtype or mem_v.dtype != q.dtype:
+            raise ValueError(f"flash_attention: `mem_k`/`mem_v` must have q's dtype {q.dtype}, got {mem_k.dtype}, {mem_v.dtype}")
 
 
 def _prep(key_padding_mask, q):
@@ -295,23 +355,32 @@ def _prep(key_padding_mask, q):
                      EVEN_D=D == max(16, triton.next_power_of_2(D)))
 
 
-def _fwd(q, k, v, causal, scale, key_padding_mask):
-    "Launch the forward kernel: returns (out, lse) with lse (B*H, Lq) in base 2."
+def _memory(q, mem_k, mem_v):
+    "The memory as contiguous (B, H, M, D) tensors (expanded over the batch when shared) and M; (q, q, 0) without."
+    if mem_k is None: return q, q, 0
+    B = q.shape[0]
+    mk, mv = (m.expand(B, *m.shape[-3:]).contiguous() for m in (mem_k, mem_v))
+    return mk, mv, mk.shape[2]
+
+
+def _fwd(q, k, v, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
+    "Launch the forward kernel: returns (out, lse) with lse (B*H, Lq) in base 2 (over memory and sequence keys)."
     B, H, Lq, D = q.shape
     Lk = k.shape[2]
     o = _fresh(torch.empty_like(q))
     lse = _fresh(torch.empty(B * H, Lq, device=q.device, dtype=torch.float32))
     kpm, dots = _prep(key_padding_mask, q)
+    mk, mv, M = _memory(q, mem_k, mem_v)
     grid = lambda META: (triton.cdiv(Lq, META["BLOCK_M"]), B * H)
-    _fwd_kernel[grid](q, k, v, o, lse, kpm, scale * LOG2E,
+    _fwd_kernel[grid](q, k, v, o, lse, kpm, mk, mv, scale * LOG2E,
                       *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *o.stride()[:3],
-                      H, Lq, Lk, D, CAUSAL=causal, HAS_MASK=key_padding_mask is not None,
+                      H, Lq, Lk, D, M, CAUSAL=causal, HAS_MASK=key_padding_mask is not None, HAS_MEM=M > 0,
                       BLOCK_D=max(16, triton.next_power_of_2(D)), **dots)
     return o, lse
 
 
-def _bwd(do, q, k, v, o, lse, causal, scale, key_padding_mask):
-    "Launch the three backward kernels: returns (dq, dk, dv)."
+def _bwd(do, q, k, v, o, lse, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
+    "Launch the backward kernels: returns (dq, dk, dv, dmem_k, dmem_v), the last two None without memory."
     B, H, Lq, D = q.shape
     Lk = k.shape[2]
     BLOCK_D = max(16, triton.next_power_of_2(D))
@@ -319,30 +388,39 @@ def _bwd(do, q, k, v, o, lse, causal, scale, key_padding_mask):
     _bwd_preprocess[(triton.cdiv(Lq, 64), B * H)](o, do, delta, D, D, Lq, D, BLOCK_M=64, BLOCK_D=BLOCK_D)
     dq, dk, dv = (_fresh(torch.empty_like(t)) for t in (q, k, v))
     kpm, dots = _prep(key_padding_mask, q)
+    mk, mv, M = _memory(q, mem_k, mem_v)
     common = dict(CAUSAL=causal, HAS_MASK=key_padding_mask is not None, BLOCK_D=BLOCK_D, **dots)
     _bwd_dkdv_kernel[lambda META: (triton.cdiv(Lk, META["BLOCK_N"]), B * H)](
         q, k, v, do, lse, delta, dk, dv, kpm, scale * LOG2E, scale, H, Lq, Lk, D, **common)
     _bwd_dq_kernel[lambda META: (triton.cdiv(Lq, META["BLOCK_M"]), B * H)](
-        q, k, v, do, lse, delta, dq, kpm, scale * LOG2E, scale, H, Lq, Lk, D, **common)
-    return dq, dk, dv
+        q, k, v, do, lse, delta, dq, kpm, mk, mv, scale * LOG2E, scale, H, Lq, Lk, D, M, HAS_MEM=M > 0, **common)
+    if M == 0: return dq, dk, dv, None, None
+    # Memory keys are ordinary keys that no mask hides: the same dK/dV kernel, with the full-row lse and delta.
+    dmk, dmv = _fresh(torch.empty_like(mk)), _fresh(torch.empty_like(mv))
+    _bwd_dkdv_kernel[lambda META: (triton.cdiv(M, META["BLOCK_N"]), B * H)](
+        q, mk, mv, do, lse, delta, dmk, dmv, q, scale * LOG2E, scale, H, Lq, M, D,
+        CAUSAL=False, HAS_MASK=False, BLOCK_D=BLOCK_D, **dots)
+    if mem_k.dim() == 3: dmk, dmv = dmk.sum(0), dmv.sum(0)   # shared by the batch: gradients add up
+    return dq, dk, dv, dmk.to(mem_k.dtype), dmv.to(mem_v.dtype)
 
 
 class FlashAttention(torch.autograd.Function):
     "Autograd wrapper of the Triton kernels: saves q, k, v, out and the row log-sum-exp."
 
     @staticmethod
-    def forward(ctx, q, k, v, causal, scale, key_padding_mask):
+    def forward(ctx, q, k, v, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
-        o, lse = _fwd(q, k, v, causal, scale, key_padding_mask)
-        ctx.save_for_backward(q, k, v, o, lse)
+        o, lse = _fwd(q, k, v, causal, scale, key_padding_mask, mem_k, mem_v)
+        ctx.save_for_backward(q, k, v, o, lse, mem_k, mem_v)
         ctx.causal, ctx.scale, ctx.key_padding_mask = causal, scale, key_padding_mask
         return o
 
     @staticmethod
     def backward(ctx, do):
-        q, k, v, o, lse = ctx.saved_tensors
-        dq, dk, dv = _bwd(do.contiguous(), q, k, v, o, lse, ctx.causal, ctx.scale, ctx.key_padding_mask)
-        return dq, dk, dv, None, None, None
+        q, k, v, o, lse, mem_k, mem_v = ctx.saved_tensors
+        dq, dk, dv, dmk, dmv = _bwd(do.contiguous(), q, k, v, o, lse, ctx.causal, ctx.scale, ctx.key_padding_mask,
+                                    mem_k, mem_v)
+        return dq, dk, dv, None, None, None, dmk, dmv
 
 
 if HAS_TRITON:
@@ -350,32 +428,39 @@ if HAS_TRITON:
     # known output shape (register_fake) and a registered backward instead of tracing into Triton.
     @torch.library.custom_op("nlpbook::flash_attention_fwd", mutates_args=())
     def _op_fwd(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, scale: float,
-                key_padding_mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        return _fwd(q.contiguous(), k.contiguous(), v.contiguous(), causal, scale, key_padding_mask)
+                key_padding_mask: torch.Tensor | None, mem_k: torch.Tensor | None = None,
+                mem_v: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return _fwd(q.contiguous(), k.contiguous(), v.contiguous(), causal, scale, key_padding_mask, mem_k, mem_v)
 
     @_op_fwd.register_fake
-    def _(q, k, v, causal, scale, key_padding_mask):
+    def _(q, k, v, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
         return torch.empty_like(q), q.new_empty(q.shape[0] * q.shape[1], q.shape[2], dtype=torch.float32)
 
     @torch.library.custom_op("nlpbook::flash_attention_bwd", mutates_args=())
     def _op_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, o: torch.Tensor,
-                lse: torch.Tensor, causal: bool, scale: float,
-                key_padding_mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return _bwd(do.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), o, lse, causal, scale, key_padding_mask)
+                lse: torch.Tensor, causal: bool, scale: float, key_padding_mask: torch.Tensor | None,
+                mem_k: torch.Tensor | None = None, mem_v: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        dq, dk, dv, dmk, dmv = _bwd(do.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), o, lse,
+                                    causal, scale, key_padding_mask, mem_k, mem_v)
+        if dmk is None: dmk, dmv = q.new_empty(0), q.new_empty(0)   # a custom op returns tensors, none aliased
+        return dq, dk, dv, dmk, dmv
 
     @_op_bwd.register_fake
-    def _(do, q, k, v, o, lse, causal, scale, key_padding_mask):
-        return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    def _(do, q, k, v, o, lse, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
+        dm = (q.new_empty(0), q.new_empty(0)) if mem_k is None else (torch.empty_like(mem_k), torch.empty_like(mem_v))
+        return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v), *dm
 
     def _op_setup(ctx, inputs, output):
-        q, k, v, causal, scale, key_padding_mask = inputs
-        ctx.save_for_backward(q, k, v, *output)
+        q, k, v, causal, scale, key_padding_mask, mem_k, mem_v = inputs
+        ctx.has_mem = mem_k is not None
+        ctx.save_for_backward(q, k, v, *output, *((mem_k, mem_v) if ctx.has_mem else ()))
         ctx.causal, ctx.scale, ctx.key_padding_mask = causal, scale, key_padding_mask
 
     def _op_backward(ctx, do, dlse):
-        q, k, v, o, lse = ctx.saved_tensors
-        dq, dk, dv = _op_bwd(do, q, k, v, o, lse, ctx.causal, ctx.scale, ctx.key_padding_mask)
-        return dq, dk, dv, None, None, None
+        q, k, v, o, lse, *mem = ctx.saved_tensors
+        dq, dk, dv, dmk, dmv = _op_bwd(do, q, k, v, o, lse, ctx.causal, ctx.scale, ctx.key_padding_mask, *mem)
+        return (dq, dk, dv, None, None, None) + ((dmk, dmv) if ctx.has_mem else (None, None))
 
     _op_fwd.register_autograd(_op_backward, setup_context=_op_setup)
 
@@ -390,20 +475,21 @@ def _fallback_reason(q) -> str | None:
             "nlpbook.kernels.flash_attention")
 
 
-def flash_attention(q, k, v, causal=False, scale=None, key_padding_mask=None):
-    "Fused softmax(Q K^T * scale) V for (B, H, L, D) tensors; causal is bottom-right aligned; key_padding_mask (B, Lk) bool, True = keep."
-    _check(q, k, v, key_padding_mask)
+def flash_attention(q, k, v, causal=False, scale=None, key_padding_mask=None, mem_k=None, mem_v=None):
+    "Fused softmax(Q K^T * scale) V for (B, H, L, D) tensors; causal is bottom-right aligned; key_padding_mask (B, Lk) bool, True = keep; mem_k/mem_v (H or B,H, M, D) persistent memory every query sees."
+    _check(q, k, v, key_padding_mask, mem_k, mem_v)
+    mem = (mem_k, mem_v)
     scale = q.shape[-1] ** -0.5 if scale is None else float(scale)
     reason = _fallback_reason(q)
     if torch.compiler.is_compiling():  # no warnings or state under tracing: the custom op, or the PyTorch path
-        if reason is not None: return torch_attention(q, k, v, causal, scale, key_padding_mask)
-        return torch.ops.nlpbook.flash_attention_fwd(q, k, v, causal, scale, key_padding_mask)[0]
+        if reason is not None: return torch_attention(q, k, v, causal, scale, key_padding_mask, *mem)
+        return torch.ops.nlpbook.flash_attention_fwd(q, k, v, causal, scale, key_padding_mask, *mem)[0]
     if reason is not None:
         if not _state["warned"]:
             warnings.warn(f"flash_attention: using the PyTorch fallback (not the Triton kernel) because {reason}.",
                           RuntimeWarning, stacklevel=2)
             _state["warned"] = True
         _state["backend"] = "torch"
-        return torch_attention(q, k, v, causal, scale, key_padding_mask)
+        return torch_attention(q, k, v, causal, scale, key_padding_mask, *mem)
     _state["backend"] = "triton"
-    return FlashAttention.apply(q, k, v, causal, scale, key_padding_mask)
+    return FlashAttention.apply(q, k, v, causal, scale, key_padding_mask, *mem)

@@ -14,7 +14,9 @@ import pytest
 
 # Triton decorates its own library functions (tl.zeros, ...) when it is imported, so the variable
 # must be set before the first `import triton` of the process, not only before our module's.
-_TRITON_ALREADY_LOADED = "triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1"
+_fa_loaded = sys.modules.get("nlpbook.kernels.flash_attention")
+_TRITON_ALREADY_LOADED = ("triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1"
+                          and not (_fa_loaded is not None and _fa_loaded.interpreting()))  # e.g. by nbs/07b, interpreted
 _saved = os.environ.get("TRITON_INTERPRET")
 os.environ["TRITON_INTERPRET"] = "1"
 try:
@@ -152,7 +154,7 @@ def test_masked_oracle_agrees_with_reference():
     assert rel_err(got, reference_attention(q, k, v, True)) < 1e-6
 
 
-@pytest.mark.parametrize("bad", ["rank", "dtype", "shape", "mask"])
+@pytest.mark.parametrize("bad", ["rank", "dtype", "shape", "mask", "mem", "mem_pair"])
 def test_bad_input_raises_one_clear_error(bad):
     q = k = v = torch.randn(1, 1, 4, 16)
     args = dict(q=q, k=k, v=v)
@@ -160,6 +162,8 @@ def test_bad_input_raises_one_clear_error(bad):
     if bad == "dtype": args["k"] = k.double()
     if bad == "shape": args["v"] = torch.randn(1, 1, 5, 16)
     if bad == "mask": args["key_padding_mask"] = torch.ones(1, 4)   # float, not bool
+    if bad == "mem": args["mem_k"] = args["mem_v"] = torch.randn(2, 3, 16)   # 2 heads, q has 1
+    if bad == "mem_pair": args["mem_k"] = torch.randn(1, 3, 16)              # mem_v missing
     with pytest.raises(ValueError, match="flash_attention"): fa.flash_attention(**args)
 
 
@@ -175,6 +179,80 @@ def test_torch_compile_uses_the_custom_op():
     errs = [rel_err(out, want * 2)] + [rel_err(g, w) for g, w in zip(grads, want_grads)]
     assert max(errs) < 1e-5, errs
 
+
+# ---- persistent memory ---------------------------------------------------------------------------
+
+def memory_oracle(q, k, v, mem_k, mem_v, causal, scale, mask):
+    "Float64 attention over [memory; sequence] by concatenation: memory columns always kept, the rest causal/padded."
+    q, k, v, mem_k, mem_v = (t.detach().double().requires_grad_() for t in (q, k, v, mem_k, mem_v))
+    (b, h, lq, d), lk, m = q.shape, k.shape[2], mem_k.shape[-2]
+    keep = torch.ones(lq, lk, dtype=torch.bool)
+    if causal: keep = keep.tril(lk - lq)
+    keep = keep.expand(b, 1, lq, lk)
+    if mask is not None: keep = keep & mask[:, None, None, :]
+    keep = torch.cat([torch.ones(b, 1, lq, m, dtype=torch.bool), keep], -1)
+    kc = torch.cat([mem_k.expand(b, h, m, d), k], 2)
+    vc = torch.cat([mem_v.expand(b, h, m, d), v], 2)
+    scores = (q @ kc.transpose(-2, -1) * scale).masked_fill(~keep, float("-inf"))
+    return (q, k, v, mem_k, mem_v), scores.softmax(-1) @ vc
+
+
+MEM_CASES = [  # (causal, B, H, Lq, Lk, D, M, shared, dtype, masked)
+    (False, 2, 2, 17, 23, 16, 1, True, torch.float32, False),
+    (True, 2, 1, 33, 33, 32, 5, False, torch.float32, True),    # per-sequence memory, padding mask
+    (True, 1, 2, 33, 17, 16, 5, True, torch.float32, False),    # Lq > Lk: the first 16 rows see only memory
+    (True, 2, 1, 19, 19, 20, 1, True, torch.float32, True),     # padded head dim; row 1 keeps a prefix only
+    (False, 1, 1, 9, 13, 16, 20, True, torch.float32, False),   # memory longer than one key block
+    (True, 1, 2, 33, 33, 32, 5, True, torch.float16, False),
+]
+
+
+@pytest.mark.parametrize("causal,b,h,lq,lk,d,m,shared,dtype,masked", MEM_CASES,
+                         ids=[f"{'causal' if c[0] else 'full'}-B{c[1]}H{c[2]}-{c[3]}x{c[4]}-d{c[5]}-M{c[6]}"
+                              f"{'-shared' if c[7] else '-perseq'}-{str(c[8])[6:]}{'-mask' if c[9] else ''}" for c in MEM_CASES])
+def test_persistent_memory_matches_float64(causal, b, h, lq, lk, d, m, shared, dtype, masked, request):
+    seed = seed_of("mem", causal, b, h, lq, lk, d, m, shared, dtype, masked)
+    q, k, v, mask = inputs(seed, b, h, lq, lk, d, dtype, masked)
+    g = torch.Generator().manual_seed(seed + 1)
+    mem_k, mem_v = (torch.randn(*(() if shared else (b,)), h, m, d, generator=g).to(dtype).requires_grad_()
+                    for _ in range(2))
+    out = fa.flash_attention(q, k, v, causal=causal, key_padding_mask=mask, mem_k=mem_k, mem_v=mem_v)
+    assert fa.last_backend() == "triton"
+    assert out.dtype == dtype and out.shape == (b, h, lq, d) and torch.isfinite(out).all(), "output not fully written"
+    dout = torch.randn(out.shape, generator=g).to(dtype)
+    grads = torch.autograd.grad(out, (q, k, v, mem_k, mem_v), dout)
+    leaves, want = memory_oracle(q, k, v, mem_k, mem_v, causal, d ** -0.5, mask)
+    wants = torch.autograd.grad(want, leaves, dout.double())
+    for name, gr, x in zip(("q", "k", "v", "mem_k", "mem_v"), grads, (q, k, v, mem_k, mem_v)):
+        assert gr.shape == x.shape and torch.isfinite(gr).all(), f"d{name} not fully written"
+    errs = [rel_err(out, want)] + [rel_err(gr, w) for gr, w in zip(grads, wants)]
+    print(f"\nrel err mem-{request.node.callspec.id}: out/dq/dk/dv/dmk/dmv " + " ".join(f"{e:.1e}" for e in errs))
+    assert max(errs) < TOL[dtype], f"relative errors out, dq, dk, dv, dmem_k, dmem_v = {errs} (tolerance {TOL[dtype]})"
+
+
+def test_memory_ignores_masks_and_fallback_agrees():
+    "A query that sees no sequence key attends to memory only: with one memory slot its output is mem_v, exactly."
+    q, k, v, _ = inputs(17, 1, 2, 20, 5, 16, torch.float32, False)
+    mem_k, mem_v = torch.randn(2, 1, 16), torch.randn(2, 1, 16)
+    out = fa.flash_attention(q, k, v, causal=True, mem_k=mem_k, mem_v=mem_v)
+    torch.testing.assert_close(out[0, :, :15], mem_v.expand(2, 15, 16), rtol=1e-6, atol=1e-6)
+    want = TORCH_ATTENTION(q, k, v, True, None, None, mem_k, mem_v)   # the PyTorch fallback takes memory too
+    assert rel_err(out, want) < 1e-5
+
+
+
+def test_torch_compile_with_memory():
+    "The custom ops carry the memory too: fullgraph torch.compile gives the memory gradients."
+    q, k, v, mask = inputs(23, 2, 1, 17, 21, 16, torch.float32, True)
+    mem_k, mem_v = (torch.randn(1, 3, 16, generator=torch.Generator().manual_seed(i)).requires_grad_() for i in (1, 2))
+    f = torch.compile(lambda *t: fa.flash_attention(*t[:3], causal=True, key_padding_mask=mask, mem_k=t[3], mem_v=t[4]),
+                      backend="aot_eager", fullgraph=True)
+    out = f(q, k, v, mem_k, mem_v)
+    grads = torch.autograd.grad(out, (q, k, v, mem_k, mem_v), torch.ones_like(out))
+    leaves, want = memory_oracle(q, k, v, mem_k, mem_v, True, 16 ** -0.5, mask)
+    wants = torch.autograd.grad(want, leaves, torch.ones_like(want))
+    errs = [rel_err(out, want)] + [rel_err(g, w) for g, w in zip(grads, wants)]
+    assert max(errs) < 1e-5, errs
 
 # ---- adaptive span -------------------------------------------------------------------------------
 
