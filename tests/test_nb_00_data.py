@@ -38,11 +38,11 @@ def _like_nbdev_test():
 
 def test_00_data_cell_01():
     # exported to nlpbook.data: take what the cell defines from the installed package
-    global Path, csv, files, gzip, hashlib, http, json, os, pd, progress_bar, shutil, tarfile
+    global Path, csv, files, gzip, hashlib, http, json, os, pd, progress_bar, re, shutil, tarfile
     global tempfile, urllib
     from nlpbook.data import (
-        Path, csv, files, gzip, hashlib, http, json, os, pd, progress_bar, shutil, tarfile, tempfile,
-        urllib,
+        Path, csv, files, gzip, hashlib, http, json, os, pd, progress_bar, re, shutil, tarfile,
+        tempfile, urllib,
     )
 
 
@@ -282,3 +282,15 @@ def test_00_data_cell_33():
     assert (imdb.label == (imdb.rating >= 7)).all()  # Maas et al.: positive means 7-10 stars, negative 1-4
     test_fail(lambda: load_imdb('valid'), contains="split must be one of")
     imdb.head(3)
+
+
+def test_00_data_cell_34():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global BR_RE, clean_review
+    from nlpbook.data import BR_RE, clean_review
+
+
+def test_00_data_cell_35():
+    test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
+    assert not any("<br" in clean_review(t).lower() for t in imdb.text)
+    test_fail(lambda: clean_review(None), contains="expected a str")

@@ -2,11 +2,23 @@
 # One test per code cell, in notebook order; cells share module globals as in the notebook.
 # Regenerate with `python -m nlpbook.testgen` (CI runs `python -m nlpbook.testgen --check`).
 import gc as _gc
+import importlib as _importlib
 import os as _os
 
 import pytest
 
 _NBS = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs')
+
+
+def _module_level(obj):
+    "Give a cell's def or class the module-level name it has in the notebook, so pickle finds it"
+    old, obj.__qualname__ = obj.__qualname__, obj.__name__
+    for v in (vars(obj).values() if isinstance(obj, type) else ()):
+        f = getattr(v, '__func__', v)
+        q = getattr(f, '__qualname__', None)
+        if callable(f) and isinstance(q, str) and q.startswith(old + '.'):
+            f.__qualname__ = obj.__name__ + q[len(old):]
+    return obj
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -40,11 +52,123 @@ def test_05_embeddings_cell_02():
 
 def test_05_embeddings_cell_03():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global MORSE, MORSE_TO_CHAR
+    from nlpbook.embeddings import MORSE, MORSE_TO_CHAR
+
+
+def test_05_embeddings_cell_04():
+    global i, items
+    items = list(MORSE.items())
+    for i in range(0, len(items), 9): print('   '.join(f"{c} {code:<7}" for c, code in items[i:i + 9]))
+
+
+def test_05_embeddings_cell_05():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global morse_decode, morse_encode
+    from nlpbook.embeddings import morse_decode, morse_encode
+
+
+def test_05_embeddings_cell_06():
+    morse_encode("Hello, world")
+
+
+def test_05_embeddings_cell_07():
+    global text
+    test_eq(morse_encode("sos"), "... --- ...")
+    test_eq(morse_encode("Hi there"), ".... .. / - .... . .-. .")
+    test_eq(len(set(MORSE.values())), len(MORSE))  # every code is unique, so decoding is unambiguous
+    for text in ["HELLO, WORLD", "(1+1=2) @ 10:30?", "ÉTÉ 'QUOTE' \"X\" A-B/C."]: test_eq(morse_decode(morse_encode(text)), text)
+    test_eq(morse_decode(morse_encode("mixed Case   spaces")), "MIXED CASE SPACES")
+    test_fail(lambda: morse_encode(""), contains="empty")
+    test_fail(lambda: morse_encode("   "), contains="empty")
+    test_fail(lambda: morse_encode("50% off!"), contains="['!', '%']")
+    test_fail(lambda: morse_decode("...---..."), contains="not ITU-R")
+    test_fail(lambda: morse_decode(""), contains="empty")
+
+
+def test_05_embeddings_cell_08():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global ASCII_CONTROL_NAMES, ascii_table
+    from nlpbook.embeddings import ASCII_CONTROL_NAMES, ascii_table
+
+
+def test_05_embeddings_cell_09():
+    global table
+    table = ascii_table()
+    table.iloc[[0, 7, 10, 13, 27, 32, 48, 65, 97, 126, 127]]
+
+
+def test_05_embeddings_cell_10():
+    global curses
+    import curses.ascii  # the standard library keeps its own copy of the control names: an independent check
+    test_eq(table.char[:33].tolist(), list(curses.ascii.controlnames))
+    test_eq(table.char[0x7F], 'DEL')
+    test_eq(''.join(table.char[0x21:0x7F]), bytes(range(0x21, 0x7F)).decode('ascii'))
+    test_eq(table.loc[65, ['hex', 'bin', 'char']].tolist(), ['41', '1000001', 'A'])
+    test_eq(table.char.is_unique, True)
+
+
+def test_05_embeddings_cell_11():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global F, one_hot, torch
+    from nlpbook.embeddings import F, one_hot, torch
+
+
+def test_05_embeddings_cell_12():
+    one_hot([2, 0], 4)
+
+
+def test_05_embeddings_cell_13():
+    test_eq(one_hot([2, 0], 4), torch.tensor([[0., 0, 1, 0], [1, 0, 0, 0]]))
+    test_eq(one_hot(torch.tensor([1], dtype=torch.int32), 3).dtype, torch.float32)
+    test_eq(one_hot([[1, 2]], 3).shape, (1, 2, 3))
+    test_fail(lambda: one_hot(torch.zeros(3), 5), contains=".long()")
+    test_fail(lambda: one_hot([5], 5), contains="0..4")
+
+
+def test_05_embeddings_cell_14():
+    global E, word
+    torch.manual_seed(0)
+    E = torch.nn.Embedding(num_embeddings=20_000, embedding_dim=300).requires_grad_(False)  # no training here
+    word = torch.tensor([1152])
+    test_close(one_hot(word, 20_000) @ E.weight, E(word))
+    test_close(one_hot([3, 1152, 7], 20_000) @ E.weight, E(torch.tensor([3, 1152, 7])))
+    E(word).shape
+
+
+def test_05_embeddings_cell_15():
+    global e, o
+    o = torch.zeros(20000).int()
+    o[1152] = 1
+    e = E(o)  # the book's call
+    test_eq(e.shape, (20000, 300))
+    test_eq(e[1152], E.weight[1])    # row 1, not row 1152
+    test_eq(e[0], E.weight[0])
+    e.shape
+
+
+def test_05_embeddings_cell_16():
+    global err, oh
+    try: F.one_hot(torch.zeros(3), num_classes=20000)
+    except RuntimeError as err: print("F.one_hot(float):", err)
+    oh = F.one_hot(torch.tensor([1152]), num_classes=20000)
+    try: oh @ E.weight
+    except RuntimeError as err: print("int64 @ float:  ", err)
+    test_fail(lambda: F.one_hot(torch.zeros(3), num_classes=20000), contains="index tensor")
+    test_fail(lambda: oh @ E.weight, contains="dtype")
+
+
+def test_05_embeddings_cell_17():
+    test_close(oh.float() @ E.weight, E(torch.tensor([1152])))
+
+
+def test_05_embeddings_cell_18():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global GLOVE_PACKAGE, glove_files, load_glove
     from nlpbook.embeddings import GLOVE_PACKAGE, glove_files, load_glove
 
 
-def test_05_embeddings_cell_04():
+def test_05_embeddings_cell_19():
     global glove
     glove = load_glove()
     test_eq(len(glove), 400_000)
@@ -55,16 +179,315 @@ def test_05_embeddings_cell_04():
     glove.most_similar('frog', topn=5)
 
 
-def test_05_embeddings_cell_05():
+def test_05_embeddings_cell_20():
+    global king_man_woman
+    king_man_woman = glove.most_similar(positive=['king', 'woman'], negative=['man'], topn=5)
+    test_eq(king_man_woman[0][0], 'queen')
+    king_man_woman
+
+
+def test_05_embeddings_cell_21():
+    global a, b, c
+    for a, b, c in [('paris', 'france', 'tokyo'), ('walk', 'walked', 'swim'), ('good', 'better', 'bad')]:
+        print(f"{a} : {b} :: {c} : {glove.most_similar(positive=[b, c], negative=[a], topn=1)[0][0]}")
+
+
+def test_05_embeddings_cell_22():
+    global pairs, sims
+    pairs = [('cat', 'dog'), ('cat', 'kitten'), ('car', 'truck'), ('coffee', 'tea'), ('cat', 'car'), ('good', 'bad')]
+    sims = pd.DataFrame(pairs, columns=['word1', 'word2']).assign(cosine=[glove.similarity(a, b) for a, b in pairs])
+    test_close(sims.cosine[0], np.dot(glove['cat'], glove['dog']) / np.linalg.norm(glove['cat']) / np.linalg.norm(glove['dog']))
+    sims
+
+
+def test_05_embeddings_cell_23():
+    global err
+    try: glove['frobnicatingly']
+    except KeyError as err: print("KeyError:", err)
+    test_eq('frobnicatingly' in glove, False)
+    test_fail(lambda: glove.most_similar('frobnicatingly'), contains="not present")
+
+
+def test_05_embeddings_cell_24():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global plot_embeddings_2d, project_2d
+    from nlpbook.embeddings import plot_embeddings_2d, project_2d
+
+
+def test_05_embeddings_cell_25():
+    global ax, words
+    words = ['king', 'queen', 'man', 'woman', 'prince', 'princess', 'paris', 'france', 'rome', 'italy',
+             'berlin', 'germany', 'cat', 'dog', 'kitten', 'puppy']
+    ax = plot_embeddings_2d(glove, words)
+
+
+def test_05_embeddings_cell_26():
+    global Vt, X, Xc, _, ref, signs, xy
+    # Check against PCA done by hand: centre, SVD, project on the first two right singular vectors.
+    X = np.stack([glove[w] for w in words]).astype(np.float64)
+    Xc = X - X.mean(0)
+    _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
+    ref = Xc @ Vt[:2].T
+    xy = ax.collections[0].get_offsets().data
+    signs = np.sign((ref * xy).sum(0))  # each component's sign is arbitrary
+    test_close(xy, ref * signs, eps=1e-4)
+    test_eq([t.get_text() for t in ax.texts], words)
+    test_eq(project_2d(X, 'tsne').shape, (16, 2))
+    test_fail(lambda: plot_embeddings_2d(glove, ['king', 'frobnicatingly']), contains="frobnicatingly")
+    test_fail(lambda: project_2d(X, 'umap'), contains="'pca' or 'tsne'")
+    test_fail(lambda: project_2d(X[0]), contains="shape")
+
+
+def test_05_embeddings_cell_27():
+    global _, analogy_acc, datapath, n_answered, oov, pearson, sections, spearman, threadpool_limits
+    from gensim.test.utils import datapath
+    from threadpoolctl import threadpool_limits
+    # 19,544 small matrix-vector products: one BLAS thread is ~10x faster than several fighting over 2 busy cores.
+    with threadpool_limits(1):
+        analogy_acc, sections = glove.evaluate_word_analogies(datapath('questions-words.txt'), restrict_vocab=30_000)
+    (pearson, _), (spearman, _), oov = glove.evaluate_word_pairs(datapath('wordsim353.tsv'))
+    n_answered = sum(len(s['correct']) + len(s['incorrect']) for s in sections if s['section'] == 'Total accuracy')
+    print(f"analogies (restrict_vocab=30,000): {analogy_acc:.1%} of {n_answered:,} questions answered")
+    print(f"WordSim-353: Pearson {pearson:.3f}, Spearman {spearman:.3f}, {oov:.1f}% pairs out of vocabulary")
+    test_eq(0 < analogy_acc < 1, True)
+    pd.DataFrame([(s['section'], len(s['correct']), len(s['correct']) + len(s['incorrect'])) for s in sections],
+                 columns=['section', 'correct', 'asked']).assign(accuracy=lambda d: (d.correct / d.asked).round(3))
+
+
+def test_05_embeddings_cell_28():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global GM_FAMILIES, NOTE_NAMES, note_name, note_number, re
+    from nlpbook.embeddings import GM_FAMILIES, NOTE_NAMES, note_name, note_number, re
+
+
+def test_05_embeddings_cell_29():
+    test_eq([note_name(n) for n in (0, 21, 60, 69, 127)], ['C-1', 'A0', 'C4', 'A4', 'G9'])
+    test_eq([note_number(note_name(n)) for n in range(128)], list(range(128)))
+    test_fail(lambda: note_number('H2'), contains="not a MIDI note name")
+    test_fail(lambda: note_number('A9'), contains="not a MIDI note name")  # 129
+
+
+def test_05_embeddings_cell_30():
+    global chords, melody, mido, ode, ode_path, tempfile, tmp, write_notes
+    import mido, tempfile
+    tmp = Path(tempfile.mkdtemp())
+
+    @_module_level
+    def write_notes(notes, path, ticks_per_beat=480, programs=((0, 0), (1, 48))):
+        "Write (channel, note, start_beat, end_beat, velocity) tuples as a one-track MIDI file; `programs`: (channel, GM program) pairs."
+        events = [(s, 1, mido.Message('note_on', channel=c, note=n, velocity=v)) for c, n, s, e, v in notes]
+        events += [(e, 0, mido.Message('note_off', channel=c, note=n)) for c, n, s, e, v in notes]
+        track = mido.MidiTrack([mido.Message('program_change', channel=c, program=p) for c, p in programs])
+        now = 0
+        for beat, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+            tick = round(beat * ticks_per_beat)
+            track.append(msg.copy(time=tick - now)); now = tick
+        mid = mido.MidiFile(ticks_per_beat=ticks_per_beat); mid.tracks.append(track); mid.save(path)
+        return path
+
+    melody = [note_number(n) for n in "E4 E4 F4 G4 G4 F4 E4 D4 C4 C4 D4 E4".split()]
+    ode = [(0, n, i, i + 1, 80) for i, n in enumerate(melody)] + [(0, note_number('E4'), 12, 13.5, 80),
+          (0, note_number('D4'), 13.5, 14, 72), (0, note_number('D4'), 14, 16, 72)]
+    chords = [(1, note_number(n), s, s + 4, 56) for s, ch in [(0, "C3 E3 G3"), (4, "G2 B2 D3"), (8, "C3 E3 G3"), (12, "G2 B2 D3")]
+              for n in ch.split()]
+    ode_path = write_notes(ode + chords, tmp/'ode.mid')
+    mido.MidiFile(ode_path).tracks[0][:8]  # the raw events: programs, then note_on/note_off with delta times in ticks
+
+
+def test_05_embeddings_cell_31():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global midi_to_tokens, quantize_velocity, read_midi
+    from nlpbook.embeddings import midi_to_tokens, quantize_velocity, read_midi
+
+
+def test_05_embeddings_cell_32():
+    global tokens
+    tokens = midi_to_tokens(ode_path)
+    print(len(tokens), 'tokens:', ' '.join(tokens[:16]), '...')
+
+
+def test_05_embeddings_cell_33():
+    test_eq(sorted(tokens[:4]), ['ensemble:v56:C3', 'ensemble:v56:E3', 'ensemble:v56:G3', 'piano:v80:E4'])  # beat 0
+    test_eq(tokens[4], 'wait:12')
+    test_eq(sum(int(t[5:]) for t in tokens if t.startswith('wait:')), 16 * 12)  # 16 beats
+    test_eq(sum(':v0:' not in t and not t.startswith('wait') for t in tokens), len(ode + chords))  # one start per note
+    test_eq([quantize_velocity(v) for v in (0, 1, 72, 75, 127)], [0, 8, 72, 72, 120])
+    (tmp/'notes.txt').write_text("not a MIDI file")
+    test_fail(lambda: midi_to_tokens(tmp/'notes.txt'), contains="notes.txt: not a readable Standard MIDI File")
+    (tmp/'cut.mid').write_bytes(ode_path.read_bytes()[:30])
+    test_fail(lambda: midi_to_tokens(tmp/'cut.mid'), contains="cut.mid: not a readable")
+
+
+def test_05_embeddings_cell_34():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global tokens_to_midi
+    from nlpbook.embeddings import tokens_to_midi
+
+
+def test_05_embeddings_cell_35():
+    global back, notes_of
+    @_module_level
+    def notes_of(path):
+        "(note, start_beat, end_beat) of every note in a MIDI file, read with mido alone (to check the round trip)."
+        mid, now, start, notes = mido.MidiFile(path), 0, {}, []
+        for msg in mido.merge_tracks(mid.tracks):
+            now += msg.time
+            if msg.type == 'note_on' and msg.velocity: start[msg.channel, msg.note] = now
+            elif msg.type in ('note_on', 'note_off'):
+                notes.append((msg.note, start.pop((msg.channel, msg.note)) / mid.ticks_per_beat, now / mid.ticks_per_beat))
+        return sorted(notes)
+
+    back = tokens_to_midi(tokens, tmp/'back.mid')
+    test_eq(midi_to_tokens(back), tokens)
+    test_eq(notes_of(back), sorted((n, s, e) for _, n, s, e, _ in ode + chords))
+    test_eq(notes_of(tokens_to_midi(tokens, tmp/'back96.mid', ticks_per_beat=96)), notes_of(back))
+    test_fail(lambda: tokens_to_midi(['piano:v80:C4', 'wait:x'], tmp/'bad.mid'), contains="token 1 'wait:x'")
+    test_fail(lambda: tokens_to_midi(['violin:v80:C4'], tmp/'bad.mid'), contains="token 0")
+    test_fail(lambda: tokens_to_midi(['piano:v80:H4'], tmp/'bad.mid'), contains="'H4'")
+
+
+def test_05_embeddings_cell_36():
+    global FULL, MAJOR, build_vocab, ids, music_vocab, pieces, random_piece, rng
+    FULL = os.environ.get("NLPBOOK_FULL") == "1"
+    MAJOR = [0, 2, 4, 5, 7, 9, 11]  # semitones of the major scale's degrees
+
+    @_module_level
+    def random_piece(rng, bars=8):
+        "Notes of a random-walk melody over root/fifth/octave chords in a random major key (notebook helper)."
+        key, degree, notes = int(rng.integers(0, 12)), int(rng.integers(7, 14)), []
+        pitch = lambda d, base: base + key + 12 * (d // 7) + MAJOR[d % 7]
+        for bar in range(bars):
+            root = pitch(int(rng.choice([0, 3, 4])), 48)  # I, IV or V
+            notes += [(1, p, 4 * bar, 4 * bar + 4, 64) for p in (root, root + 7, root + 12)]
+            for beat in range(4):
+                degree = int(np.clip(degree + rng.choice([-2, -1, 1, 2]), 7, 20))
+                notes.append((0, pitch(degree, 48), 4 * bar + beat, 4 * bar + beat + 1, 88))
+        return notes
+
+    rng = np.random.default_rng(0)
+    pieces = [midi_to_tokens(write_notes(random_piece(rng), tmp/f'piece{i}.mid')) for i in range(40)]
+    from nlpbook.tokenization import build_vocab
+    music_vocab = build_vocab([' '.join(p) for p in pieces])
+    ids = torch.tensor([music_vocab[t] for p in pieces for t in p])
+    print(music_vocab, f"{len(ids):,} tokens")
+    test_eq(music_vocab[pieces[0][0]] != music_vocab.unk_id, True)
+
+
+def test_05_embeddings_cell_37():
+    global NextToken
+    @_module_level
+    class NextToken(torch.nn.Module):
+        "Predict the next token from the embeddings of the previous `context` tokens."
+        def __init__(self, vocab_size, context, dim=16):
+            super().__init__()
+            self.embed = torch.nn.Embedding(vocab_size, dim)
+            self.head = torch.nn.Linear(context * dim, vocab_size)
+        def forward(self, x):                        # x: (batch, context) token ids
+            return self.head(self.embed(x).flatten(1))  # (batch, context*dim) -> (batch, vocab_size) logits
+
+
+def test_05_embeddings_cell_38():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global plot_losses
     from nlpbook.embeddings import plot_losses
 
 
-def test_05_embeddings_cell_06():
-    global ax
+def test_05_embeddings_cell_39():
+    global ax, n_figures, plt
     ax = plot_losses({"train": [3, 2, 1.5, 1.2], "valid": [3.1, 2.4, 2.0, 1.9]}, title="an example", xlabel="epoch")
     test_eq([l.get_label() for l in ax.get_lines()], ["train", "valid"])
     test_eq(ax.get_lines()[0].get_ydata().tolist(), [3, 2, 1.5, 1.2])
     test_eq(plot_losses([4, 2, 0, 2], smooth=2).get_lines()[0].get_ydata().tolist(), [3, 1, 1])
-    test_fail(lambda: plot_losses({"train": []}), contains="empty")
+    import matplotlib.pyplot as plt
+    n_figures = len(plt.get_fignums())
+    test_fail(lambda: plot_losses({"train": [1.0], "valid": []}), contains="empty")
+    test_eq(len(plt.get_fignums()), n_figures)  # bad input draws no empty figure
+
+
+def test_05_embeddings_cell_40():
+    global CONTEXT, STEPS, batch, loss, losses, model, opt, progress_bar, step, windows
+    from fastprogress import progress_bar
+    CONTEXT, STEPS = 4, 2000 if FULL else 400
+    torch.manual_seed(0)
+    model = NextToken(len(music_vocab), CONTEXT)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    windows = ids.unfold(0, CONTEXT + 1, 1)          # (n, CONTEXT+1): context then target (spans piece ends; harmless here)
+    losses = []
+    for step in progress_bar(range(STEPS)):
+        batch = windows[torch.randint(len(windows), (256,))]
+        loss = F.cross_entropy(model(batch[:, :CONTEXT]), batch[:, CONTEXT])
+        opt.zero_grad(); loss.backward(); opt.step()
+        losses.append(loss.item())
+    plot_losses(losses, title="next-token model on generated music", smooth=20)
+    print(f"loss {np.mean(losses[:20]):.2f} -> {np.mean(losses[-20:]):.2f} (uniform guessing: {np.log(len(music_vocab)):.2f})")
+    test_eq(np.mean(losses[-20:]) < 0.5 * np.mean(losses[:20]), True)
+    test_eq(np.mean(losses[-20:]) < np.log(len(music_vocab)), True)
+
+
+def test_05_embeddings_cell_41():
+    global W, by_interval, interval_class, itertools, starts
+    import itertools
+    W = F.normalize(model.embed.weight.detach(), dim=1)
+    starts = [t for t in music_vocab.itos if t.startswith('piano:v88:')]
+    @_module_level
+    def interval_class(a, b):
+        d = abs(note_number(a.split(':')[2]) - note_number(b.split(':')[2]))
+        return 'step (1-2)' if d <= 2 else 'fifth (7)' if d == 7 else 'octave (12)' if d == 12 else 'other'
+    by_interval = pd.DataFrame([(interval_class(a, b), (W[music_vocab[a]] @ W[music_vocab[b]]).item())
+                                for a, b in itertools.combinations(starts, 2)], columns=['interval', 'cosine'])
+    by_interval.groupby('interval').cosine.agg(['mean', 'count']).round(3)
+
+
+def test_05_embeddings_cell_42():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global image_to_pixel_sequence
+    from nlpbook.embeddings import image_to_pixel_sequence
+
+
+def test_05_embeddings_cell_43():
+    global img
+    img = np.zeros((2, 3, 3), dtype=np.uint8)
+    img[0, 1] = [255, 0, 0]; img[1, 2] = [0, 0, 255]
+    image_to_pixel_sequence(img)
+
+
+def test_05_embeddings_cell_44():
+    global seq
+    seq = image_to_pixel_sequence(img)
+    test_eq(seq.shape, (6, 5))
+    test_eq(seq[1], [1, 0, 0, 0.5, 0])   # row 0, column 1: red, x=0.5, y=0
+    test_eq(seq[5], [0, 0, 1, 1, 1])     # last pixel: blue, bottom right
+    test_eq(image_to_pixel_sequence(img, with_xy=False), seq[:, :3])
+    test_eq(image_to_pixel_sequence(np.full((4, 4), 0.5)).shape, (16, 5))
+    test_eq(image_to_pixel_sequence(np.full((4, 4), 0.5))[:, :3], np.full((16, 3), 0.5, dtype=np.float32))
+    test_fail(lambda: image_to_pixel_sequence(np.zeros(5)), contains="got shape (5,)")
+    test_fail(lambda: image_to_pixel_sequence(np.zeros((1, 2, 2, 3))), contains="(H, W, 3)")
+    test_fail(lambda: image_to_pixel_sequence(np.zeros((2, 2, 4))), contains="alpha")
+
+
+def test_05_embeddings_cell_45():
+    global digit, load_digits, pixel_embedding, pixels
+    from sklearn.datasets import load_digits
+    digit = load_digits().images[0] / 16
+    pixels = torch.from_numpy(image_to_pixel_sequence(digit))  # (64, 5)
+    pixel_embedding = torch.nn.Linear(5, 32)
+    test_eq(pixel_embedding(pixels).shape, (64, 32))
+    pixels.shape, pixel_embedding(pixels).shape
+
+
+def test_05_embeddings_cell_46():
+    global interval_means
+    interval_means = by_interval.groupby('interval').cosine.mean()
+    pd.DataFrame([
+        ("`E(o).shape` for the book's one-hot `o`", "not shown", str(tuple(E(o).shape)), "the book meant `(300,)`: one word's vector"),
+        ("king − man + woman", "queen (prose)", f"{king_man_woman[0][0]}, cosine {king_man_woman[0][1]:.3f}", "GloVe 6B 50d"),
+        ("analogy accuracy, `questions-words.txt`", "not shown", f"{analogy_acc:.1%} of {n_answered:,} questions answered",
+         "`restrict_vocab=30,000`; questions with a rarer word are skipped"),
+        ("WordSim-353", "not shown", f"Pearson {pearson:.3f}, Spearman {spearman:.3f}, {oov:.0f}% OOV",
+         "50d vectors; larger GloVe models score higher"),
+        ("next-token loss on generated music", "(no code)",
+         f"{np.mean(losses[:20]):.2f} → {np.mean(losses[-20:]):.2f} in {STEPS} steps (uniform {np.log(len(music_vocab)):.2f})",
+         f"{len(music_vocab)}-token vocabulary"),
+        ("cosine of melody-note vectors by interval", "(no code)",
+         ", ".join(f"{k} {v:.3f}" for k, v in interval_means.items()), "see the discussion above"),
+    ], columns=["quantity", "book", "ours", "note"])
