@@ -11,7 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'spacy_model_path', 'load_spacy',
-           'minilm_path', 'load_minilm', 'smollm2_cache', 'load_smollm2']
+           'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'load_minilm', 'smollm2_cache',
+           'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
@@ -55,6 +56,27 @@ def load_spacy(name: str = "en_core_web_sm", **kwargs):
     "Load spaCy pipeline `name` (package, offline re-upload, or folder); `kwargs` go to `spacy.load`."
     import spacy
     return spacy.load(spacy_model_path(name), **kwargs)
+
+# %% ../nbs/00a_models.ipynb #d3b585d0
+def _dist_version(name: str) -> str | None:
+    from importlib.metadata import version, PackageNotFoundError
+    try: return version(name)
+    except PackageNotFoundError: return None
+
+def torchvision_mismatch(torch_version: str | None = None, torchvision_version: str | None = None) -> bool:
+    "True when torchvision is a CUDA build beside a CPU-only torch, so its compiled ops cannot load."
+    torch_version = torch_version or _dist_version("torch")
+    torchvision_version = torchvision_version or _dist_version("torchvision")
+    if not (torch_version and torchvision_version): return False
+    return torch_version.endswith("+cpu") and not torchvision_version.endswith("+cpu")
+
+# %% ../nbs/00a_models.ipynb #27dc212b
+def hide_mismatched_torchvision() -> bool:
+    "Mark an unloadable torchvision as absent so transformers and fastai.text import cleanly; True if hidden."
+    import sys
+    if "torchvision" in sys.modules or not torchvision_mismatch(): return False
+    sys.modules["torchvision"] = None  # `import torchvision` -> ImportError, find_spec -> None
+    return True
 
 # %% ../nbs/00a_models.ipynb #ebb232f4
 def _pkg_dir(pkg: str, req: str) -> Path:

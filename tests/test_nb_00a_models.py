@@ -86,27 +86,56 @@ def test_00a_models_cell_10():
 
 def test_00a_models_cell_11():
     # exported to nlpbook.models: take what the cell defines from the installed package
+    global _dist_version, torchvision_mismatch
+    from nlpbook.models import _dist_version, torchvision_mismatch
+
+
+def test_00a_models_cell_12():
+    test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0"), True)       # PyPI's CUDA torchvision beside the CPU wheel
+    test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0+cpu"), False)  # matching CPU builds
+    test_eq(torchvision_mismatch("2.9.0+cu126", "0.24.0+cu126"), False)  # Colab
+
+
+def test_00a_models_cell_13():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global hide_mismatched_torchvision
+    from nlpbook.models import hide_mismatched_torchvision
+
+
+def test_00a_models_cell_14():
+    global BertModel, nlpbook, sys
+    import sys, nlpbook
+    if torchvision_mismatch():
+        test_is(sys.modules["torchvision"], None)
+        test_is(importlib.util.find_spec("torchvision"), None)
+        test_fail(lambda: __import__("torchvision"), contains="torchvision")
+        test_eq(hide_mismatched_torchvision(), False)  # idempotent
+    from transformers import BertModel  # would fail with the broken torchvision visible
+
+
+def test_00a_models_cell_15():
+    # exported to nlpbook.models: take what the cell defines from the installed package
     global _pkg_dir
     from nlpbook.models import _pkg_dir
 
 
-def test_00a_models_cell_12():
+def test_00a_models_cell_16():
     test_fail(lambda: _pkg_dir('not_a_pkg_xyz', 'not-a-pkg'), contains='pip install not-a-pkg')
 
 
-def test_00a_models_cell_13():
+def test_00a_models_cell_17():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global minilm_path
     from nlpbook.models import minilm_path
 
 
-def test_00a_models_cell_14():
+def test_00a_models_cell_18():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_minilm
     from nlpbook.models import load_minilm
 
 
-def test_00a_models_cell_15():
+def test_00a_models_cell_19():
     global batch, enc, hidden, tok, torch
     import torch
     tok, enc = load_minilm()
@@ -116,19 +145,19 @@ def test_00a_models_cell_15():
     test_eq(tok.tokenize("unaffable"), ['una', '##ffa', '##ble'])  # WordPiece sub-words (BERT uncased vocab)
 
 
-def test_00a_models_cell_16():
+def test_00a_models_cell_20():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global SMOLLM2_GGUF, smollm2_cache
     from nlpbook.models import SMOLLM2_GGUF, smollm2_cache
 
 
-def test_00a_models_cell_17():
+def test_00a_models_cell_21():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_smollm2
     from nlpbook.models import load_smollm2
 
 
-def test_00a_models_cell_18():
+def test_00a_models_cell_22():
     global answer, ids, lm, out, tok
     tok, lm = load_smollm2()
     test_eq((smollm2_cache()/"model.safetensors").is_file(), True)
