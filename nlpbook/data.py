@@ -14,13 +14,17 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'DatasetError', 'registry', 'dataset_info',
-           'file_info', 'list_datasets', 'file_hash', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
-           'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review']
+__all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
+           'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'file_hash',
+           'expected_digest', 'is_verified', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
+           'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review', 'clean_ag_news', 'load_ag_news']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
     "A dataset file could not be found, fetched or verified; the message says which and how to fix it."
+
+class DownloadRequired(DatasetError):
+    "A dataset file is neither cached nor mirrored, and downloading it was not allowed."
 
 # %% ../nbs/00_data.ipynb #536f4b33
 def registry() -> dict:
@@ -62,6 +66,20 @@ def _check(path: Path, digest: str, what: str, fix: str, algo: str = "sha256"):
     got = file_hash(path, algo)
     if got != digest:
         raise DatasetError(f"{what}: {algo} mismatch (expected {digest}, got {got}, {path.stat().st_size:,} bytes). {fix}")
+
+# %% ../nbs/00_data.ipynb #f20ca458
+def expected_digest(info: dict) -> tuple[str, str]:
+    "(algorithm, hex digest) a registry file entry pins: its sha256, else its md5."
+    for algo in ('sha256', 'md5'):
+        if info.get(algo): return algo, info[algo]
+    raise DatasetError(f"Registry entry {info.get('url') or info.get('mirror')} has neither sha256 nor md5; add one.")
+
+def is_verified(path, info: dict) -> bool:
+    "Does the file at `path` match `info`'s size (when known) and digest?"
+    path = Path(path)
+    if not path.is_file() or (info.get('size') is not None and path.stat().st_size != info['size']): return False
+    algo, digest = expected_digest(info)
+    return file_hash(path, algo) == digest
 
 # %% ../nbs/00_data.ipynb #ba732fc5
 def _tmp_beside(dest: Path) -> Path:
@@ -131,7 +149,8 @@ def _from_mirror(mirror: Path, info: dict, dest: Path, label: str) -> Path | Non
         try:
             with opener(src, 'rb') as fi, open(tmp, 'wb') as fo: shutil.copyfileobj(fi, fo, 1 << 20)
         except (OSError, EOFError) as e: raise DatasetError(f"Mirror file {src} is unreadable ({e}). {fix}") from None
-        _check(tmp, info['sha256'], f"Mirror file {src}", fix)
+        algo, digest = expected_digest(info)
+        _check(tmp, digest, f"Mirror file {src}", fix, algo=algo)
         os.replace(tmp, dest)
         return dest
     finally: tmp.unlink(missing_ok=True)
@@ -179,19 +198,26 @@ def _from_archive(name: str, info: dict, dest: Path) -> Path:
     finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_data.ipynb #7af3195f
-def load_dataset_file(name: str, file: str) -> Path:
-    "Verified local path of `file` from dataset `name`: cache, else `$NLPBOOK_MIRROR`, else its URL (or archive)."
+def load_dataset_file(name: str, file: str, allow_download: bool = True) -> Path:
+    "Verified local path of `file` from dataset `name`: cache, else `$NLPBOOK_MIRROR`, else (if allowed) its URL or archive."
     info = file_info(name, file)
     dest = cache_dir()/name/file
     if dest.is_file():
-        if dest.stat().st_size == info['size'] and file_hash(dest) == info['sha256']: return dest
+        if is_verified(dest, info): return dest
         dest.unlink()  # stale or corrupt cache entry: fetch again rather than trust it
     mirror = os.environ.get('NLPBOOK_MIRROR')
     if mirror:
         mp = Path(mirror).expanduser()
         if not mp.is_dir(): raise DatasetError(f"NLPBOOK_MIRROR={mirror} is not a folder. Point it at a folder of dataset files or unset it.")
         if (got := _from_mirror(mp, info, dest, f"{name}/{file}")) is not None: return got
-    if info.get('url'): return download(info['url'], dest, sha256=info['sha256'], size=info['size'])
+    if (info.get('url') or info.get('archive')) and not allow_download:
+        url = info.get('url') or info['archive']['url']
+        raise DownloadRequired(f"{name}/{file} is not in the cache ({dest}) or a mirror, and downloading is off. "
+                               f"Pass allow_download=True to fetch it from {url}, or put "
+                               f"{info.get('mirror') or name+'/'+file} in the folder NLPBOOK_MIRROR names.")
+    if info.get('url'):
+        algo, digest = expected_digest(info)
+        return download(info['url'], dest, size=info.get('size'), **{algo: digest})
     if info.get('archive'): return _from_archive(name, info, dest)
     where = f"the mirror {mirror} has no {info.get('mirror') or name+'/'+file}" if mirror else "NLPBOOK_MIRROR is not set"
     raise DatasetError(f"{name}/{file} has no public download URL and {where}. Set NLPBOOK_MIRROR to a folder holding "
@@ -230,3 +256,37 @@ def clean_review(text: str) -> str:
     "`text` with IMDb's HTML line breaks (`<br />`) replaced by spaces."
     if not isinstance(text, str): raise TypeError(f"clean_review: expected a str, got {type(text).__name__}")
     return BR_RE.sub(" ", text)
+
+# %% ../nbs/00_data.ipynb #9d874e89
+AG_NEWS_CLASSES = {1: 'World', 2: 'Sports', 3: 'Business', 4: 'Sci_Tech'}
+AG_NEWS_SPLITS = ('train', 'test')
+_WS_RE = re.compile(r"\s+")
+
+def clean_ag_news(text: str) -> str:
+    "The book's AG News cleaning: backslashes to spaces, `#36;` to `$`, runs of whitespace collapsed, ends stripped."
+    if not isinstance(text, str): raise TypeError(f"clean_ag_news: expected a str, got {type(text).__name__}")
+    return _WS_RE.sub(" ", text.replace("\\", " ").replace("#36;", "$")).strip()
+
+# %% ../nbs/00_data.ipynb #d4c09d13
+def load_ag_news(split: str = 'test', clean: bool = True, download: bool | None = None) -> pd.DataFrame:
+    "AG News `split` as a DataFrame: class_index, title, description, class_name. `download`: fetch if needed (default: test only)."
+    if split not in AG_NEWS_SPLITS: raise ValueError(f"load_ag_news: split must be one of {AG_NEWS_SPLITS}, got {split!r}")
+    info = file_info('ag_news', f'{split}.csv')
+    if download is None: download = split == 'test'  # the 29 MB train file is fetched only on request
+    try: path = load_dataset_file('ag_news', f'{split}.csv', allow_download=download)
+    except DownloadRequired:
+        raise DownloadRequired(
+            f"AG News {split}.csv ({info['rows']:,} rows) is not in the cache ({cache_dir()/'ag_news'}) or in NLPBOOK_MIRROR. "
+            f"Call load_ag_news({split!r}, download=True) to fetch it from {info['url']} (md5-checked); in the notebooks "
+            "that cell carries the `#| download` flag. Without it, Chapter 3 uses a stated stratified split of the "
+            "7,600 test rows.") from None
+    df = pd.read_csv(path, header=None, names=['class_index', 'title', 'description'], keep_default_na=False,
+                     dtype={'class_index': int, 'title': str, 'description': str})
+    if clean:
+        cols = ['title', 'description']
+        df[cols] = df[cols].map(clean_ag_news)
+    df['class_name'] = df.class_index.map(AG_NEWS_CLASSES)
+    if df.class_name.isna().any():
+        bad = df.class_index[df.class_name.isna()].iloc[0]
+        raise DatasetError(f"{path}: class index {bad} is not one of {sorted(AG_NEWS_CLASSES)}; the file is not AG News.")
+    return df

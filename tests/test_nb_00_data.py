@@ -28,8 +28,8 @@ def test_00_data_cell_02():
 
 def test_00_data_cell_03():
     # exported to nlpbook.data: take what the cell defines from the installed package
-    global DatasetError
-    from nlpbook.data import DatasetError
+    global DatasetError, DownloadRequired
+    from nlpbook.data import DatasetError, DownloadRequired
 
 
 def test_00_data_cell_04():
@@ -100,17 +100,35 @@ def test_00_data_cell_14():
 
 def test_00_data_cell_15():
     # exported to nlpbook.data: take what the cell defines from the installed package
+    global expected_digest, is_verified
+    from nlpbook.data import expected_digest, is_verified
+
+
+def test_00_data_cell_16():
+    global _abc_md5
+    test_eq(expected_digest({'sha256': 'aa', 'md5': 'bb'}), ('sha256', 'aa'))
+    test_eq(expected_digest({'sha256': None, 'md5': 'bb'}), ('md5', 'bb'))
+    test_fail(lambda: expected_digest({'url': 'http://x/y.csv'}), contains='http://x/y.csv has neither sha256 nor md5')
+    _abc_md5 = {'sha256': None, 'md5': '900150983cd24fb0d6963f7d28e17f72', 'size': None}
+    test_eq(is_verified(_tmp/'abc.txt', _abc_md5), True)
+    test_eq(is_verified(_tmp/'abc.txt', {**_abc_md5, 'size': 4}), False)
+    test_eq(is_verified(_tmp/'abc.txt', {**_abc_md5, 'md5': '0'*32}), False)
+    test_eq(is_verified(_tmp/'nothing.txt', _abc_md5), False)
+
+
+def test_00_data_cell_17():
+    # exported to nlpbook.data: take what the cell defines from the installed package
     global _tmp_beside
     from nlpbook.data import _tmp_beside
 
 
-def test_00_data_cell_16():
+def test_00_data_cell_18():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global download
     from nlpbook.data import download
 
 
-def test_00_data_cell_17():
+def test_00_data_cell_19():
     global dest, src
     src = _tmp/'src.txt'; src.write_bytes(b'hello world\n')
     dest = download(src.as_uri(), _tmp/'out'/'hello.txt', sha256=file_hash(src), size=12, progress=False)
@@ -121,25 +139,25 @@ def test_00_data_cell_17():
     test_eq(sorted(p.name for p in (_tmp/'out').iterdir()), ['hello.txt'])  # no .part left behind
 
 
-def test_00_data_cell_18():
+def test_00_data_cell_20():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global cache_dir
     from nlpbook.data import cache_dir
 
 
-def test_00_data_cell_19():
+def test_00_data_cell_21():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _from_mirror
     from nlpbook.data import _from_mirror
 
 
-def test_00_data_cell_20():
+def test_00_data_cell_22():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
     from nlpbook.data import IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
 
 
-def test_00_data_cell_21():
+def test_00_data_cell_23():
     global _tar_of, mini, out
     @_module_level
     def _tar_of(reviews: dict, path):
@@ -159,19 +177,19 @@ def test_00_data_cell_21():
     test_fail(lambda: imdb_csv_from_tar(mini, 'dev', _tmp/'x.csv'), contains="must be one of ['train', 'test', 'unsup']")
 
 
-def test_00_data_cell_22():
+def test_00_data_cell_24():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global ARCHIVE_BUILDERS, _from_archive
     from nlpbook.data import ARCHIVE_BUILDERS, _from_archive
 
 
-def test_00_data_cell_23():
+def test_00_data_cell_25():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_dataset_file
     from nlpbook.data import load_dataset_file
 
 
-def test_00_data_cell_24():
+def test_00_data_cell_26():
     global _cache_was, _info, _mirror_was
     _mirror_was, _cache_was = os.environ.get('NLPBOOK_MIRROR'), os.environ.get('NLPBOOK_CACHE')
     os.environ['NLPBOOK_CACHE'] = str(_tmp/'cache')
@@ -182,7 +200,7 @@ def test_00_data_cell_24():
     os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
 
 
-def test_00_data_cell_25():
+def test_00_data_cell_27():
     global _classes, f, p
     _classes = b'World\nSports\nBusiness\nSci/Tech\n'
     test_eq(hashlib.sha256(_classes).hexdigest(), _info['sha256'])
@@ -200,38 +218,48 @@ def test_00_data_cell_25():
     test_eq(list((_tmp/'cache'/'ag_news').iterdir()), [])
 
 
-def test_00_data_cell_26():
-    global k, v
+def test_00_data_cell_28():
     # a file with no public URL, and no mirror, says how to fix it
     os.environ.pop('NLPBOOK_MIRROR')
     test_fail(lambda: load_dataset_file('wikitext2', 'wiki.test.raw'), contains='Set NLPBOOK_MIRROR')
+
+
+def test_00_data_cell_29():
+    global k, v
+    os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
+    (_tmp/'mirror'/'ag_news'/'train.csv').write_text('"3","Not the real file","Nothing here"\n')
+    test_fail(lambda: load_dataset_file('ag_news', 'train.csv', allow_download=False), contains='md5 mismatch')
+    (_tmp/'mirror'/'ag_news'/'train.csv').unlink()
+    test_fail(lambda: load_dataset_file('ag_news', 'train.csv', allow_download=False), contains='allow_download=True')
+    test_eq(issubclass(DownloadRequired, DatasetError), True)
+    test_eq(list((_tmp/'cache'/'ag_news').iterdir()), [])
     for k, v in [('NLPBOOK_MIRROR', _mirror_was), ('NLPBOOK_CACHE', _cache_was)]:
         if v is None: os.environ.pop(k, None)
         else: os.environ[k] = v
 
 
-def test_00_data_cell_27():
+def test_00_data_cell_30():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global normalize_columns
     from nlpbook.data import normalize_columns
 
 
-def test_00_data_cell_28():
+def test_00_data_cell_31():
     test_eq(list(normalize_columns(pd.DataFrame(columns=['Show Number', ' Air Date'])).columns), ['show_number', 'air_date'])
 
 
-def test_00_data_cell_29():
+def test_00_data_cell_32():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_jeopardy
     from nlpbook.data import load_jeopardy
 
 
-def test_00_data_cell_30():
+def test_00_data_cell_33():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
 
-def test_00_data_cell_31():
+def test_00_data_cell_34():
     global jeopardy
     jeopardy = load_jeopardy(1000)
     test_eq(len(jeopardy), 1000)
@@ -240,13 +268,13 @@ def test_00_data_cell_31():
     jeopardy.head(3)
 
 
-def test_00_data_cell_32():
+def test_00_data_cell_35():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_SPLITS, load_imdb
     from nlpbook.data import IMDB_SPLITS, load_imdb
 
 
-def test_00_data_cell_33():
+def test_00_data_cell_36():
     global imdb
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
@@ -258,13 +286,64 @@ def test_00_data_cell_33():
     imdb.head(3)
 
 
-def test_00_data_cell_34():
+def test_00_data_cell_37():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global BR_RE, clean_review
     from nlpbook.data import BR_RE, clean_review
 
 
-def test_00_data_cell_35():
+def test_00_data_cell_38():
     test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
     assert not any("<br" in clean_review(t).lower() for t in imdb.text)
     test_fail(lambda: clean_review(None), contains="expected a str")
+
+
+def test_00_data_cell_39():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
+    from nlpbook.data import AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
+
+
+def test_00_data_cell_40():
+    test_eq(clean_ag_news("Reuters - Short-sellers, Wall Street's dwindling\\band of ultra-cynics, are seeing green again."),
+            "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
+    test_eq(clean_ag_news("  rose to  #36;46 a\\barrel   today "), "rose to $46 a barrel today")
+    test_eq(clean_ag_news("Apple #39;s &lt;b&gt;"), "Apple #39;s &lt;b&gt;")
+    test_fail(lambda: clean_ag_news(float('nan')), contains="expected a str, got float")
+
+
+def test_00_data_cell_41():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global load_ag_news
+    from nlpbook.data import load_ag_news
+
+
+def test_00_data_cell_42():
+    global ag, ag_raw
+    ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
+    test_eq(list(ag.columns), ['class_index', 'title', 'description', 'class_name'])
+    test_eq(len(ag), file_info('ag_news', 'test.csv')['rows'])
+    test_eq(ag.class_name.value_counts().to_dict(), {c: 1900 for c in AG_NEWS_CLASSES.values()})
+    test_eq(ag.title[0], "Fears for T N pension after talks")
+    test_eq(ag_raw.description[0][:42], "Unions representing workers at Turner   Ne")
+    test_eq(ag.description[0][:40], "Unions representing workers at Turner Ne")
+    test_eq(ag.description[1][:60], "SPACE.com - TORONTO, Canada -- A second team of rocketeers c")
+    assert '#36;' in ag_raw.description[1] and '$10 million' in ag.description[1]
+    assert not ag[['title', 'description']].map(lambda t: '\\' in t or '  ' in t or '#36;' in t or t != t.strip()).any().any()
+    ag.head(3)
+
+
+def test_00_data_cell_43():
+    if not is_verified(cache_dir()/'ag_news'/'train.csv', file_info('ag_news', 'train.csv')):
+        test_fail(lambda: load_ag_news('train'), contains="load_ag_news('train', download=True)")
+    test_fail(lambda: load_ag_news('dev'), contains="split must be one of")
+
+
+@pytest.mark.download
+def test_00_data_cell_44():
+    global ag_train
+    ag_train = load_ag_news('train', download=True)
+    test_eq(len(ag_train), 120_000)
+    test_eq(ag_train.class_name.value_counts().to_dict(), {c: 30_000 for c in AG_NEWS_CLASSES.values()})
+    test_eq(ag_train.title[0], "Wall St. Bears Claw Back Into the Black (Reuters)")
+    test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
