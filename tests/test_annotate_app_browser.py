@@ -3,19 +3,19 @@
 Starts the server with `annotate_command` on a free port of 127.0.0.1, answers with the keyboard shortcuts and the
 mouse, checks the output JSONL after every answer, kills the server with SIGKILL, restarts it and checks that the page
 resumes at the first unanswered task with nothing answered lost. Screenshots go to docs/_build/screenshots/.
-Skips (with the reason) when Debian's chromium / chromium-driver or streamlit are missing.
+Fails (with the fix) when Debian's chromium / chromium-driver or streamlit are missing.
 """
-import json, os, shutil, signal, socket, subprocess, tempfile, time, urllib.request
+import importlib.util, json, os, signal, socket, subprocess, time, urllib.request
 from pathlib import Path
 
 import pytest
+
+from chromium import headless_chromium  # tests/chromium.py
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT/"docs"/"_build"/"screenshots"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-INSTALL = "apt-get update && apt-get install -y chromium chromium-driver"
 TEXTS = ["Dell (DELL.O) beat forecasts.", "Apple and IBM fell on Nasdaq.", "Rain in Spain.", "Oracle hired Larry."]
 
 
@@ -57,24 +57,8 @@ def kill9(proc):
 
 @pytest.fixture(scope="module")
 def browser():
-    "Headless Chromium with Debian's chromedriver (explicit paths: Selenium Manager never downloads anything)"
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing: pytest.skip(f"{' and '.join(missing)} not found: install them with `{INSTALL}` (as root)")
-    pytest.importorskip("streamlit", reason="streamlit is not installed: pip install streamlit")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1000,720"):
-        opts.add_argument(a)
-    profile = tempfile.mkdtemp(prefix="nlpbook-chromium-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    drv = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(60)
-    yield drv
-    drv.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    if importlib.util.find_spec("streamlit") is None: pytest.fail("streamlit is not installed: pip install \"nlpbook[apps]\"")
+    with headless_chromium(1000, 720) as drv: yield drv
 
 
 @pytest.fixture

@@ -6,20 +6,20 @@ resolves, that the sidebar lists every chapter in notebook order, that Chapter 1
 entity markup, that Sphinx's search works offline, and that no page loads a script or stylesheet
 from the network. Screenshots go to docs/_build/screenshots/.
 """
-import functools, http.server, re, shutil, tempfile, threading, urllib.request
+import functools, http.server, re, threading, urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
+from chromium import headless_chromium  # tests/chromium.py
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT/"docs"/"_build"/"html"
 SHOTS = ROOT/"docs"/"_build"/"screenshots"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-INSTALL = "apt-get update && apt-get install -y chromium chromium-driver"
 CH1 = "01_spacy_basics.ipynb"
 
 
@@ -53,24 +53,7 @@ def site():
 
 @pytest.fixture(scope="module")
 def browser():
-    "Headless Chromium with Debian's chromedriver (explicit paths: Selenium Manager never downloads anything)"
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing: pytest.fail(f"{' and '.join(missing)} not found: install them with `{INSTALL}` (as root).")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        opts.add_argument(a)
-    profile = tempfile.mkdtemp(prefix="nlpbook-chromium-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    drv = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(60)
-    yield drv
-    drv.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with headless_chromium(1280, 1000) as drv: yield drv
 
 
 def screenshot(drv, name, element=None):
