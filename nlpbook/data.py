@@ -17,7 +17,8 @@ from fastprogress.fastprogress import progress_bar
 __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
            'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'file_hash',
            'expected_digest', 'is_verified', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
-           'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review', 'clean_ag_news', 'load_ag_news']
+           'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review', 'clean_ag_news', 'load_ag_news',
+           'wikitext_articles']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -290,3 +291,17 @@ def load_ag_news(split: str = 'test', clean: bool = True, download: bool | None 
         bad = df.class_index[df.class_name.isna()].iloc[0]
         raise DatasetError(f"{path}: class index {bad} is not one of {sorted(AG_NEWS_CLASSES)}; the file is not AG News.")
     return df
+
+# %% ../nbs/00_data.ipynb #644270ff
+_WT_HEADING = re.compile(r"^ = [^=].* = $")          # an article title line: " = Title = "
+_WT_JOINS = {' @-@ ': '-', ' @,@ ': ',', ' @.@ ': '.'}
+
+def wikitext_articles(text: str) -> list[str]:
+    "Split WikiText raw text into articles at its ' = Title = ' lines, joining ' @-@ ', ' @,@ ', ' @.@ ' back."
+    for k, v in _WT_JOINS.items(): text = text.replace(k, v)
+    arts, cur = [], []
+    for line in text.split('\n'):
+        if _WT_HEADING.match(line) and cur: arts.append(cur); cur = []
+        cur.append(line.strip())
+    if cur: arts.append(cur)
+    return [t for t in ('\n'.join(l for l in a if l) for a in arts) if t]

@@ -16,12 +16,11 @@ from fastai.text.all import *   # nlpbook (imported first, as our parent package
 from .data import load_dataset_file, load_imdb
 
 # %% auto #0
-__all__ = ['WIKITEXT_FILES', 'GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'wikitext_articles',
-           'gensim_enwiki_path', 'enwiki_articles', 'chunk_text', 'general_corpus', 'lm_dataloaders',
-           'clas_dataloaders', 'awd_lstm_configs', 'perplexity', 'fastai_models_dir', 'find_wt103', 'atomic_write',
-           'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm', 'AtomicCheckpoint', 'metrics_table',
-           'load_checkpoint', 'fit_resumable', 'finetune_lm', 'ulmfit_lr_slices', 'gradual_unfreeze',
-           'train_classifier', 'train_ulmfit']
+__all__ = ['WIKITEXT_FILES', 'GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensim_enwiki_path',
+           'enwiki_articles', 'chunk_text', 'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs',
+           'perplexity', 'fastai_models_dir', 'find_wt103', 'atomic_write', 'atomic_torch_save', 'save_pretrained_lm',
+           'pretrain_lm', 'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm',
+           'ulmfit_lr_slices', 'gradual_unfreeze', 'train_classifier', 'train_ulmfit', 'wikitext_articles']
 
 # %% ../nbs/02_ulmfit.ipynb #c39a26fd
 def check_texts(df: pd.DataFrame, col: str = 'text', what: str = 'review') -> pd.DataFrame:
@@ -55,19 +54,9 @@ def imdb_clas_df(n_train: int | None = None, n_test: int | None = None, seed: in
     return check_texts(df[['text', 'label', 'is_valid']])
 
 # %% ../nbs/02_ulmfit.ipynb #91547376
+from .data import wikitext_articles     # Chapter 0 reads WikiText for this chapter and Chapter 8
+_all_ = ['wikitext_articles']                   # still `from nlpbook.ulmfit import wikitext_articles`, and in `import *`
 WIKITEXT_FILES = ('wiki.valid.raw', 'wiki.test.raw')
-_WT_HEADING = re.compile(r"^ = [^=].* = $")          # an article title line: " = Title = "
-_WT_JOINS = {' @-@ ': '-', ' @,@ ': ',', ' @.@ ': '.'}
-
-def wikitext_articles(text: str) -> list[str]:
-    "Split WikiText raw text into articles at its ' = Title = ' lines, joining ' @-@ ', ' @,@ ', ' @.@ ' back."
-    for k, v in _WT_JOINS.items(): text = text.replace(k, v)
-    arts, cur = [], []
-    for line in text.split('\n'):
-        if _WT_HEADING.match(line) and cur: arts.append(cur); cur = []
-        cur.append(line.strip())
-    if cur: arts.append(cur)
-    return [t for t in ('\n'.join(l for l in a if l) for a in arts) if t]
 
 # %% ../nbs/02_ulmfit.ipynb #d6ead5b9
 def gensim_enwiki_path() -> Path:

@@ -347,3 +347,20 @@ def test_00_data_cell_44():
     test_eq(ag_train.class_name.value_counts().to_dict(), {c: 30_000 for c in AG_NEWS_CLASSES.values()})
     test_eq(ag_train.title[0], "Wall St. Bears Claw Back Into the Black (Reuters)")
     test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
+
+
+def test_00_data_cell_45():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global _WT_HEADING, _WT_JOINS, wikitext_articles
+    from nlpbook.data import _WT_HEADING, _WT_JOINS, wikitext_articles
+
+
+def test_00_data_cell_46():
+    global sample, wt_test
+    sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
+    test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
+    test_eq(wikitext_articles(""), [])
+    wt_test = wikitext_articles(load_dataset_file('wikitext2', 'wiki.test.raw').read_text(encoding='utf-8'))
+    test_eq(wt_test[0].split('\n')[0], '= Robert Boulter =')
+    test_eq(any('@-@' in a for a in wt_test), False)
+    len(wt_test)

@@ -74,8 +74,8 @@ def test_02_ulmfit_cell_07():
 
 def test_02_ulmfit_cell_08():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global WIKITEXT_FILES, _WT_HEADING, _WT_JOINS, wikitext_articles
-    from nlpbook.ulmfit import WIKITEXT_FILES, _WT_HEADING, _WT_JOINS, wikitext_articles
+    global WIKITEXT_FILES, _all_, wikitext_articles
+    from nlpbook.ulmfit import WIKITEXT_FILES, _all_, wikitext_articles
 
 
 def test_02_ulmfit_cell_09():
