@@ -389,7 +389,7 @@ def test_03c_custom_ner_cell_40():
     ours = {k: v.loc['ALL', 'f'] * 100 for k, v in scores.items()}
     book = pd.DataFrame([
         ['CPU tok2vec+ner (blank), F', '89.19', f"{ours['(a) blank tok2vec+ner']:.2f}", f'(a), {MAX_EPOCHS} epochs, model-last'],
-        ['transformer (RoBERTa) pipeline, F', '95.40', 'not run', '(c): spacy-transformers needs transformers<4.53.3'],
+        ['transformer (RoBERTa) pipeline, F', '95.40', 'see 03d', '(c): MiniLM + HF token-classification head, CPU (03d_transformer_ner)'],
         ['en_core_web_sm + TICKER, F', '-', f"{ours['(b) en_core_web_sm + TICKER']:.2f}", '(b): the book did not train this'],
         ['base model on ORG+PERSON+GPE, F', '-', f"{before_after.loc['ORG+PERSON+GPE', 'base en_core_web_sm']:.1f}",
          'book used en_core_web_trf and printed only its meta scores'],
