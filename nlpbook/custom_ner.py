@@ -313,6 +313,7 @@ def ner_scores(nlp, tasks, labels=NER_LABELS) -> pd.DataFrame:
 # %% ../nbs/03c_custom_ner.ipynb #65cf4458
 def displacy_side_by_side(texts, left, right, names=('base', 'custom'), options=None) -> str:
     "HTML table: displaCy entity renders of `texts` by pipeline `left` and `right`, side by side."
+    from spacy import displacy
     options = options or {"ents": list(NER_LABELS)}
     cell = lambda nlp, t: displacy.render(nlp(t), style='ent', options=options, jupyter=False)
     rows = ''.join(f'<tr><td style="vertical-align:top">{cell(left, t)}</td><td style="vertical-align:top">{cell(right, t)}</td></tr>'

@@ -441,7 +441,7 @@ def test_02_ulmfit_cell_46():
         (f"ULMFiT accuracy, gradual unfreezing ({'+'.join(map(str, CLAS_EPOCHS))} epochs; book: 1+1+1+2), last epoch; best",
          "94.26%; 94.31% (25k test reviews)", f"{ulmfit_acc:.1%}; {clas_metrics.accuracy.max():.1%} ({clas_df.is_valid.sum():,} test reviews)", scale),
         ("IMDb LM next-word accuracy after 1 epoch (head only)", "29.96%", f"{lm_metrics.accuracy.iloc[0]:.1%}", scale),
-        ("perplexity(3.912788)", "50.038246", f"{perplexity(3.912788):.6f}", "exp of the loss: identical"),
+        ("perplexity(3.912788)", "50.038246", f"{perplexity(3.912788):.6f}", "exp of the loss; equal to 1e-4: the book printed the loss rounded to 6 decimals"),
     ], columns=["quantity", "book", "ours", "note"])
     book_vs_ours
 

@@ -137,8 +137,8 @@ def test_06_rnns_cell_15():
 
 def test_06_rnns_cell_16():
     global h_t, hb, hf, ours, out_o, out_t, theirs
-    test_eq(reverse_padded(torch.tensor([[1, 2, 3, 0], [4, 5, 6, 7]]), torch.tensor([3, 4])), [[3, 2, 1, 0], [7, 6, 5, 4]])
-    test_eq(reverse_padded(torch.tensor([[1, 2, 3]])), [[3, 2, 1]])
+    test_eq(reverse_padded(torch.tensor([[1, 2, 3, 0], [4, 5, 6, 7]]), torch.tensor([3, 4])).tolist(), [[3, 2, 1, 0], [7, 6, 5, 4]])
+    test_eq(reverse_padded(torch.tensor([[1, 2, 3]])).tolist(), [[3, 2, 1]])
 
     theirs, ours = nn.RNN(8, 16, batch_first=True, bidirectional=True), Bidirectional(RNN(8, 16), RNN(8, 16))
     copy_torch_weights(ours, theirs)
@@ -250,7 +250,7 @@ def test_06_rnns_cell_26():
     global cv, ids, lens
     cv = char_vocab(["25 Nov 2026", "2026-11-25"])
     ids, lens = encode_chars(["25 Nov", "1"], cv, eos=True)
-    test_eq(lens, [7, 2]); test_eq(ids[1, 1:].tolist(), [cv["<eos>"]] + [cv["<pad>"]] * 5)
+    test_eq(lens.tolist(), [7, 2]); test_eq(ids[1, 1:].tolist(), [cv["<eos>"]] + [cv["<pad>"]] * 5)
     test_eq(cv["§"], cv["<unk>"])
     test_fail(lambda: encode_chars([], cv), contains="texts is empty")
     test_fail(lambda: encode_chars("25 Nov", cv), contains="not one string")
