@@ -23,11 +23,11 @@ Checkpoints and models go to --out/SCALE (default ~/.cache/nlpbook/ch02_ulmfit);
 the LM stages from their last saved epoch.
 """
 from __future__ import annotations
-import argparse, contextlib, datetime, json, os, sys, time
+import argparse, contextlib, datetime, sys, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_line  # benchmarks/common.py
+from common import machine_line, write_json  # benchmarks/common.py
 
 BOOK = dict(lm_perplexity=35.4515, quick_acc=0.931, ulmfit_acc=0.9431)
 
@@ -153,14 +153,11 @@ def run(argv=None) -> str:
           f"{float(clas_rows.accuracy.iloc[-1]):.2%}; {float(clas_rows.accuracy.max()):.2%} |")
 
     res = Path(a.json or ("benchmarks/results/ch02_ulmfit.json" if scale == 'book' else f"benchmarks/results/ch02_ulmfit_{scale}.json"))
-    res.parent.mkdir(parents=True, exist_ok=True)
-    tmp = res.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(
+    write_json(res, dict(
         date=str(datetime.date.today()), scale=scale, device=device, machine=machine_line(versions), command=cmd.strip(),
         sizes=c, n_train=n_tr, n_test=n_te, n_lm_texts=len(lm_df), general=general_desc, seconds=times, numbers=numbers,
         book=BOOK, general_lm=gen_rows, lm=lm_rows.to_dict('records'), quick=None if quick is None else quick.to_dict('records'),
-        classifier=clas_rows.to_dict('records')), indent=1, default=str))
-    tmp.replace(res)
+        classifier=clas_rows.to_dict('records')), default=str)
     return "\n".join(lines)
 
 

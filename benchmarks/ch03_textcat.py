@@ -18,10 +18,10 @@ Prints a markdown table for BENCHMARKS.md and writes benchmarks/results/ch03_tex
 saved under nlpbook.data.cache_dir()/'pipelines'/'ag_news_bench_*'.
 """
 from __future__ import annotations
-import argparse, datetime, json, os, sys, time
+import argparse, datetime, json, sys, time
 from pathlib import Path
 
-from common import machine_line  # benchmarks/common.py
+from common import machine_line, write_json  # benchmarks/common.py
 
 
 def main(argv=None):
@@ -93,9 +93,7 @@ def main(argv=None):
         print(f"| {r['model']} | {r['eval_on']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['macro_auc']:.4f} | {cs} | "
               f"{r['fit_seconds']:.1f} |")
     out = Path(__file__).parent/'results'/'ch03_textcat.json'
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(dict(date=str(datetime.date.today()), source=splits['source'], epochs=args.epochs,
-                                   rows=rows), indent=1))
+    write_json(out, dict(date=str(datetime.date.today()), source=splits['source'], epochs=args.epochs, rows=rows))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ vanilla RNN, 256 hidden units, Adam lr 1e-4, 6 epochs; the book used GloVe 100d,
 offline, so 50d here). The result is also written to benchmarks/results/ch05_imdb_rnn.json.
 """
 from __future__ import annotations
-import argparse, datetime, json, os, sys, time
+import argparse, datetime, sys
 from pathlib import Path
 
-from common import machine_line  # benchmarks/common.py
+from common import machine_line, write_json  # benchmarks/common.py
 
 BOOK_ACC = "about 75%"
 
@@ -82,12 +82,9 @@ def main(argv=None):
         print(f"| {r['model']} | GloVe 6B 50d, fine-tuned | {len(train_df):,} | {len(test_df):,} | {r['epochs']} | "
               f"{r['seconds_per_epoch']:.0f} | {r['test_acc']:.2%} | {BOOK_ACC} |")
     out = Path(a.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
-                                   n_train=len(train_df), n_test=len(test_df), max_len=a.max_len, vocab=len(vocab),
-                                   glove_coverage=cov, results=rows), indent=1))
-    tmp.replace(out)
+    write_json(out, dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
+                         n_train=len(train_df), n_test=len(test_df), max_len=a.max_len, vocab=len(vocab),
+                         glove_coverage=cov, results=rows))
 
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ bug) for comparison. Reviews are cut to `--max-len` tokens (800 keeps ~96% of re
 time. The result goes to benchmarks/results/ch06_rnns.json (or --json), which the notebook reads.
 """
 from __future__ import annotations
-import argparse, datetime, json, sys, time
+import argparse, datetime, sys
 from pathlib import Path
 
-from common import machine_line  # benchmarks/common.py
+from common import machine_line, write_json  # benchmarks/common.py
 
 BOOK = {"rnn": "55.3%", "birnn": "68.4%", "lstm": "82.2%", "gru": "87.9%"}
 LABELS = {"rnn": "RNN (nn.RNN)", "birnn": "BiRNN (nn.RNN, bidirectional)", "lstm": "LSTM (nn.LSTM)",
@@ -67,13 +67,9 @@ def main(argv=None):
     out = Path(a.json)
 
     def save():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
-                                       n_train=len(train_df), n_test=len(test_df), max_len=a.max_len, hidden=a.hidden, bs=a.bs,
-                                       epochs=a.epochs, lr=a.lr, vocab=len(vocab), complete=len(rows) == len(runs),
-                                       results=rows), indent=1))
-        tmp.replace(out)
+        write_json(out, dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
+                             n_train=len(train_df), n_test=len(test_df), max_len=a.max_len, hidden=a.hidden, bs=a.bs,
+                             epochs=a.epochs, lr=a.lr, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
     for backbone, packed, dls in runs:
         learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed)

@@ -15,10 +15,10 @@ character level is the nearest corpus we mirror, so the bpc figures are not comp
 The result is also written to benchmarks/results/ch07_small_gpt.json.
 """
 from __future__ import annotations
-import argparse, contextlib, datetime, json, os, sys, time
+import argparse, contextlib, datetime, sys, time
 from pathlib import Path
 
-from common import machine_line  # benchmarks/common.py
+from common import machine_line, write_json  # benchmarks/common.py
 
 
 def main(argv=None):
@@ -77,10 +77,7 @@ def main(argv=None):
         span = "-" if r["mean_span_per_layer"] is None else ", ".join(f"{s:.1f}" for s in r["mean_span_per_layer"])
         print(f"| {r['model']} | {r['params']:,} | {r['steps']} | {r['train_seconds']:.0f} | {r['test_bpc']:.3f} | {span} |")
     out = Path(a.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(date=str(datetime.date.today()), args=vars(a), unigram_bpc=base, rows=rows), indent=1))
-    tmp.replace(out)
+    write_json(out, dict(date=str(datetime.date.today()), args=vars(a), unigram_bpc=base, rows=rows))
 
 
 def _cuda() -> bool:

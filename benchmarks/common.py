@@ -1,6 +1,7 @@
-"Helpers every benchmark script shares: the machine line of its table, and text slices by size."
+"Helpers every benchmark script shares: the machine line of its table, text slices by size, and the results file."
 from __future__ import annotations
-import os, platform
+import json, os, platform
+from pathlib import Path
 
 
 def cpu_name() -> str:
@@ -25,3 +26,10 @@ def first_mb(texts, mb: float) -> list[str]:
         if size >= mb * 1e6: break
         out.append(t); size += len(t.encode("utf-8"))
     return out
+
+
+def write_json(path, obj, **kw) -> Path:
+    "Write `obj` as indented JSON to `path` atomically, so an interrupted run never leaves half a results file."
+    from nlpbook.data import atomic_write
+    text = json.dumps(obj, indent=1, **kw)
+    return atomic_write(path, lambda tmp: tmp.write_text(text))

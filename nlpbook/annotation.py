@@ -7,11 +7,13 @@ Docs: https://nlpbook.github.io/nlpbook/annotation.html.md"""
 
 # %% ../nbs/03a_annotation.ipynb #705b0ac8
 from __future__ import annotations
-import hashlib, os, sys, tempfile
+import hashlib, os, sys
 from collections import Counter
 from pathlib import Path
 
 import srsly
+
+from .data import atomic_write
 
 # %% auto #0
 __all__ = ['ANSWERS', 'INPUT_KEYS', 'TASK_KEYS', 'KINDS', 'PALETTE', 'SHORTCUTS', 'AnnotationError', 'validate_task',
@@ -135,19 +137,13 @@ def _check_all(tasks, where) -> list[dict]:
     return tasks
 
 def write_jsonl(path, tasks) -> Path:
-    "Write `tasks` to JSONL `path` atomically (temp file + `os.replace`); invalid tasks raise before anything is written."
-    path = Path(path)
+    "Write `tasks` to JSONL `path` atomically (`atomic_write`, synced to disk); invalid tasks raise before anything is written."
     tasks = _check_all(tasks, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
             for t in tasks: f.write(srsly.json_dumps(t) + "\n")
             f.flush(); os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True); raise
-    return path
+    return atomic_write(path, write)
 
 # %% ../nbs/03a_annotation.ipynb #81ddfe74
 def append_task(path, task) -> Path:

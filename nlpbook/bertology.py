@@ -6,11 +6,12 @@ Docs: https://nlpbook.github.io/nlpbook/bertology.html.md"""
 
 # %% ../nbs/08_bertology.ipynb #f20160b8
 from __future__ import annotations
-import os, re, tempfile
+import re
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F
+from .data import atomic_write, cache_dir
 from .models import ModelNotFoundError
 
 # %% auto #0
@@ -179,21 +180,13 @@ def train_mlm_head(head: MaskedLMHead, states: torch.Tensor, targets: torch.Tens
 # %% ../nbs/08_bertology.ipynb #1487dcbc
 def mlm_head_path() -> Path:
     "Where the MLM head for all-MiniLM-L6-v2 is cached: `$NLPBOOK_CACHE/models/minilm-mlm-head.pt`."
-    from nlpbook.data import cache_dir
     return cache_dir() / "models" / "minilm-mlm-head.pt"
 
 def save_mlm_head(head: MaskedLMHead, path=None) -> Path:
     "Save `head`'s own parameters (not the tied embeddings) atomically to `path` (default `mlm_head_path()`)."
     path = Path(path or mlm_head_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in head.state_dict().items() if k != "decoder.weight"}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally: Path(tmp).unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 def load_mlm_head(model, path=None) -> MaskedLMHead:
     "The MLM head saved at `path` (default `mlm_head_path()`), tied to `model`'s word embeddings, in eval mode."

@@ -16,9 +16,9 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
            'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'file_hash',
-           'expected_digest', 'is_verified', 'download', 'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file',
-           'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review', 'clean_ag_news', 'load_ag_news',
-           'wikitext_articles']
+           'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download', 'cache_dir', 'imdb_csv_from_tar',
+           'load_dataset_file', 'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review', 'clean_ag_news',
+           'load_ag_news', 'wikitext_articles']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -90,13 +90,34 @@ def _tmp_beside(dest: Path) -> Path:
     os.close(fd)
     return Path(tmp)
 
+# %% ../nbs/00_data.ipynb #ebb0078b
+def atomic_write(path, write) -> Path:
+    "Call `write(tmp)` on a temp file beside `path`, then rename it onto `path`: `path` is never half-written."
+    path = Path(path); tmp = _tmp_beside(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)   # atomic on POSIX and Windows when both are on one filesystem
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+def atomic_dir(path, write) -> Path:
+    "Call `write(tmp)` on a temp folder beside `path`, then swap it in for `path`; if `write` fails, `path` is untouched."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    try:
+        write(tmp)
+        if path.exists(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
 # %% ../nbs/00_data.ipynb #297be28e
 def download(url: str, dest, sha256: str | None = None, size: int | None = None, timeout: float = 60,
              progress: bool = True, md5: str | None = None) -> Path:
     "Download `url` to `dest` via a temp file; verify `size`, `sha256` (or `md5`) before the atomic rename."
     dest = Path(dest)
-    tmp, declared = _tmp_beside(dest), None
-    try:
+    def fetch(tmp):
+        declared = None
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, 'wb') as f:
                 declared = int(r.headers.get('Content-Length') or 0) or None
@@ -124,10 +145,7 @@ def download(url: str, dest, sha256: str | None = None, size: int | None = None,
         fix = "Nothing was kept; the file at the URL changed or is corrupt."
         if sha256: _check(tmp, sha256, f"Download of {url}", fix)
         if md5: _check(tmp, md5, f"Download of {url}", fix, algo="md5")
-        os.replace(tmp, dest)
-        return dest
-    finally:
-        tmp.unlink(missing_ok=True)
+    return atomic_write(dest, fetch)
 
 # %% ../nbs/00_data.ipynb #16311ca7
 def cache_dir() -> Path:
@@ -144,17 +162,14 @@ def _from_mirror(mirror: Path, info: dict, dest: Path, label: str) -> Path | Non
     if src is None: return None
     fix = f"Replace {src} with a good copy, or unset NLPBOOK_MIRROR to download."
     if src.suffix == '.gz' and info.get('mirror_sha256'): _check(src, info['mirror_sha256'], f"Mirror file {src}", fix)
-    tmp = _tmp_beside(dest)
-    try:
+    def copy(tmp):
         opener = gzip.open if src.suffix == '.gz' else open
         try:
             with opener(src, 'rb') as fi, open(tmp, 'wb') as fo: shutil.copyfileobj(fi, fo, 1 << 20)
         except (OSError, EOFError) as e: raise DatasetError(f"Mirror file {src} is unreadable ({e}). {fix}") from None
         algo, digest = expected_digest(info)
         _check(tmp, digest, f"Mirror file {src}", fix, algo=algo)
-        os.replace(tmp, dest)
-        return dest
-    finally: tmp.unlink(missing_ok=True)
+    return atomic_write(dest, copy)
 
 # %% ../nbs/00_data.ipynb #aaebb55e
 IMDB_FOLDERS = {'train': ['train/neg', 'train/pos'], 'test': ['test/neg', 'test/pos'], 'unsup': ['train/unsup']}
@@ -189,14 +204,11 @@ def _from_archive(name: str, info: dict, dest: Path) -> Path:
     tar = cache_dir()/name/Path(urllib.parse.urlparse(a['url']).path).name
     if not (tar.is_file() and file_hash(tar, 'md5') == a['md5']): download(a['url'], tar, md5=a['md5'])
     builder, _, arg = a['build'].partition(':')
-    tmp = _tmp_beside(dest)
-    try:
+    def build(tmp):
         ARCHIVE_BUILDERS[builder](tar, arg, tmp)
         _check(tmp, info['sha256'], f"{name}/{dest.name} rebuilt from {tar.name}",
                "The archive's contents differ from what the registry records; use a mirror copy instead.")
-        os.replace(tmp, dest)
-        return dest
-    finally: tmp.unlink(missing_ok=True)
+    return atomic_write(dest, build)
 
 # %% ../nbs/00_data.ipynb #7af3195f
 def load_dataset_file(name: str, file: str, allow_download: bool = True) -> Path:

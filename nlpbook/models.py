@@ -6,7 +6,7 @@ Docs: https://nlpbook.github.io/nlpbook/models.html.md"""
 
 # %% ../nbs/00a_models.ipynb #3bf2cbda
 from __future__ import annotations
-import importlib.util, os, shutil, tempfile, warnings
+import importlib.util, warnings
 from pathlib import Path
 
 # %% auto #0
@@ -120,11 +120,6 @@ def load_smollm2(cache: bool = True):
         # The weights are plain float32 after dequantization; drop the GGUF marker so they can be saved.
         if hasattr(model.config, "quantization_config"): del model.config.quantization_config
         model.hf_quantizer, model.is_quantized = None, False
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".smollm2."))
-        try:
-            model.save_pretrained(tmp); tok.save_pretrained(tmp)
-            if dest.exists(): shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        finally: shutil.rmtree(tmp, ignore_errors=True)
+        from nlpbook.data import atomic_dir
+        atomic_dir(dest, lambda tmp: (model.save_pretrained(tmp), tok.save_pretrained(tmp)))
     return tok, model

@@ -6,7 +6,7 @@ Docs: https://nlpbook.github.io/nlpbook/transformer_ner.html.md"""
 
 # %% ../nbs/03d_transformer_ner.ipynb #0d12bd9b
 from __future__ import annotations
-import os, shutil, tempfile, time
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .custom_ner import NER_LABELS, task_spans
-from .data import cache_dir
+from .data import atomic_dir, cache_dir
 from .models import ModelNotFoundError, minilm_path
 
 # %% auto #0
@@ -199,15 +199,9 @@ def ner_model_dir(name: str = 'transformer_ner') -> Path:
     return cache_dir() / 'models' / name
 
 def save_ner_model(model, tokenizer, path) -> Path:
-    "Save `model` and `tokenizer` to folder `path` atomically (a temp folder beside it, then rename); returns `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-    try:
-        model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
-        if path.exists(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    "Save `model` and `tokenizer` to folder `path` atomically (`atomic_dir`); returns `path`."
+    def save(tmp): model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
+    return atomic_dir(path, save)
 
 def load_ner_model(path):
     "(model, tokenizer) saved by `save_ner_model` in folder `path`, in eval mode."

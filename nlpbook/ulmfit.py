@@ -18,9 +18,9 @@ from .data import load_dataset_file, load_imdb
 # %% auto #0
 __all__ = ['WIKITEXT_FILES', 'GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensim_enwiki_path',
            'enwiki_articles', 'chunk_text', 'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs',
-           'perplexity', 'fastai_models_dir', 'find_wt103', 'atomic_write', 'atomic_torch_save', 'save_pretrained_lm',
-           'pretrain_lm', 'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm',
-           'ulmfit_lr_slices', 'gradual_unfreeze', 'train_classifier', 'train_ulmfit', 'wikitext_articles']
+           'perplexity', 'fastai_models_dir', 'find_wt103', 'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm',
+           'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm', 'ulmfit_lr_slices',
+           'gradual_unfreeze', 'train_classifier', 'train_ulmfit', 'wikitext_articles']
 
 # %% ../nbs/02_ulmfit.ipynb #c39a26fd
 def check_texts(df: pd.DataFrame, col: str = 'text', what: str = 'review') -> pd.DataFrame:
@@ -165,19 +165,10 @@ def find_wt103(models_dir=None) -> list[str] | None:
     return [str(pth[0].with_suffix('')), str(pkl[0].with_suffix(''))]
 
 # %% ../nbs/02_ulmfit.ipynb #8014cedf
-def atomic_write(path, write) -> Path:
-    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path` (never a half-written `path`)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
-        write(tmp)
-        os.replace(tmp, path)      # atomic on POSIX and Windows when both are on one filesystem
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
+from .data import atomic_write   # Chapter 0 owns atomic files; this chapter adds the torch case
 
 def atomic_torch_save(obj, path) -> Path:
-    "`torch.save(obj, path)` through `atomic_write`."
+    "`torch.save(obj, path)` through `atomic_write`: a crash mid-save never leaves a truncated checkpoint."
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 # %% ../nbs/02_ulmfit.ipynb #fee343b5

@@ -124,11 +124,35 @@ def test_00_data_cell_17():
 
 def test_00_data_cell_18():
     # exported to nlpbook.data: take what the cell defines from the installed package
+    global atomic_dir, atomic_write
+    from nlpbook.data import atomic_dir, atomic_write
+
+
+def test_00_data_cell_19():
+    global broken, d, m, p
+    with tempfile.TemporaryDirectory() as d:
+        p = atomic_write(Path(d)/'sub'/'notes.txt', lambda tmp: tmp.write_text('first'))
+        test_eq(p.read_text(), 'first')
+        @_module_level
+        def broken(tmp): tmp.write_text('half'); raise OSError('disk full')
+        test_fail(lambda: atomic_write(p, broken), contains='disk full')
+        test_eq(p.read_text(), 'first')                                   # the old file is intact
+        test_eq([f.name for f in p.parent.iterdir()], ['notes.txt'])      # and no temp file is left
+        m = atomic_dir(Path(d)/'model', lambda tmp: (tmp/'weights.bin').write_bytes(b'v1'))
+        test_fail(lambda: atomic_dir(m, lambda tmp: [(tmp/'weights.bin').write_bytes(b'v2'), 1/0]), contains='division')
+        test_eq((m/'weights.bin').read_bytes(), b'v1')
+        atomic_dir(m, lambda tmp: (tmp/'config.json').write_text('{}'))
+        test_eq([f.name for f in m.iterdir()], ['config.json'])          # replaced whole, not merged
+        test_eq(sorted(f.name for f in Path(d).iterdir()), ['model', 'sub'])
+
+
+def test_00_data_cell_20():
+    # exported to nlpbook.data: take what the cell defines from the installed package
     global download
     from nlpbook.data import download
 
 
-def test_00_data_cell_19():
+def test_00_data_cell_21():
     global dest, src
     src = _tmp/'src.txt'; src.write_bytes(b'hello world\n')
     dest = download(src.as_uri(), _tmp/'out'/'hello.txt', sha256=file_hash(src), size=12, progress=False)
@@ -139,25 +163,25 @@ def test_00_data_cell_19():
     test_eq(sorted(p.name for p in (_tmp/'out').iterdir()), ['hello.txt'])  # no .part left behind
 
 
-def test_00_data_cell_20():
+def test_00_data_cell_22():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global cache_dir
     from nlpbook.data import cache_dir
 
 
-def test_00_data_cell_21():
+def test_00_data_cell_23():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _from_mirror
     from nlpbook.data import _from_mirror
 
 
-def test_00_data_cell_22():
+def test_00_data_cell_24():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
     from nlpbook.data import IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
 
 
-def test_00_data_cell_23():
+def test_00_data_cell_25():
     global _tar_of, mini, out
     @_module_level
     def _tar_of(reviews: dict, path):
@@ -177,19 +201,19 @@ def test_00_data_cell_23():
     test_fail(lambda: imdb_csv_from_tar(mini, 'dev', _tmp/'x.csv'), contains="must be one of ['train', 'test', 'unsup']")
 
 
-def test_00_data_cell_24():
+def test_00_data_cell_26():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global ARCHIVE_BUILDERS, _from_archive
     from nlpbook.data import ARCHIVE_BUILDERS, _from_archive
 
 
-def test_00_data_cell_25():
+def test_00_data_cell_27():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_dataset_file
     from nlpbook.data import load_dataset_file
 
 
-def test_00_data_cell_26():
+def test_00_data_cell_28():
     global _cache_was, _info, _mirror_was
     _mirror_was, _cache_was = os.environ.get('NLPBOOK_MIRROR'), os.environ.get('NLPBOOK_CACHE')
     os.environ['NLPBOOK_CACHE'] = str(_tmp/'cache')
@@ -200,7 +224,7 @@ def test_00_data_cell_26():
     os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
 
 
-def test_00_data_cell_27():
+def test_00_data_cell_29():
     global _classes, f, p
     _classes = b'World\nSports\nBusiness\nSci/Tech\n'
     test_eq(hashlib.sha256(_classes).hexdigest(), _info['sha256'])
@@ -218,13 +242,13 @@ def test_00_data_cell_27():
     test_eq(list((_tmp/'cache'/'ag_news').iterdir()), [])
 
 
-def test_00_data_cell_28():
+def test_00_data_cell_30():
     # a file with no public URL, and no mirror, says how to fix it
     os.environ.pop('NLPBOOK_MIRROR')
     test_fail(lambda: load_dataset_file('wikitext2', 'wiki.test.raw'), contains='Set NLPBOOK_MIRROR')
 
 
-def test_00_data_cell_29():
+def test_00_data_cell_31():
     global k, v
     os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
     (_tmp/'mirror'/'ag_news'/'train.csv').write_text('"3","Not the real file","Nothing here"\n')
@@ -238,28 +262,28 @@ def test_00_data_cell_29():
         else: os.environ[k] = v
 
 
-def test_00_data_cell_30():
+def test_00_data_cell_32():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global normalize_columns
     from nlpbook.data import normalize_columns
 
 
-def test_00_data_cell_31():
+def test_00_data_cell_33():
     test_eq(list(normalize_columns(pd.DataFrame(columns=['Show Number', ' Air Date'])).columns), ['show_number', 'air_date'])
 
 
-def test_00_data_cell_32():
+def test_00_data_cell_34():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_jeopardy
     from nlpbook.data import load_jeopardy
 
 
-def test_00_data_cell_33():
+def test_00_data_cell_35():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
 
-def test_00_data_cell_34():
+def test_00_data_cell_36():
     global jeopardy
     jeopardy = load_jeopardy(1000)
     test_eq(len(jeopardy), 1000)
@@ -268,13 +292,13 @@ def test_00_data_cell_34():
     jeopardy.head(3)
 
 
-def test_00_data_cell_35():
+def test_00_data_cell_37():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_SPLITS, load_imdb
     from nlpbook.data import IMDB_SPLITS, load_imdb
 
 
-def test_00_data_cell_36():
+def test_00_data_cell_38():
     global imdb
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
@@ -286,25 +310,25 @@ def test_00_data_cell_36():
     imdb.head(3)
 
 
-def test_00_data_cell_37():
+def test_00_data_cell_39():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global BR_RE, clean_review
     from nlpbook.data import BR_RE, clean_review
 
 
-def test_00_data_cell_38():
+def test_00_data_cell_40():
     test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
     assert not any("<br" in clean_review(t).lower() for t in imdb.text)
     test_fail(lambda: clean_review(None), contains="expected a str")
 
 
-def test_00_data_cell_39():
+def test_00_data_cell_41():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
     from nlpbook.data import AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
 
 
-def test_00_data_cell_40():
+def test_00_data_cell_42():
     test_eq(clean_ag_news("Reuters - Short-sellers, Wall Street's dwindling\\band of ultra-cynics, are seeing green again."),
             "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
     test_eq(clean_ag_news("  rose to  #36;46 a\\barrel   today "), "rose to $46 a barrel today")
@@ -312,13 +336,13 @@ def test_00_data_cell_40():
     test_fail(lambda: clean_ag_news(float('nan')), contains="expected a str, got float")
 
 
-def test_00_data_cell_41():
+def test_00_data_cell_43():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_ag_news
     from nlpbook.data import load_ag_news
 
 
-def test_00_data_cell_42():
+def test_00_data_cell_44():
     global ag, ag_raw
     ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
     test_eq(list(ag.columns), ['class_index', 'title', 'description', 'class_name'])
@@ -333,14 +357,14 @@ def test_00_data_cell_42():
     ag.head(3)
 
 
-def test_00_data_cell_43():
+def test_00_data_cell_45():
     if not is_verified(cache_dir()/'ag_news'/'train.csv', file_info('ag_news', 'train.csv')):
         test_fail(lambda: load_ag_news('train'), contains="load_ag_news('train', download=True)")
     test_fail(lambda: load_ag_news('dev'), contains="split must be one of")
 
 
 @pytest.mark.download
-def test_00_data_cell_44():
+def test_00_data_cell_46():
     global ag_train
     ag_train = load_ag_news('train', download=True)
     test_eq(len(ag_train), 120_000)
@@ -349,13 +373,13 @@ def test_00_data_cell_44():
     test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
 
 
-def test_00_data_cell_45():
+def test_00_data_cell_47():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _WT_HEADING, _WT_JOINS, wikitext_articles
     from nlpbook.data import _WT_HEADING, _WT_JOINS, wikitext_articles
 
 
-def test_00_data_cell_46():
+def test_00_data_cell_48():
     global sample, wt_test
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])

@@ -12,8 +12,8 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_00a_models_cell_01():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global Path, importlib, os, shutil, tempfile, warnings
-    from nlpbook.models import Path, importlib, os, shutil, tempfile, warnings
+    global Path, importlib, warnings
+    from nlpbook.models import Path, importlib, warnings
 
 
 def test_00a_models_cell_02():

@@ -12,14 +12,15 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_03a_annotation_cell_01():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global Counter, Path, hashlib, os, srsly, sys, tempfile
-    from nlpbook.annotation import Counter, Path, hashlib, os, srsly, sys, tempfile
+    global Counter, Path, atomic_write, hashlib, os, srsly, sys
+    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, srsly, sys
 
 
 def test_03a_annotation_cell_02():
-    global json, logging, shutil, subprocess, test_eq, test_fail, test_is, test_ne, time, tmp
+    global json, logging, shutil, subprocess, tempfile, test_eq, test_fail, test_is, test_ne, time
+    global tmp
     from fastcore.test import test_eq, test_fail, test_is, test_ne
-    import json, logging, shutil, subprocess, time
+    import json, logging, shutil, subprocess, tempfile, time
     logging.getLogger("streamlit").setLevel(logging.ERROR)   # AppTest in a notebook: no "missing ScriptRunContext" noise
     tmp = Path(tempfile.mkdtemp(prefix="nlpbook-03a-"))
 

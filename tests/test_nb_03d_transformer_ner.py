@@ -12,17 +12,18 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_03d_transformer_ner_cell_01():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
-    global ModelNotFoundError, NER_LABELS, Path, cache_dir, minilm_path, nn, os, pd, shutil
-    global task_spans, tempfile, time, torch
+    global ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd
+    global task_spans, time, torch
     from nlpbook.transformer_ner import (
-        ModelNotFoundError, NER_LABELS, Path, cache_dir, minilm_path, nn, os, pd, shutil, task_spans,
-        tempfile, time, torch,
+        ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd, task_spans,
+        time, torch,
     )
 
 
 def test_03d_transformer_ner_cell_02():
-    global AutoTokenizer, load_gold, plt, span_scores, test_close, test_eq, test_fail, test_ne
-    global transformers
+    global AutoTokenizer, load_gold, os, plt, span_scores, tempfile, test_close, test_eq, test_fail
+    global test_ne, transformers
+    import os, tempfile
     from fastcore.test import test_eq, test_ne, test_fail, test_close
     import matplotlib.pyplot as plt
     import transformers

@@ -12,13 +12,15 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_08_bertology_cell_01():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
-    global F, ModelNotFoundError, Path, nn, np, os, pd, re, tempfile, torch
-    from nlpbook.bertology import F, ModelNotFoundError, Path, nn, np, os, pd, re, tempfile, torch
+    global F, ModelNotFoundError, Path, atomic_write, cache_dir, nn, np, pd, re, torch
+    from nlpbook.bertology import (
+        F, ModelNotFoundError, Path, atomic_write, cache_dir, nn, np, pd, re, torch,
+    )
 
 
 def test_08_bertology_cell_02():
-    global FULL, test_close, test_eq, test_fail, time
-    import time
+    global FULL, os, test_close, test_eq, test_fail, time
+    import os, time
     from fastcore.test import test_eq, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
