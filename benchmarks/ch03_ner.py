@@ -42,7 +42,7 @@ def main(argv=None):
     import spacy
     from nlpbook.data import load_dataset_file, cache_dir
     from nlpbook.models import load_spacy
-    from nlpbook.custom_ner import parse_spacy_log
+    from nlpbook.textcat import parse_train_log
 
     py = sys.executable
     work = Path(a.work) if a.work else cache_dir() / "models" / "conll2003"
@@ -69,7 +69,7 @@ def main(argv=None):
     c.to_disk(cfg)
     run([py, "-m", "spacy", "init", "fill-config", str(cfg), str(cfg)])
 
-    # spacy train directly (not train_spacy_cli) so that its log streams to a file you can watch
+    # spacy train directly (not nlpbook.textcat.train_spacy) so that its log streams to a file you can watch
     t0 = time.time()
     log_file, model_dir = work / f"train_{tag}.log", work / f"model_{tag}"
     with open(log_file, "w") as lf:
@@ -80,7 +80,7 @@ def main(argv=None):
     log = log_file.read_text()
     if p.returncode: sys.exit(f"spacy train failed, see {log_file}:\n{log[-3000:]}")
     train_s = time.time() - t0
-    hist = parse_spacy_log(log)
+    hist = parse_train_log(log)
     metrics = work / f"testb_{tag}.json"
     run([py, "-m", "spacy", "evaluate", str(model_dir / "model-best"), str(spacy_files["eng.testb"]),
          "--output", str(metrics)])

@@ -6,7 +6,7 @@ Docs: https://nlpbook.github.io/nlpbook/custom_ner.html.md"""
 
 # %% ../nbs/03c_custom_ner.ipynb #a976d7ae
 from __future__ import annotations
-import hashlib, json, os, re, shutil, subprocess, sys, tempfile
+import hashlib, json, re
 from collections import Counter
 from importlib.resources import files
 from pathlib import Path
@@ -17,17 +17,17 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.util import compile_infix_regex
 
-from .data import DatasetError, load_ag_news, cache_dir
+from .data import DatasetError, atomic_write, load_ag_news, cache_dir
 from .annotation import tasks_to_docbin
+from .textcat import spacy_cli   # Chapter 3 owns the spaCy CLI helpers
 from .models import load_spacy, spacy_model_path
 
 # %% auto #0
 __all__ = ['EXCHANGE', 'LABEL_CODES', 'ANNOTATIONS', 'GOLD_FILE', 'CORRECTIONS_FILE', 'NEWSWIRE_INFIXES', 'NER_LABELS',
            'ticker_patterns', 'ticker_spans', 'preannotate', 'select_gold_rows', 'parse_corrections', 'normalize_spans',
            'apply_corrections', 'sha1', 'build_gold', 'write_gold_records', 'read_gold_records', 'load_gold',
-           'span_scores', 'newswire_tokenizer', 'make_newswire_tokenizer', 'gold_docbin', 'init_ner_config',
-           'train_spacy_cli', 'parse_spacy_log', 'task_spans', 'ner_scores', 'displacy_side_by_side', 'rehearsal_tasks',
-           'label_retention']
+           'span_scores', 'newswire_tokenizer', 'make_newswire_tokenizer', 'gold_docbin', 'spacy_code_file',
+           'init_ner_config', 'task_spans', 'ner_scores', 'displacy_side_by_side', 'rehearsal_tasks', 'label_retention']
 
 # %% ../nbs/03c_custom_ner.ipynb #fa73c7b4
 EXCHANGE = r'(?P<exch>NYSE|Nasdaq|NASDAQ|Amex|AMEX|NasdaqNM|LSE|TSX)'
@@ -159,13 +159,9 @@ def build_gold(nlp, df: pd.DataFrame | None = None, corrections: dict | None = N
     return recs
 
 def write_gold_records(records, path) -> Path:
-    "Write stand-off `records` as JSON lines to `path` atomically (a temp file beside it, then rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp')
-    with os.fdopen(fd, 'w', encoding='utf-8') as f:
-        for r in records: f.write(json.dumps(r, ensure_ascii=False) + '\n')
-    os.replace(tmp, path)
-    return path
+    "Write stand-off `records` as JSON lines to `path` atomically (`atomic_write`)."
+    lines = ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in records)
+    return atomic_write(path, lambda tmp: tmp.write_text(lines, encoding='utf-8'))
 
 def read_gold_records(path=None) -> list[dict]:
     "The stand-off gold records; a malformed line raises naming the file, the line and the field."
@@ -242,23 +238,17 @@ def gold_docbin(tasks, nlp, labels=None) -> tuple[DocBin, int]:
     return tasks_to_docbin(kept, nlp, kind='ner', labels=labels), skipped
 
 # %% ../nbs/03c_custom_ner.ipynb #e844da9c
-def _run(args, what: str) -> str:
-    proc = subprocess.run(args, capture_output=True, text=True, env={**os.environ, 'PYTHONIOENCODING': 'utf-8'})
-    out = proc.stdout + proc.stderr
-    if proc.returncode: raise RuntimeError(f"{what} failed (exit {proc.returncode}): {' '.join(map(str, args))}\n{out[-3000:]}")
-    return out
-
-def _code_file(folder) -> str:
+def spacy_code_file(folder) -> str:
     "A file for spaCy's `--code` that imports this module (registering its callbacks), written in `folder`."
     p = Path(folder) / 'nlpbook_spacy_code.py'
     p.write_text("import nlpbook.custom_ner  # registers nlpbook.newswire_tokenizer.v1\n")
     return str(p)
 
-def init_ner_config(path, source: str | None = None, optimize: str = 'efficiency', python: str = sys.executable) -> Path:
+def init_ner_config(path, source: str | None = None, optimize: str = 'efficiency') -> Path:
     "Write a filled spaCy NER config to `path` via `spacy init config` + `fill-config`; `source`: a pipeline whose ner to update."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    _run([python, '-m', 'spacy', 'init', 'config', str(path), '--lang', 'en', '--pipeline', 'ner',
-          '--optimize', optimize, '--force'], 'spacy init config')
+    spacy_cli('init', 'config', path, '--lang', 'en', '--pipeline', 'ner', '--optimize', optimize, '--force',
+               what='spacy init config')
     cfg = spacy.util.load_config(path)
     cfg['initialize']['before_init'] = {'@callbacks': 'nlpbook.newswire_tokenizer.v1'}
     if source is not None:
@@ -266,37 +256,8 @@ def init_ner_config(path, source: str | None = None, optimize: str = 'efficiency
         cfg['nlp']['pipeline'] = ['ner']
         cfg['components'] = {'ner': {'source': str(source)}}
     cfg.to_disk(path)
-    _run([python, '-m', 'spacy', 'init', 'fill-config', str(path), str(path), '--code', _code_file(path.parent)], 'spacy init fill-config')
+    spacy_cli('init', 'fill-config', path, path, '--code', spacy_code_file(path.parent), what='spacy init fill-config')
     return path
-
-def train_spacy_cli(config, output, train, dev, max_epochs: int | None = None, overrides: dict | None = None,
-                    python: str = sys.executable) -> str:
-    "Run `spacy train config --output output --paths.train --paths.dev [--training.max_epochs]`; returns the log."
-    output = Path(output); tmp = output.with_name(output.name + '.tmp')
-    shutil.rmtree(tmp, ignore_errors=True)
-    args = [python, '-m', 'spacy', 'train', str(config), '--output', str(tmp), '--paths.train', str(train),
-            '--paths.dev', str(dev), '--code', _code_file(Path(config).parent)]
-    if max_epochs is not None: args += ['--training.max_epochs', str(max_epochs)]
-    for k, v in (overrides or {}).items(): args += [f'--{k}', str(v)]
-    try: log = _run(args, 'spacy train')
-    except Exception:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    shutil.rmtree(output, ignore_errors=True)
-    os.replace(tmp, output)
-    return log
-
-# %% ../nbs/03c_custom_ner.ipynb #1c824f28
-def parse_spacy_log(text: str) -> pd.DataFrame:
-    "The training table of `spacy train`'s output as a DataFrame: epoch, step, losses, scores (numbers)."
-    lines = re.sub(r'\x1b\[[0-9;]*m', '', text).splitlines()   # colour codes, when spaCy thinks it has a terminal
-    for i, line in enumerate(lines):
-        if re.match(r'^E\s+#\s', line) and i + 1 < len(lines) and set(lines[i + 1].strip()) <= set('- '):
-            cols = [c.strip().lower().replace(' ', '_') for c in re.split(r'\s{2,}', line.strip())]
-            cols = ['epoch', 'step'] + cols[2:]
-            rows = [l.split() for l in lines[i + 2:]]
-            rows = [r for r in rows if len(r) == len(cols) and re.fullmatch(r'\d+', r[0])]
-            return pd.DataFrame(rows, columns=cols).apply(pd.to_numeric)
-    raise ValueError("parse_spacy_log: no training table (a line starting `E    #`) in the text; was it spaCy's train output?")
 
 # %% ../nbs/03c_custom_ner.ipynb #4f0ffa8a
 NER_LABELS = ('ORG', 'PERSON', 'GPE', 'TICKER')

@@ -6,19 +6,19 @@ Docs: https://nlpbook.github.io/nlpbook/ag_news_textcat.html.md"""
 
 # %% ../nbs/03_ag_news_textcat.ipynb #7a43d543
 from __future__ import annotations
-import json, os, re, shutil, subprocess, sys, tempfile, time
+import json, os, re, subprocess, sys, time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import spacy
 
-from .data import AG_NEWS_CLASSES, DownloadRequired, cache_dir, load_ag_news
+from .data import AG_NEWS_CLASSES, DownloadRequired, atomic_dir, cache_dir, load_ag_news
 from .annotation import set_hashes, task_labels, tasks_to_docbin, train_eval_split
 
 # %% auto #0
 __all__ = ['AG_LABELS', 'entity_rows', 'ag_news_tasks', 'ag_news_splits', 'few_labels', 'write_docbins', 'read_docbin',
-           'textcat_config', 'ensemble_config', 'train_spacy', 'parse_train_log', 'classification_metrics',
+           'spacy_cli', 'textcat_config', 'ensemble_config', 'train_spacy', 'parse_train_log', 'classification_metrics',
            'textcat_component', 'textcat_metrics', 'tfidf_baseline', 'pipeline_dir']
 
 # %% ../nbs/03_ag_news_textcat.ipynb #09ce10a5
@@ -84,10 +84,10 @@ def read_docbin(path, lang: str = 'en') -> list:
     return list(DocBin().from_disk(path).get_docs(spacy.blank(lang).vocab))
 
 # %% ../nbs/03_ag_news_textcat.ipynb #40c58e21
-def _spacy_cli(*args, what: str) -> subprocess.CompletedProcess:
+def spacy_cli(*args, what: str) -> subprocess.CompletedProcess:
     "Run `python -m spacy *args` with this interpreter; raise with the command and its last output lines on failure."
     cmd = [sys.executable, '-m', 'spacy', *map(str, args)]
-    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONUNBUFFERED': '1', 'PYTHONIOENCODING': 'utf-8'})
     if r.returncode != 0:
         tail = '\n'.join((r.stdout + r.stderr).strip().splitlines()[-15:])
         raise RuntimeError(f"{what} failed (exit {r.returncode}): {' '.join(cmd)}\n{tail}")
@@ -96,7 +96,7 @@ def _spacy_cli(*args, what: str) -> subprocess.CompletedProcess:
 def textcat_config(path, pipeline: str = 'textcat', optimize: str = 'efficiency', lang: str = 'en') -> Path:
     "Write spaCy's own starter config for `pipeline` (`spacy init config`, CPU) to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    _spacy_cli('init', 'config', path, '--lang', lang, '--pipeline', pipeline, '--optimize', optimize, '--force',
+    spacy_cli('init', 'config', path, '--lang', lang, '--pipeline', pipeline, '--optimize', optimize, '--force',
                what=f"spacy init config for {pipeline}")
     return path
 
@@ -157,28 +157,26 @@ def ensemble_config(path, kind: str = 'textcat', source: str = 'en_core_web_sm')
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     base = path.with_name(path.stem + '.base.cfg')
     base.write_text(_ENSEMBLE_BASE.format(kind=kind, source=src, width=width, exclusive=str(kind == 'textcat').lower()))
-    _spacy_cli('init', 'fill-config', base, path, what=f"spacy init fill-config {base.name}")
+    spacy_cli('init', 'fill-config', base, path, what=f"spacy init fill-config {base.name}")
     return path
 
 # %% ../nbs/03_ag_news_textcat.ipynb #f2df9eb2
-def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_id: int = -1) -> Path:
-    "Train with `python -m spacy train` into `output` (replaced only on success); returns `output/'model-best'`."
-    output = Path(output); output.parent.mkdir(parents=True, exist_ok=True)
+def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_id: int = -1, code=None) -> Path:
+    "Train with `python -m spacy train` into `output` (replaced only on success, log in `train.log`); returns `output/'model-best'`."
+    output = Path(output)
     args = ['train', config, '--output', None, '--paths.train', train, '--paths.dev', dev, '--gpu-id', gpu_id]
+    if code is not None: args += ['--code', code]    # a Python file that registers the config's custom functions
     for k, v in (overrides or {}).items(): args += [f"--{k.removeprefix('--')}", json.dumps(v) if isinstance(v, (list, dict)) else v]
-    tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f'.{output.name}.'))
-    try:
+    def train(tmp):
         args[3] = tmp
         t0 = time.perf_counter()
-        r = _spacy_cli(*args, what=f"spacy train {Path(config).name} -> {output}")
+        r = spacy_cli(*args, what=f"spacy train {Path(config).name} -> {output}")
         seconds = time.perf_counter() - t0
-        (tmp/'train.log').write_text(r.stdout + r.stderr)
+        (tmp/'train.log').write_text(r.stdout + r.stderr, encoding='utf-8')
         (tmp/'train.json').write_text(json.dumps(dict(config=str(config), train=str(train), dev=str(dev), seconds=seconds,
                                                       overrides={k: str(v) for k, v in (overrides or {}).items()},
                                                       spacy=spacy.__version__), indent=1))
-        if output.exists(): shutil.rmtree(output)
-        os.replace(tmp, output)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    atomic_dir(output, train)
     return output/'model-best'
 
 # %% ../nbs/03_ag_news_textcat.ipynb #ae2c3a5f

@@ -13,12 +13,12 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_03_ag_news_textcat_cell_01():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
-    global AG_NEWS_CLASSES, DownloadRequired, Path, cache_dir, json, load_ag_news, np, os, pd, re
-    global set_hashes, shutil, spacy, subprocess, sys, task_labels, tasks_to_docbin, tempfile, time
+    global AG_NEWS_CLASSES, DownloadRequired, Path, atomic_dir, cache_dir, json, load_ag_news, np
+    global os, pd, re, set_hashes, spacy, subprocess, sys, task_labels, tasks_to_docbin, time
     global train_eval_split
     from nlpbook.textcat import (
-        AG_NEWS_CLASSES, DownloadRequired, Path, cache_dir, json, load_ag_news, np, os, pd, re,
-        set_hashes, shutil, spacy, subprocess, sys, task_labels, tasks_to_docbin, tempfile, time,
+        AG_NEWS_CLASSES, DownloadRequired, Path, atomic_dir, cache_dir, json, load_ag_news, np, os,
+        pd, re, set_hashes, spacy, subprocess, sys, task_labels, tasks_to_docbin, time,
         train_eval_split,
     )
 
@@ -227,8 +227,8 @@ def test_03_ag_news_textcat_cell_25():
 
 def test_03_ag_news_textcat_cell_26():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
-    global _spacy_cli, textcat_config
-    from nlpbook.textcat import _spacy_cli, textcat_config
+    global spacy_cli, textcat_config
+    from nlpbook.textcat import spacy_cli, textcat_config
 
 
 def test_03_ag_news_textcat_cell_27():

@@ -13,24 +13,26 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_03c_custom_ner_cell_01():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
-    global Counter, DatasetError, DocBin, Path, cache_dir, compile_infix_regex, files, hashlib, json
-    global load_ag_news, load_spacy, np, os, pd, re, shutil, spacy, spacy_model_path, subprocess
-    global sys, tasks_to_docbin, tempfile
+    global Counter, DatasetError, DocBin, Path, atomic_write, cache_dir, compile_infix_regex, files
+    global hashlib, json, load_ag_news, load_spacy, np, pd, re, spacy, spacy_cli, spacy_model_path
+    global tasks_to_docbin
     from nlpbook.custom_ner import (
-        Counter, DatasetError, DocBin, Path, cache_dir, compile_infix_regex, files, hashlib, json,
-        load_ag_news, load_spacy, np, os, pd, re, shutil, spacy, spacy_model_path, subprocess, sys,
-        tasks_to_docbin, tempfile,
+        Counter, DatasetError, DocBin, Path, atomic_write, cache_dir, compile_infix_regex, files,
+        hashlib, json, load_ag_news, load_spacy, np, pd, re, spacy, spacy_cli, spacy_model_path,
+        tasks_to_docbin,
     )
 
 
 def test_03c_custom_ner_cell_02():
-    global HTML, annotation, displacy, display, plt, test_close, test_eq, test_fail, test_ne, time
-    import time
+    global HTML, annotation, displacy, display, os, parse_train_log, plt, tempfile, test_close
+    global test_eq, test_fail, test_ne, time, train_spacy
+    import os, tempfile, time
     from fastcore.test import test_eq, test_ne, test_fail, test_close
     from IPython.display import HTML, display
     from spacy import displacy
     import matplotlib.pyplot as plt
     from nlpbook import annotation
+    from nlpbook.textcat import parse_train_log, train_spacy
 
 
 def test_03c_custom_ner_cell_03():
@@ -233,17 +235,11 @@ def test_03c_custom_ner_cell_24():
 
 def test_03c_custom_ner_cell_25():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
-    global _code_file, _run, init_ner_config, train_spacy_cli
-    from nlpbook.custom_ner import _code_file, _run, init_ner_config, train_spacy_cli
+    global init_ner_config, spacy_code_file
+    from nlpbook.custom_ner import init_ner_config, spacy_code_file
 
 
 def test_03c_custom_ner_cell_26():
-    # exported to nlpbook.custom_ner: take what the cell defines from the installed package
-    global parse_spacy_log
-    from nlpbook.custom_ner import parse_spacy_log
-
-
-def test_03c_custom_ner_cell_27():
     global lg, sample_log
     sample_log = """ℹ Pipeline: ['tok2vec', 'ner']
 E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE 
@@ -251,19 +247,19 @@ E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE
   0       0          0.00     49.67    0.00    0.00    0.00    0.00
   3      20        112.10    790.30   41.25   60.00   31.43    0.41
 ✔ Saved pipeline to output directory"""
-    lg = parse_spacy_log(sample_log)
+    lg = parse_train_log(sample_log)   # the NER table parses like the textcat one
     test_eq(list(lg.columns), ['epoch', 'step', 'loss_tok2vec', 'loss_ner', 'ents_f', 'ents_p', 'ents_r', 'score'])
     test_eq(lg.step.tolist(), [0, 20]); test_close(lg.ents_f.iloc[1], 41.25)
-    test_eq(parse_spacy_log('\x1b[38;5;4mℹ Pipeline\x1b[0m\n' + sample_log).shape, (2, 8))
-    test_fail(lambda: parse_spacy_log("nothing"), contains="no training table")
+    test_eq(parse_train_log('\x1b[38;5;4mℹ Pipeline\x1b[0m\n' + sample_log).shape, (2, 8))
 
 
-def test_03c_custom_ner_cell_28():
-    global WORK, cfg_a, cfg_b, every, t0
+def test_03c_custom_ner_cell_27():
+    global NER_OVERRIDES, WORK, cfg_a, cfg_b, code, t0
     WORK = cache_dir() / 'models' / 'custom_ner'
     WORK.mkdir(parents=True, exist_ok=True)
     db_train.to_disk(WORK / 'train.spacy'); db_eval.to_disk(WORK / 'eval.spacy')
-    every = {'training.eval_frequency': 40}
+    NER_OVERRIDES = {'training.max_epochs': MAX_EPOCHS, 'training.eval_frequency': 40}
+    code = spacy_code_file(WORK)
 
     t0 = time.time()
     cfg_a = init_ner_config(WORK / 'ner_cpu_blank.cfg')
@@ -272,22 +268,23 @@ def test_03c_custom_ner_cell_28():
     print(cfg_b.read_text()[:600])
 
 
-def test_03c_custom_ner_cell_29():
+def test_03c_custom_ner_cell_28():
     global log_a, log_b, t0, timings
     timings = {}
     t0 = time.time()
-    log_a = train_spacy_cli(cfg_a, WORK / 'cpu_blank', WORK / 'train.spacy', WORK / 'eval.spacy', MAX_EPOCHS, every)
+    train_spacy(cfg_a, WORK / 'train.spacy', WORK / 'eval.spacy', WORK / 'cpu_blank', NER_OVERRIDES, code=code)
     timings['(a) blank tok2vec+ner'] = time.time() - t0
     t0 = time.time()
-    log_b = train_spacy_cli(cfg_b, WORK / 'sm_ticker', WORK / 'train.spacy', WORK / 'eval.spacy', MAX_EPOCHS, every)
+    train_spacy(cfg_b, WORK / 'train.spacy', WORK / 'eval.spacy', WORK / 'sm_ticker', NER_OVERRIDES, code=code)
     timings['(b) en_core_web_sm + TICKER'] = time.time() - t0
     print({k: f"{v:.0f}s" for k, v in timings.items()})
+    log_a, log_b = [(WORK / name / 'train.log').read_text(encoding='utf-8') for name in ('cpu_blank', 'sm_ticker')]
     print('\n'.join(log_a.splitlines()[-8:]))
 
 
-def test_03c_custom_ner_cell_30():
+def test_03c_custom_ner_cell_29():
     global ax, fig, h, hist, name
-    hist = {'(a) blank tok2vec+ner': parse_spacy_log(log_a), '(b) en_core_web_sm + TICKER': parse_spacy_log(log_b)}
+    hist = {'(a) blank tok2vec+ner': parse_train_log(log_a), '(b) en_core_web_sm + TICKER': parse_train_log(log_b)}
     for h in hist.values(): assert len(h) >= 2 and h.step.is_monotonic_increasing
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, h in hist.items(): ax.plot(h.step, h.ents_f, marker='o', label=name)
@@ -295,13 +292,13 @@ def test_03c_custom_ner_cell_30():
     hist['(a) blank tok2vec+ner'].tail(3)
 
 
-def test_03c_custom_ner_cell_31():
+def test_03c_custom_ner_cell_30():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
     global NER_LABELS, ner_scores, task_spans
     from nlpbook.custom_ner import NER_LABELS, ner_scores, task_spans
 
 
-def test_03c_custom_ner_cell_32():
+def test_03c_custom_ner_cell_31():
     global nlp_a, nlp_b, nlp_base, scores, table
     nlp_base = newswire_tokenizer(load_spacy('en_core_web_sm'))
     nlp_a, nlp_b = spacy.load(WORK / 'cpu_blank' / 'model-last'), spacy.load(WORK / 'sm_ticker' / 'model-last')
@@ -315,7 +312,7 @@ def test_03c_custom_ner_cell_32():
     table
 
 
-def test_03c_custom_ner_cell_33():
+def test_03c_custom_ner_cell_32():
     global doc
     # the tokenizer rule is saved with the trained pipeline: a link ticker comes out as its own entity
     doc = nlp_b("NEW YORK (Reuters) - Kroger Co. &lt;A HREF=\"http://www.investor.reuters.com/FullQuote.aspx?ticker=KR.N target=/stocks/quickinfo/fullquote\"&gt;KR.N&lt;/A&gt; said on Tuesday.")
@@ -323,13 +320,13 @@ def test_03c_custom_ner_cell_33():
     assert 'KR.N' in [t.text for t in doc]
 
 
-def test_03c_custom_ner_cell_34():
+def test_03c_custom_ner_cell_33():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
     global displacy_side_by_side
     from nlpbook.custom_ner import displacy_side_by_side
 
 
-def test_03c_custom_ner_cell_35():
+def test_03c_custom_ner_cell_34():
     global html, show
     show = [t['text'] for t in gold_eval if any(s['label'] == 'TICKER' for s in t['spans'])][:3]
     html = displacy_side_by_side(show, nlp_base, nlp_b, names=('base en_core_web_sm', '(b) + TICKER'),
@@ -339,27 +336,27 @@ def test_03c_custom_ner_cell_35():
     display(HTML(html))
 
 
-def test_03c_custom_ner_cell_36():
+def test_03c_custom_ner_cell_35():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
     global label_retention, rehearsal_tasks
     from nlpbook.custom_ner import label_retention, rehearsal_tasks
 
 
-def test_03c_custom_ner_cell_37():
-    global _, db_reh, log_b2, nlp_b2, r, reh, t, t0
+def test_03c_custom_ner_cell_36():
+    global _, db_reh, nlp_b2, r, reh, t, t0
     reh = rehearsal_tasks(gold_train, nlp_base)
     assert sum(map(len, (t['spans'] for t in reh))) > sum(map(len, (t['spans'] for t in gold_train)))
     for t, r in zip(gold_train, reh): assert all(s in r['spans'] for s in t['spans'])   # gold kept untouched
     db_reh, _ = gold_docbin(reh, nlp_tok); db_reh.to_disk(WORK / 'train_rehearsal.spacy')
     t0 = time.time()
-    log_b2 = train_spacy_cli(cfg_b, WORK / 'sm_ticker_rehearsal', WORK / 'train_rehearsal.spacy', WORK / 'eval.spacy', MAX_EPOCHS, every)
+    train_spacy(cfg_b, WORK / 'train_rehearsal.spacy', WORK / 'eval.spacy', WORK / 'sm_ticker_rehearsal', NER_OVERRIDES, code=code)
     timings["(b') + pseudo-rehearsal"] = time.time() - t0
     nlp_b2 = spacy.load(WORK / 'sm_ticker_rehearsal' / 'model-last')
     scores["(b') + pseudo-rehearsal"] = ner_scores(nlp_b2, gold_eval)
     print(f"(b') trained in {timings[chr(40) + 'b' + chr(39) + ') + pseudo-rehearsal']:.0f}s")
 
 
-def test_03c_custom_ner_cell_38():
+def test_03c_custom_ner_cell_37():
     global forget, other, other_labels, ret
     other = ag[ag.class_index.isin([1, 2]) & ~ag.index.isin(rows.index)].sample(300, random_state=0).description.tolist()
     other_labels = [l for l in nlp_base.get_pipe('ner').labels if l not in NER_LABELS]
@@ -373,7 +370,7 @@ def test_03c_custom_ner_cell_38():
     forget
 
 
-def test_03c_custom_ner_cell_39():
+def test_03c_custom_ner_cell_38():
     global base_labels, before_after
     base_labels = ['ORG', 'PERSON', 'GPE', 'ALL']
     before_after = pd.DataFrame({k: scores[k].loc[base_labels, 'f'] * 100 for k in
@@ -384,7 +381,7 @@ def test_03c_custom_ner_cell_39():
     before_after
 
 
-def test_03c_custom_ner_cell_40():
+def test_03c_custom_ner_cell_39():
     global book, ours
     ours = {k: v.loc['ALL', 'f'] * 100 for k, v in scores.items()}
     book = pd.DataFrame([
@@ -399,5 +396,5 @@ def test_03c_custom_ner_cell_40():
     book
 
 
-def test_03c_custom_ner_cell_41():
+def test_03c_custom_ner_cell_40():
     print({k: f"{v:.0f}s" for k, v in timings.items()})
