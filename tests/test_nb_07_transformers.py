@@ -406,25 +406,33 @@ def test_07_transformers_cell_41():
 
 
 def test_07_transformers_cell_42():
-    global AutoModel, e, hf, ids, minilm_path
-    try:
-        from transformers import AutoModel
-        from nlpbook.models import minilm_path
-        hf = AutoModel.from_pretrained(minilm_path()).eval()
-    except Exception as e: hf = None; print(f"transformers' BertModel not importable here ({type(e).__name__}); comparison skipped")
+    global hf_minilm
+    @_module_level
+    def hf_minilm():
+        "transformers' own BertModel for all-MiniLM-L6-v2, or None (saying why) where transformers cannot import it."
+        try:
+            from transformers import AutoModel
+            from nlpbook.models import minilm_path
+            return AutoModel.from_pretrained(minilm_path()).eval()
+        except Exception as e: print(f"transformers' BertModel not importable here ({type(e).__name__}); comparison skipped")
+
+
+def test_07_transformers_cell_43():
+    global hf, ids
+    hf = hf_minilm()   # a cell of its own: the docs build re-runs cells with imports, and this one needs `tok`
     if hf is not None:
         ids = torch.tensor([tok.encode(sents[1]).ids])
         with torch.no_grad(): assert_close(encoder(emb(ids)), hf(input_ids=ids).last_hidden_state, atol=1e-4, rtol=1e-4)
         print("our encoder == transformers' BertModel")
 
 
-def test_07_transformers_cell_43():
+def test_07_transformers_cell_44():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global plot_attention
     from nlpbook.attention import plot_attention
 
 
-def test_07_transformers_cell_44():
+def test_07_transformers_cell_45():
     global enc, layer_weights, sentence
     sentence = "The animal didn't cross the street because it was too tired."
     enc = tok.encode(sentence)
@@ -435,7 +443,7 @@ def test_07_transformers_cell_44():
     plt.tight_layout(); plt.show()
 
 
-def test_07_transformers_cell_45():
+def test_07_transformers_cell_46():
     global avg, i_animal, i_it, i_street, l, w
     i_it, i_animal, i_street = enc.tokens.index("it"), enc.tokens.index("animal"), enc.tokens.index("street")
     for l, w in enumerate(layer_weights):
@@ -444,13 +452,13 @@ def test_07_transformers_cell_45():
     test_eq(all(w[0].mean(0)[i_it, i_animal] > w[0].mean(0)[i_it, i_street] for w in layer_weights[3:]), True)
 
 
-def test_07_transformers_cell_46():
+def test_07_transformers_cell_47():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global attention_cost
     from nlpbook.attention import attention_cost
 
 
-def test_07_transformers_cell_47():
+def test_07_transformers_cell_48():
     global cost_df, costs, lengths, pd
     lengths = [128, 256, 512, 1024, 2048] + ([4096] if FULL else [])
     costs = {impl: [attention_cost(n, impl) for n in lengths] for impl in ("math", "torch")}
@@ -459,7 +467,7 @@ def test_07_transformers_cell_47():
     cost_df.assign(MiB=cost_df.bytes / 2**20, weights_MiB=cost_df.weights_bytes / 2**20, ms=cost_df.seconds * 1e3)[["impl", "n", "ms", "MiB", "weights_MiB"]]
 
 
-def test_07_transformers_cell_48():
+def test_07_transformers_cell_49():
     global ax1, ax2, fig, impl, ref_t, rows
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     for impl, rows in costs.items():
@@ -473,7 +481,7 @@ def test_07_transformers_cell_48():
     plt.tight_layout(); plt.show()
 
 
-def test_07_transformers_cell_49():
+def test_07_transformers_cell_50():
     global growth, mem_fused, mem_math, time_math
     @_module_level
     def growth(impl, key, last=3):
@@ -486,13 +494,13 @@ def test_07_transformers_cell_49():
     # No assertion on time: on a shared CPU it is too noisy to test (BENCHMARKS.md has the timed runs).
 
 
-def test_07_transformers_cell_50():
+def test_07_transformers_cell_51():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global PositionalEncoding
     from nlpbook.attention import PositionalEncoding
 
 
-def test_07_transformers_cell_51():
+def test_07_transformers_cell_52():
     global enc_layer, pe, perm, xx
     pe = PositionalEncoding(16, max_len=50)
     test_eq(pe(torch.zeros(1, 50, 16))[0, 0], torch.tensor([0., 1.] * 8))     # position 0: sin 0, cos 0
@@ -504,13 +512,13 @@ def test_07_transformers_cell_51():
     assert_close(enc_layer(xx)[:, perm], enc_layer(xx[:, perm]))
 
 
-def test_07_transformers_cell_52():
+def test_07_transformers_cell_53():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global Seq2SeqTransformer
     from nlpbook.attention import Seq2SeqTransformer
 
 
-def test_07_transformers_cell_53():
+def test_07_transformers_cell_54():
     global BOS, EOS, N_DIGITS, PAD, VOCAB, reversal_batch, src_b, tgt_b
     PAD, BOS, EOS, N_DIGITS = 0, 1, 2, 10                      # digits are ids 3..12
     VOCAB = 3 + N_DIGITS
@@ -530,7 +538,7 @@ def test_07_transformers_cell_53():
     src_b, tgt_b
 
 
-def test_07_transformers_cell_54():
+def test_07_transformers_cell_55():
     global STEPS, n_threads, plot_losses, progress_bar, s2s, s2s_losses, t0, train_reversal
     from fastprogress.fastprogress import progress_bar
     from nlpbook.embeddings import plot_losses
@@ -562,7 +570,7 @@ def test_07_transformers_cell_54():
     plot_losses(s2s_losses, title="digit reversal", smooth=20);
 
 
-def test_07_transformers_cell_55():
+def test_07_transformers_cell_56():
     global exact, pred, pred_fused, src_t, strip, tgt_t
     src_t, tgt_t = reversal_batch(500, seed=1234)
     torch.set_num_threads(1)
@@ -578,7 +586,7 @@ def test_07_transformers_cell_55():
     test_eq([strip(p) for p in pred_fused], [strip(p) for p in pred[:50]])
 
 
-def test_07_transformers_cell_56():
+def test_07_transformers_cell_57():
     global L, best, crosses, hits, layer, memory, mirror_weight, out_tokens, src1, src_tokens, tgt1
     global x, y
     src1, tgt1 = src_t[:1, :int((src_t[0] != PAD).sum())], tgt_t[:1]
@@ -604,7 +612,7 @@ def test_07_transformers_cell_56():
     test_eq(mirror_weight[best] > 3 / L and hits >= 0.7, True)   # far above uniform (1/L), and mostly the argmax
 
 
-def test_07_transformers_cell_57():
+def test_07_transformers_cell_58():
     global book_layer, ours_layer, rows
     with torch.device("meta"):   # shapes only: we read the configuration and count
         book_layer = nn.Transformer().encoder.layers[0]
@@ -622,7 +630,7 @@ def test_07_transformers_cell_57():
     pd.DataFrame(rows, columns=["quantity", "book", "ours", "exact / torch", "note"])
 
 
-def test_07_transformers_cell_58():
+def test_07_transformers_cell_59():
     global book, d
     test_eq(sum(p.numel() for p in ours_layer.parameters()), sum(p.numel() for p in book_layer.parameters()))
     for d, book in ((10, 2.7733341538409992), (10_000, 85.0101478977957)):
