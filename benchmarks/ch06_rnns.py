@@ -9,8 +9,9 @@ Run from the project root (IMDb comes from the cache, $NLPBOOK_MIRROR, or its UR
 The book's settings: all 25,000 training reviews, all 25,000 test reviews, embedding = hidden size 100,
 batch 256, `learn.fit(10)` (fastai's default Adam, lr 1e-3), accuracy after the last epoch. The book printed
 RNN 55.3%, BiRNN 68.4%, LSTM 82.2%, GRU 87.9%; our bar is >= the book's number for every row. Ours differs
-in one way that matters (see nbs/06_rnns.ipynb): the recurrent layer stops at each review's end (packed
-sequences), instead of reading the padding. `--unpacked` adds the vanilla RNN without packing (the book's
+in one way that matters (see nbs/06_rnns.ipynb): the recurrent layer stops at each review's end (the states
+packing gives, read from the padded batch by `torch_final_state`, since packed backward passes are quadratic
+on a CPU), instead of reading the padding. `--unpacked` adds the vanilla RNN without packing (the book's
 bug) for comparison. Reviews are cut to `--max-len` tokens (800 keeps ~96% of reviews whole) to bound the
 time. The result goes to benchmarks/results/ch06_rnns.json (or --json), which the notebook reads.
 """

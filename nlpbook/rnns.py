@@ -20,8 +20,8 @@ from .rnn_classifier import ReviewDataset, SortishSampler, pad_collate
 __all__ = ['MONTHS', 'WEEKDAYS', 'DATE_FORMATS', 'CHAR_SPECIALS', 'BACKBONES', 'check_input', 'check_state', 'RecurrentCell',
            'RNNCell', 'copy_torch_weights', 'check_lengths', 'RNN', 'packed_torch', 'reverse_padded', 'Bidirectional',
            'LSTMCell', 'LSTM', 'GRUCell', 'GRU', 'date_pairs', 'char_vocab', 'encode_chars', 'Seq2Seq', 'train_seq2seq',
-           'greedy_translate', 'exact_match', 'final_state', 'TextClassifier', 'label_collate', 'imdb_loaders',
-           'classifier_learner', 'padding_fraction', 'train_classifier', 'padded_state_spread']
+           'greedy_translate', 'exact_match', 'torch_final_state', 'final_state', 'TextClassifier', 'label_collate',
+           'imdb_loaders', 'classifier_learner', 'padding_fraction', 'train_classifier', 'padded_state_spread']
 
 # %% ../nbs/06_rnns.ipynb #01d2f5eb
 def check_input(x: torch.Tensor, size: int, name: str, rank: int) -> torch.Tensor:
@@ -310,6 +310,21 @@ def exact_match(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, bs: 
         hits += sum(p == t for p, (_, t) in zip(greedy_translate(model, [a for a, _ in batch], vocab), batch))
     return hits / len(pairs)
 
+# %% ../nbs/06_rnns.ipynb #534b2d53
+def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
+    "(B, dirs*H) state of a one-layer batch-first `torch.nn` RNN/LSTM/GRU at each sequence's end: packing's result, from the padded batch."
+    if rnn.num_layers != 1 or not rnn.batch_first:
+        raise ValueError("torch_final_state: needs a one-layer, batch_first layer; use packed_torch for others")
+    B, T, _ = x.shape; H = rnn.hidden_size
+    L = torch.as_tensor(lengths, device=x.device)
+    rows = torch.arange(B, device=x.device)
+    fwd = rnn(x)[0][rows, L - 1, :H]                      # step L-1 has not read the pads after it
+    if not rnn.bidirectional: return fwd
+    t = torch.arange(T, device=x.device)[None]
+    right = x.gather(1, ((t + L[:, None]) % T)[..., None].expand_as(x))   # each sequence right-aligned, pads first
+    bwd = rnn(right)[0][rows, T - L, H:]                  # right to left from the last word, done at step T-L
+    return torch.cat([fwd, bwd], -1)
+
 # %% ../nbs/06_rnns.ipynb #9ef9039d
 BACKBONES = {
     "scratch_rnn":   lambda e, h: RNN(e, h),
@@ -325,6 +340,7 @@ BACKBONES = {
 def final_state(rnn: nn.Module, x: torch.Tensor, lengths=None) -> torch.Tensor:
     "Final hidden state (B, dirs*H) of a scratch or `torch.nn` recurrent layer on (B, T, E); with `lengths`, at each sequence's end."
     if isinstance(rnn, nn.RNNBase):
+        if lengths is not None and rnn.num_layers == 1: return torch_final_state(rnn, x, lengths)
         _, h = rnn(x) if lengths is None else packed_torch(rnn, x, lengths)
         h = h[0] if isinstance(h, tuple) else h                       # LSTM: (h, c) -> h; (dirs, B, H)
         return torch.cat(list(h), -1)                                 # (B, dirs*H)

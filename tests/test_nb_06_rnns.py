@@ -307,11 +307,33 @@ def test_06_rnns_cell_32():
 
 def test_06_rnns_cell_33():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
+    global torch_final_state
+    from nlpbook.rnns import torch_final_state
+
+
+def test_06_rnns_cell_34():
+    global g_ours, g_packed, h, layer, lengths, ours, x
+    x, lengths = torch.randn(5, 9, 8, requires_grad=True), torch.tensor([9, 3, 5, 1, 7])
+    for layer in (nn.RNN(8, 16, batch_first=True), nn.RNN(8, 16, batch_first=True, bidirectional=True),
+                  nn.LSTM(8, 16, batch_first=True), nn.GRU(8, 16, batch_first=True, bidirectional=True)):
+        h = packed_torch(layer, x, lengths)[1]
+        h = h[0] if isinstance(h, tuple) else h                                 # LSTM: (h, c) -> h
+        ours = torch_final_state(layer, x, lengths)
+        assert_close(ours, torch.cat(list(h), -1))                               # the same states as packing...
+        g_packed, = torch.autograd.grad(torch.cat(list(h), -1).pow(2).sum(), x)
+        g_ours, = torch.autograd.grad(ours.pow(2).sum(), x)
+        assert_close(g_ours, g_packed)                                           # ...and the same gradients
+        test_eq(g_ours[1, 3:].abs().sum().item(), 0.0)                           # nothing flows from the pads
+    test_fail(lambda: torch_final_state(nn.GRU(8, 16, num_layers=2, batch_first=True), x, lengths), contains="one-layer")
+
+
+def test_06_rnns_cell_35():
+    # exported to nlpbook.rnns: take what the cell defines from the installed package
     global BACKBONES, TextClassifier, final_state
     from nlpbook.rnns import BACKBONES, TextClassifier, final_state
 
 
-def test_06_rnns_cell_34():
+def test_06_rnns_cell_36():
     global ids, lens, name, pretrained, tc, tc8
     tc = TextClassifier(50, 16, backbone="gru")
     ids, lens = torch.randint(2, 50, (3, 9)), torch.tensor([9, 4, 2])
@@ -327,7 +349,7 @@ def test_06_rnns_cell_34():
     test_fail(lambda: tc(ids[:0], lens[:0]), contains="batch is empty")
 
 
-def test_06_rnns_cell_35():
+def test_06_rnns_cell_37():
     global a, b, mine, torchs
     for mine, torchs in (("scratch_rnn", "rnn"), ("scratch_birnn", "birnn"), ("scratch_lstm", "lstm"), ("scratch_gru", "gru")):
         a, b = TextClassifier(50, 16, backbone=mine), TextClassifier(50, 16, backbone=torchs)
@@ -338,13 +360,13 @@ def test_06_rnns_cell_35():
         assert_close(a(ids, lens), b(ids, lens))
 
 
-def test_06_rnns_cell_36():
+def test_06_rnns_cell_38():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global classifier_learner, imdb_loaders, label_collate, padding_fraction
     from nlpbook.rnns import classifier_learner, imdb_loaders, label_collate, padding_fraction
 
 
-def test_06_rnns_cell_37():
+def test_06_rnns_cell_39():
     global BS, EPOCHS, HIDDEN, LR, MAX_LEN, N_TEST, N_TRAIN, load_imdb, pad_id, review_vocab
     global test_df, test_ds, train_df, train_ds, vocab
     from nlpbook.data import load_imdb
@@ -359,13 +381,13 @@ def test_06_rnns_cell_37():
           f"hidden {HIDDEN}, batch {BS}, {EPOCHS} epochs, lr {LR}")
 
 
-def test_06_rnns_cell_38():
+def test_06_rnns_cell_40():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global train_classifier
     from nlpbook.rnns import train_classifier
 
 
-def test_06_rnns_cell_39():
+def test_06_rnns_cell_41():
     global ids, labels, learn, lengths, loaders, rnn_acc, rnn_seconds
     loaders = imdb_loaders(train_ds, test_ds, pad_id, BS)
     ids, lengths, labels = next(iter(loaders[0]))
@@ -374,13 +396,13 @@ def test_06_rnns_cell_39():
     plot_losses([float(l) for l in learn.recorder.losses], title="vanilla RNN on IMDb (packed)", smooth=5);
 
 
-def test_06_rnns_cell_40():
+def test_06_rnns_cell_42():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global padded_state_spread
     from nlpbook.rnns import padded_state_spread
 
 
-def test_06_rnns_cell_41():
+def test_06_rnns_cell_43():
     global rnn_model, sample, spread
     rnn_model = learn.model.cpu()
     sample = [test_ds.ids[i] for i in range(16)]
@@ -390,7 +412,7 @@ def test_06_rnns_cell_41():
     assert spread[71] < 0.1 * spread[0], spread        # 71 pads (fastai's worst case) erase what the review said
 
 
-def test_06_rnns_cell_42():
+def test_06_rnns_cell_44():
     global _, acc_packed, acc_unpacked, random_loaders
     random_loaders = imdb_loaders(train_ds, test_ds, pad_id, BS, sortish=False)
     print(f"padding: {padding_fraction(random_loaders[1]):.0%} of the test batches' positions with random batches, "
@@ -401,7 +423,7 @@ def test_06_rnns_cell_42():
         print(f"vanilla RNN, random batches: padding read {acc_unpacked:.1%}, packed {acc_packed:.1%}")
 
 
-def test_06_rnns_cell_43():
+def test_06_rnns_cell_45():
     global _, backbone, comparison, label, pd, results, seconds
     results = {"RNN (nn.RNN)": rnn_acc}
     seconds = {"RNN (nn.RNN)": rnn_seconds}
@@ -413,11 +435,11 @@ def test_06_rnns_cell_43():
     comparison
 
 
-def test_06_rnns_cell_44():
+def test_06_rnns_cell_46():
     print(" < ".join(f"{k} {v:.1%}" for k, v in sorted(results.items(), key=lambda kv: kv[1])))
 
 
-def test_06_rnns_cell_45():
+def test_06_rnns_cell_47():
     global b, bench, json, r
     bench = Path('../benchmarks/results/ch06_rnns.json')
     if bench.exists():
@@ -428,7 +450,7 @@ def test_06_rnns_cell_45():
     else: print(f"{bench} not found: run benchmarks/ch06_rnns.py from the project root")
 
 
-def test_06_rnns_cell_46():
+def test_06_rnns_cell_48():
     global book_vs_ours, scale
     scale = f"CPU scale: {len(train_ds):,} train / {len(test_ds):,} test, max_len {MAX_LEN}, batch {BS}, {EPOCHS} epochs"
     book_vs_ours = pd.DataFrame([
