@@ -13,8 +13,6 @@ from pathlib import Path
 
 import srsly
 
-from .data import atomic_write
-
 # %% auto #0
 __all__ = ['ANSWERS', 'INPUT_KEYS', 'TASK_KEYS', 'KINDS', 'PALETTE', 'SHORTCUTS', 'AnnotationError', 'validate_task',
            'read_jsonl', 'write_jsonl', 'append_task', 'input_hash', 'task_hash', 'set_hashes', 'add_tokens',
@@ -138,6 +136,7 @@ def _check_all(tasks, where) -> list[dict]:
 
 def write_jsonl(path, tasks) -> Path:
     "Write `tasks` to JSONL `path` atomically (`atomic_write`, synced to disk); invalid tasks raise before anything is written."
+    from nlpbook.data import atomic_write   # not at the top: `streamlit run` executes this file as a script, outside the package
     tasks = _check_all(tasks, path)
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:

@@ -12,8 +12,8 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_03a_annotation_cell_01():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global Counter, Path, atomic_write, hashlib, os, srsly, sys
-    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, srsly, sys
+    global Counter, Path, hashlib, os, srsly, sys
+    from nlpbook.annotation import Counter, Path, hashlib, os, srsly, sys
 
 
 def test_03a_annotation_cell_02():
