@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import srsly
+from .data import atomic_write
 
 # %% auto #0
 __all__ = ['ANSWERS', 'INPUT_KEYS', 'TASK_KEYS', 'KINDS', 'PALETTE', 'SHORTCUTS', 'AnnotationError', 'validate_task',
@@ -136,7 +137,6 @@ def _check_all(tasks, where) -> list[dict]:
 
 def write_jsonl(path, tasks) -> Path:
     "Write `tasks` to JSONL `path` atomically (`atomic_write`, synced to disk); invalid tasks raise before anything is written."
-    from nlpbook.data import atomic_write   # not at the top: `streamlit run` executes this file as a script, outside the package
     tasks = _check_all(tasks, path)
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:
@@ -413,7 +413,7 @@ def annotate_command(source, output, labels, mode: str = "ner", port: int = 8080
     if not Path(source).exists(): raise AnnotationError(f"{source}: no such file (the tasks to annotate)")
     if importlib.util.find_spec("streamlit") is None:
         raise AnnotationError("The annotation app needs Streamlit: pip install \"nlpbook[apps]\" (or pip install streamlit)")
-    app = importlib.util.find_spec("nlpbook.annotation").origin
+    app = importlib.util.find_spec("nlpbook.annotation_app").origin
     return [sys.executable, "-m", "streamlit", "run", app, "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--client.toolbarMode", "viewer",
@@ -550,4 +550,4 @@ def _in_ipython() -> bool:
     try: return get_ipython() is not None  # noqa: F821 (defined only inside IPython/Jupyter)
     except NameError: return False
 
-if __name__ == "__main__" and not _in_ipython(): annotate_cli()   # `streamlit run` and `python -m` execute this file as __main__
+if __name__ == "__main__" and not _in_ipython(): annotate_cli()   # `python -m nlpbook.annotation` runs this file as __main__

@@ -12,8 +12,8 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_03a_annotation_cell_01():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global Counter, Path, hashlib, os, srsly, sys
-    from nlpbook.annotation import Counter, Path, hashlib, os, srsly, sys
+    global Counter, Path, atomic_write, hashlib, os, srsly, sys
+    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, srsly, sys
 
 
 def test_03a_annotation_cell_02():
@@ -415,7 +415,7 @@ def test_03a_annotation_cell_38():
 def test_03a_annotation_cell_39():
     global cmd
     cmd = annotate_command(src, out, ["ORG", "TICKER"], port=8501)
-    test_eq(cmd[1:4], ["-m", "streamlit", "run"]); test_eq(cmd[4].endswith("annotation.py"), True)
+    test_eq(cmd[1:4], ["-m", "streamlit", "run"]); test_eq(Path(cmd[4]).name, "annotation_app.py")
     test_eq(cmd[cmd.index("--server.address") + 1], "127.0.0.1")
     test_eq(cmd[cmd.index("--labels") + 1], "ORG,TICKER")
     test_fail(lambda: annotate_command(tmp/"missing.jsonl", out, ["ORG"]), contains="no such file")
