@@ -251,16 +251,24 @@ def load_jeopardy(n: int | None = None) -> pd.DataFrame:
 # %% ../nbs/00_data.ipynb #1f68b1d7
 IMDB_SPLITS = ('train', 'test', 'unsup')
 
-def load_imdb(split: str = 'train', n: int | None = None, seed: int = 0) -> pd.DataFrame:
-    "IMDb reviews of `split` ('train', 'test', 'unsup') with columns text, label, rating, file; `n`: a seeded sample balanced by label."
+def load_imdb(split: str = 'train', n: int | None = None, seed: int = 0, max_words: int | None = None) -> pd.DataFrame:
+    "IMDb reviews of `split` ('train', 'test', 'unsup') with columns text, label, rating, file; `n`: a seeded sample balanced by label; `max_words`: whole reviews that short."
     if split not in IMDB_SPLITS: raise ValueError(f"load_imdb: split must be one of {IMDB_SPLITS}, got {split!r}")
+    if max_words is not None and max_words < 1: raise ValueError(f"load_imdb: max_words must be >= 1, got {max_words}")
     df = pd.read_csv(load_dataset_file('imdb', f'{split}.csv'), keep_default_na=False)
+    if max_words is not None:   # short reviews, whole: a cheap subset that still ends where its author ended it
+        df = df[df.text.str.split().str.len() <= max_words].reset_index(drop=True)
     if n is None or n >= len(df): return df
     if n < 1: raise ValueError(f"load_imdb: n must be a positive number of reviews, got {n}")
     labels = sorted(df.label.unique())
     per, extra = divmod(n, len(labels))
+    counts = df.label.value_counts()
+    short = [l for i, l in enumerate(labels) if counts[l] < per + (i < extra)]
+    if short: raise ValueError(f"load_imdb: {split} has only {counts[short[0]]:,} reviews labelled {short[0]}"
+                               f"{'' if max_words is None else f' of at most {max_words} words'}; ask for n <= {counts.min() * len(labels):,}")
     parts = [df[df.label == l].sample(per + (i < extra), random_state=seed) for i, l in enumerate(labels)]
     return pd.concat(parts).sample(frac=1, random_state=seed).reset_index(drop=True)
+
 
 # %% ../nbs/00_data.ipynb #fc7b540c
 BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)

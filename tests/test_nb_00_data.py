@@ -299,7 +299,7 @@ def test_00_data_cell_37():
 
 
 def test_00_data_cell_38():
-    global imdb
+    global imdb, short
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
     test_eq(list(imdb.columns), ['text', 'label', 'rating', 'file'])
@@ -307,6 +307,12 @@ def test_00_data_cell_38():
     test_eq(load_imdb('train', n=1001).file.tolist(), imdb.file.tolist())  # seeded: the same sample twice
     assert (imdb.label == (imdb.rating >= 7)).all()  # Maas et al.: positive means 7-10 stars, negative 1-4
     test_fail(lambda: load_imdb('valid'), contains="split must be one of")
+    short = load_imdb('train', n=400, max_words=100)                      # short reviews, whole
+    test_eq((len(short), short.label.sum()), (400, 200))
+    test_eq(short.text.str.split().str.len().max() <= 100, True)
+    test_eq(load_imdb('train', max_words=100).text.str.split().str.len().max() <= 100, True)
+    test_fail(lambda: load_imdb('train', n=2_900, max_words=100), contains="ask for n <=")   # fewer negatives than 1,450
+    test_fail(lambda: load_imdb('train', n=10, max_words=0), contains="max_words must be >= 1")
     imdb.head(3)
 
 
