@@ -11,6 +11,7 @@ from functools import partial
 
 import torch
 from torch import nn
+from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils.data import DataLoader
 from .tokenization import Vocab
@@ -20,8 +21,9 @@ from .rnn_classifier import ReviewDataset, SortishSampler, pad_collate
 __all__ = ['MONTHS', 'WEEKDAYS', 'DATE_FORMATS', 'CHAR_SPECIALS', 'BACKBONES', 'check_input', 'check_state', 'RecurrentCell',
            'RNNCell', 'copy_torch_weights', 'check_lengths', 'RNN', 'packed_torch', 'reverse_padded', 'Bidirectional',
            'LSTMCell', 'LSTM', 'GRUCell', 'GRU', 'date_pairs', 'char_vocab', 'encode_chars', 'Seq2Seq', 'train_seq2seq',
-           'greedy_translate', 'exact_match', 'torch_final_state', 'final_state', 'TextClassifier', 'label_collate',
-           'imdb_loaders', 'classifier_learner', 'padding_fraction', 'train_classifier', 'padded_state_spread']
+           'greedy_translate', 'exact_match', 'torch_direction', 'torch_final_state', 'final_state', 'TextClassifier',
+           'label_collate', 'imdb_loaders', 'classifier_learner', 'padding_fraction', 'train_classifier',
+           'padded_state_spread']
 
 # %% ../nbs/06_rnns.ipynb #01d2f5eb
 def check_input(x: torch.Tensor, size: int, name: str, rank: int) -> torch.Tensor:
@@ -311,19 +313,31 @@ def exact_match(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, bs: 
     return hits / len(pairs)
 
 # %% ../nbs/06_rnns.ipynb #534b2d53
+def torch_direction(rnn: nn.RNNBase, x: torch.Tensor, reverse: bool = False) -> torch.Tensor:
+    "Outputs (B, T, H) of one direction of a one-layer batch-first `torch.nn` RNN/LSTM/GRU, run left to right over `x`."
+    if not rnn.bidirectional:
+        if reverse: raise ValueError("torch_direction: reverse=True needs a bidirectional layer")
+        return rnn(x)[0]
+    kwargs = dict(bias=rnn.bias, batch_first=True, device="meta")                # "meta": the twin holds no weights
+    if isinstance(rnn, nn.RNN): kwargs["nonlinearity"] = rnn.nonlinearity
+    if isinstance(rnn, nn.LSTM): kwargs["proj_size"] = rnn.proj_size
+    twin = type(rnn)(rnn.input_size, rnn.hidden_size, **kwargs)                  # one direction, same shapes
+    suffix = "_reverse" if reverse else ""
+    weights = {name: getattr(rnn, name + suffix) for name, _ in twin.named_parameters()}
+    return functional_call(twin, weights, (x,))[0]                             # the twin run on `rnn`'s own weights
+
 def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
     "(B, dirs*H) state of a one-layer batch-first `torch.nn` RNN/LSTM/GRU at each sequence's end: packing's result, from the padded batch."
     if rnn.num_layers != 1 or not rnn.batch_first:
         raise ValueError("torch_final_state: needs a one-layer, batch_first layer; use packed_torch for others")
-    B, T, _ = x.shape; H = rnn.hidden_size
     L = torch.as_tensor(lengths, device=x.device)
-    rows = torch.arange(B, device=x.device)
-    fwd = rnn(x)[0][rows, L - 1, :H]                      # step L-1 has not read the pads after it
+    rows, last = torch.arange(x.shape[0], device=x.device), L - 1
+    fwd = torch_direction(rnn, x)[rows, last]                   # step L-1 has not read the pads after it
     if not rnn.bidirectional: return fwd
-    t = torch.arange(T, device=x.device)[None]
-    right = x.gather(1, ((t + L[:, None]) % T)[..., None].expand_as(x))   # each sequence right-aligned, pads first
-    bwd = rnn(right)[0][rows, T - L, H:]                  # right to left from the last word, done at step T-L
+    # right to left = the reverse weights run left to right over each sequence reversed in place (pads stay after it)
+    bwd = torch_direction(rnn, reverse_padded(x, L), reverse=True)[rows, last]
     return torch.cat([fwd, bwd], -1)
+
 
 # %% ../nbs/06_rnns.ipynb #9ef9039d
 BACKBONES = {
@@ -379,16 +393,14 @@ def label_collate(batch: list, pad_id: int) -> tuple:
 
 def imdb_loaders(train_ds: ReviewDataset, valid_ds: ReviewDataset, pad_id: int, bs: int = 256,
                  sortish: bool = True, seed: int = 0) -> tuple[DataLoader, DataLoader]:
-    "Train and valid torch `DataLoader`s of `(ids, lengths, labels)`; `sortish` batches reviews of similar length."
+    "Train and valid torch `DataLoader`s of `(ids, lengths, labels)`; `sortish` batches reviews of similar length, else random ones."
     if len(train_ds) == 0 or len(valid_ds) == 0: raise ValueError("imdb_loaders: a dataset is empty; pass at least one review each")
     collate = partial(label_collate, pad_id=pad_id)
-    if not sortish:
-        g = torch.Generator().manual_seed(seed)
-        return (DataLoader(train_ds, bs, shuffle=True, generator=g, collate_fn=collate),
-                DataLoader(valid_ds, bs, collate_fn=collate))
     lens = lambda ds: [len(x) for x in ds.ids]
-    return (DataLoader(train_ds, batch_sampler=SortishSampler(lens(train_ds), bs, True, seed=seed), collate_fn=collate),
-            DataLoader(valid_ds, batch_sampler=SortishSampler(lens(valid_ds), bs, False), collate_fn=collate))
+    # pool=1 sorts only within each batch: random batches, with the seeded, rewindable order of a `SortishSampler`
+    train = SortishSampler(lens(train_ds), bs, True, pool=50 if sortish else 1, seed=seed)
+    valid = SortishSampler(lens(valid_ds), bs, False, pool=50 if sortish else 1)
+    return DataLoader(train_ds, batch_sampler=train, collate_fn=collate), DataLoader(valid_ds, batch_sampler=valid, collate_fn=collate)
 
 def classifier_learner(model: nn.Module, loaders: tuple, lr: float = 1e-3, **kwargs):
     "fastai `Learner` for `model` on torch `loaders` (train, valid), with the book's `CrossEntropyLossFlat` and `accuracy`."
@@ -409,6 +421,8 @@ def train_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_size
                      lr: float = 1e-3, packed: bool = True, seed: int = 0, embedding: nn.Embedding | None = None) -> tuple:
     "Train a `TextClassifier` with `backbone` by fastai's `fit`; returns (learner, final valid accuracy, seconds)."
     torch.manual_seed(seed)
+    sampler = loaders[0].batch_sampler
+    if isinstance(sampler, SortishSampler): sampler.epoch = 0   # the same batches for every model, whatever ran before
     model = TextClassifier(vocab_size, hidden_size, backbone, packed=packed, embedding=embedding)
     learn = classifier_learner(model, loaders, lr=lr)
     start = time.perf_counter()
