@@ -315,6 +315,8 @@ def exact_match(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, bs: 
 # %% ../nbs/06_rnns.ipynb #534b2d53
 def torch_direction(rnn: nn.RNNBase, x: torch.Tensor, reverse: bool = False) -> torch.Tensor:
     "Outputs (B, T, H) of one direction of a one-layer batch-first `torch.nn` RNN/LSTM/GRU, run left to right over `x`."
+    if rnn.num_layers != 1 or not rnn.batch_first:
+        raise ValueError("torch_direction: needs a one-layer, batch_first layer; use packed_torch for others")
     if not rnn.bidirectional:
         if reverse: raise ValueError("torch_direction: reverse=True needs a bidirectional layer")
         return rnn(x)[0]
@@ -328,8 +330,6 @@ def torch_direction(rnn: nn.RNNBase, x: torch.Tensor, reverse: bool = False) -> 
 
 def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
     "(B, dirs*H) state of a one-layer batch-first `torch.nn` RNN/LSTM/GRU at each sequence's end: packing's result, from the padded batch."
-    if rnn.num_layers != 1 or not rnn.batch_first:
-        raise ValueError("torch_final_state: needs a one-layer, batch_first layer; use packed_torch for others")
     L = torch.as_tensor(lengths, device=x.device)
     rows, last = torch.arange(x.shape[0], device=x.device), L - 1
     fwd = torch_direction(rnn, x)[rows, last]                   # step L-1 has not read the pads after it

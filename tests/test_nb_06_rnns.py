@@ -327,6 +327,7 @@ def test_06_rnns_cell_34():
         for a, b in zip(g_ours, g_packed): assert_close(a, b)                    # ...and the same gradients, weights included
         test_eq(g_ours[0][1, 3:].abs().sum().item(), 0.0)                        # nothing flows from the pads
     test_fail(lambda: torch_final_state(nn.GRU(8, 16, num_layers=2, batch_first=True), x, lengths), contains="one-layer")
+    test_fail(lambda: torch_final_state(nn.GRU(8, 16, bidirectional=True), x, lengths), contains="batch_first")
     test_fail(lambda: torch_direction(nn.GRU(8, 16, batch_first=True), x, reverse=True), contains="bidirectional")
 
 
