@@ -4,7 +4,7 @@ Run from the project root:
 
     .venv/bin/python benchmarks/ch06_final_state.py            # batch 256, lengths 150..300, hidden 100 (the book's sizes)
 
-`packed` is `nlpbook.rnns.packed_torch` (`pack_padded_sequence`, the textbook way to stop at each review's end);
+`packed` is `nlpbook.rnns.packed_final_state` (`pack_padded_sequence`, the textbook way to stop at each review's end);
 `padded` is `nlpbook.rnns.torch_final_state`, which reads the same states from the padded batch. Both give the same
 states and gradients (tested in nbs/06_rnns.ipynb); this script only times them. Prints a markdown table.
 """
@@ -36,7 +36,7 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     import torch
-    from nlpbook.rnns import BACKBONES, torch_final_state
+    from nlpbook.rnns import BACKBONES, packed_final_state, torch_final_state
     torch.manual_seed(0)
     lengths = torch.randint(a.min_len, a.max_len + 1, (a.bs,))
     lengths[0] = a.max_len                            # the padded batch is as long as its longest review
@@ -49,20 +49,9 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for name in a.layers.split(","):
         layer = BACKBONES[name](a.hidden, a.hidden)
-        pf, pb = step_seconds(packed_final(layer, lengths), x, a.repeats)
+        pf, pb = step_seconds(lambda x: packed_final_state(layer, x, lengths), x, a.repeats)
         df, db = step_seconds(lambda x: torch_final_state(layer, x, lengths), x, a.repeats)
         print(f"| {name} | {pf:.2f} | {pb:.2f} | {df:.2f} | {db:.2f} | {(pf + pb) / (df + db):.1f}x |", flush=True)
-
-
-def packed_final(layer, lengths):
-    "A function of `x` giving `layer`'s final states (B, dirs*H) through `packed_torch`."
-    import torch
-    from nlpbook.rnns import packed_torch
-    def run(x):
-        h = packed_torch(layer, x, lengths)[1]
-        h = h[0] if isinstance(h, tuple) else h       # LSTM: (h, c) -> h
-        return torch.cat(list(h), -1)
-    return run
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ from .rnn_classifier import ReviewDataset, SortishSampler, pad_collate
 __all__ = ['MONTHS', 'WEEKDAYS', 'DATE_FORMATS', 'CHAR_SPECIALS', 'BACKBONES', 'check_input', 'check_state', 'RecurrentCell',
            'RNNCell', 'copy_torch_weights', 'check_lengths', 'RNN', 'packed_torch', 'reverse_padded', 'Bidirectional',
            'LSTMCell', 'LSTM', 'GRUCell', 'GRU', 'date_pairs', 'char_vocab', 'encode_chars', 'Seq2Seq', 'train_seq2seq',
-           'greedy_translate', 'exact_match', 'torch_direction', 'torch_final_state', 'final_state', 'TextClassifier',
-           'label_collate', 'imdb_loaders', 'classifier_learner', 'padding_fraction', 'train_classifier',
-           'padded_state_spread']
+           'greedy_translate', 'exact_match', 'torch_direction', 'torch_final_state', 'packed_final_state',
+           'final_state', 'TextClassifier', 'label_collate', 'imdb_loaders', 'classifier_learner', 'padding_fraction',
+           'train_classifier', 'padded_state_spread']
 
 # %% ../nbs/06_rnns.ipynb #01d2f5eb
 def check_input(x: torch.Tensor, size: int, name: str, rank: int) -> torch.Tensor:
@@ -338,6 +338,11 @@ def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor
     bwd = torch_direction(rnn, reverse_padded(x, L), reverse=True)[rows, last]
     return torch.cat([fwd, bwd], -1)
 
+def packed_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
+    "(B, layers*dirs*H) final state of a batch-first `torch.nn` RNN/LSTM/GRU packed by `lengths`: the reference `torch_final_state` matches."
+    h = packed_torch(rnn, x, lengths)[1]
+    h = h[0] if isinstance(h, tuple) else h                       # LSTM: (h, c) -> h; (layers*dirs, B, H)
+    return torch.cat(list(h), -1)
 
 # %% ../nbs/06_rnns.ipynb #9ef9039d
 BACKBONES = {
@@ -354,10 +359,10 @@ BACKBONES = {
 def final_state(rnn: nn.Module, x: torch.Tensor, lengths=None) -> torch.Tensor:
     "Final hidden state (B, dirs*H) of a scratch or `torch.nn` recurrent layer on (B, T, E); with `lengths`, at each sequence's end."
     if isinstance(rnn, nn.RNNBase):
-        if lengths is not None and rnn.num_layers == 1: return torch_final_state(rnn, x, lengths)
-        _, h = rnn(x) if lengths is None else packed_torch(rnn, x, lengths)
-        h = h[0] if isinstance(h, tuple) else h                       # LSTM: (h, c) -> h; (dirs, B, H)
-        return torch.cat(list(h), -1)                                 # (B, dirs*H)
+        if lengths is None:
+            h = rnn(x)[1]
+            return torch.cat(list(h[0] if isinstance(h, tuple) else h), -1)   # LSTM: (h, c) -> h; (dirs, B, H) -> (B, dirs*H)
+        return (torch_final_state if rnn.num_layers == 1 else packed_final_state)(rnn, x, lengths)
     _, state = rnn(x, lengths=lengths)
     states = state if isinstance(rnn, Bidirectional) else (state,)
     return torch.cat([s[0] if isinstance(s, tuple) else s for s in states], -1)

@@ -307,22 +307,21 @@ def test_06_rnns_cell_32():
 
 def test_06_rnns_cell_33():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
-    global torch_direction, torch_final_state
-    from nlpbook.rnns import torch_direction, torch_final_state
+    global packed_final_state, torch_direction, torch_final_state
+    from nlpbook.rnns import packed_final_state, torch_direction, torch_final_state
 
 
 def test_06_rnns_cell_34():
-    global a, b, g_ours, g_packed, h, layer, lengths, ours, x
+    global a, b, g_ours, g_packed, layer, lengths, ours, packed, x
     x, lengths = torch.randn(5, 9, 8, requires_grad=True), torch.tensor([9, 3, 5, 1, 7])
     for layer in (nn.RNN(8, 16, batch_first=True), nn.RNN(8, 16, batch_first=True, bidirectional=True),
                   nn.RNN(8, 16, batch_first=True, bidirectional=True, nonlinearity="relu"),
                   nn.LSTM(8, 16, batch_first=True), nn.LSTM(8, 16, batch_first=True, bidirectional=True, proj_size=4),
                   nn.GRU(8, 16, batch_first=True, bidirectional=True), nn.GRU(8, 16, batch_first=True, bidirectional=True, bias=False)):
-        h = packed_torch(layer, x, lengths)[1]
-        h = h[0] if isinstance(h, tuple) else h                                 # LSTM: (h, c) -> h
+        packed = packed_final_state(layer, x, lengths)
         ours = torch_final_state(layer, x, lengths)
-        assert_close(ours, torch.cat(list(h), -1))                               # the same states as packing...
-        g_packed = torch.autograd.grad(torch.cat(list(h), -1).pow(2).sum(), [x, *layer.parameters()])
+        assert_close(ours, packed)                                               # the same states as packing...
+        g_packed = torch.autograd.grad(packed.pow(2).sum(), [x, *layer.parameters()])
         g_ours = torch.autograd.grad(ours.pow(2).sum(), [x, *layer.parameters()])
         for a, b in zip(g_ours, g_packed): assert_close(a, b)                    # ...and the same gradients, weights included
         test_eq(g_ours[0][1, 3:].abs().sum().item(), 0.0)                        # nothing flows from the pads
