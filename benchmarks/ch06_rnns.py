@@ -2,7 +2,7 @@
 
 Run from the project root (IMDb comes from the cache, $NLPBOOK_MIRROR, or its URL; fastai must be installed):
 
-    NLPBOOK_MIRROR=/work/shared/data .venv/bin/python benchmarks/ch06_rnns.py                 # book scale (slow on CPU)
+    NLPBOOK_MIRROR=/work/shared/data .venv/bin/python benchmarks/ch06_rnns.py --seed 0        # book scale (slow on CPU)
     NLPBOOK_MIRROR=/work/shared/data nice -n 10 .venv/bin/python benchmarks/ch06_rnns.py \\
         --n-train 5000 --n-test 2500 --json benchmarks/results/ch06_rnns_medium.json          # a medium subset
 
@@ -14,7 +14,8 @@ packing gives, read from the padded batch by `torch_final_state`, since packed b
 on a CPU), instead of reading the padding. `--unpacked` adds the vanilla RNN without packing (the book's
 bug) for comparison. Reviews are read whole, as the book did; `--max-len` cuts them (a cut at 800 tokens,
 which keeps ~97% of reviews whole, saved no time: sortish batches put the long reviews together). The result
-goes to benchmarks/results/ch06_rnns.json (or --json), which the notebook reads.
+goes to benchmarks/results/ch06_rnns_seed<SEED>.json (or --json); the notebook reads the book-scale runs of
+seeds 0, 1 and 2 and reports each model's mean and range beside the book's single runs.
 """
 from __future__ import annotations
 import argparse, datetime, sys
@@ -42,8 +43,9 @@ def main(argv=None):
     p.add_argument("--unpacked", action="store_true", help="also train the vanilla RNN reading the padding (the book's way)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    p.add_argument("--json", default="benchmarks/results/ch06_rnns.json")
+    p.add_argument("--json", default=None, help="where the results go (default: benchmarks/results/ch06_rnns_seed<SEED>.json)")
     a = p.parse_args(argv)
+    a.json = a.json or f"benchmarks/results/ch06_rnns_seed{a.seed}.json"
 
     import torch
     from nlpbook.data import load_imdb
@@ -73,7 +75,7 @@ def main(argv=None):
     def save():
         write_json(out, dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
                              n_train=len(train_df), n_test=len(test_df), max_words=a.max_words, max_len=a.max_len,
-                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
+                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, seed=a.seed, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
     for backbone, packed, dls in runs:
         learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed)

@@ -4,7 +4,7 @@
 import os as _os
 
 import pytest
-from nlpbook.testgen import notebook_fixture as _notebook_fixture
+from nlpbook.testgen import notebook_fixture as _notebook_fixture, module_level as _module_level
 
 _NBS = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs')
 _like_nbdev_test = _notebook_fixture(globals(), _NBS)
@@ -462,15 +462,42 @@ def test_06_rnns_cell_48():
 
 
 def test_06_rnns_cell_49():
-    global b, bench, cut, json, r
-    import json
-    bench = Path('../benchmarks/results/ch06_rnns.json')
-    b = json.loads(bench.read_text()) if bench.exists() else None
-    if b is not None:
-        cut = "whole reviews" if b['max_len'] is None else f"cut at {b['max_len']} tokens"
-        print(f"{b['n_train']:,} train / {b['n_test']:,} test, {cut}, {b['epochs']} epochs ({b['date']}):")
-        for r in b['results']: print(f"  {r['model']}: {r['accuracy']:.1%}  (book {r['book']})")
-    else: print(f"{bench} not found: run benchmarks/ch06_rnns.py from the project root")
+    global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_table, json, re
+    global run_seed
+    import json, re
+    RESULTS = Path('../benchmarks/results')
+    BOOK_SCALE_RUNS = ["ch06_rnns_seed0_rnn_birnn.json", "ch06_rnns_lstm_alone.json", "ch06_rnns_gru_full.json",  # seed 0
+                       "ch06_rnns_seed1.json", "ch06_rnns_seed2.json"]
+    BACKBONE_ORDER = ["rnn", "birnn", "lstm", "gru"]
+
+    @_module_level
+    def run_seed(run):
+        "The seed of a benchmark run: its `seed` field, or the `--seed` of its command in older files (default 0)."
+        m = re.search(r"--seed (\d+)", run["command"])
+        return run.get("seed", int(m[1]) if m else 0)
+
+    @_module_level
+    def book_scale_table(files):
+        "Last-epoch test accuracy (%) of each packed backbone per seed, with mean, range and the book's single run."
+        runs = [json.loads((RESULTS/f).read_text()) for f in files if (RESULTS/f).exists()]
+        rows = [dict(backbone=r["backbone"], seed=run_seed(b), accuracy=100*r["accuracy"], book=float(r["book"].rstrip("%")))
+                for b in runs if b["n_train"] == b["n_test"] == 25_000 for r in b["results"] if r["packed"]]
+        if not rows: return None
+        df = pd.DataFrame(rows)
+        t = df.pivot_table(index="backbone", columns="seed", values="accuracy").reindex(BACKBONE_ORDER).dropna(how="all")
+        t.columns = [f"seed {s}" for s in t.columns]
+        acc = t.filter(like="seed")
+        t["mean"], t["min"], t["max"] = acc.mean(axis=1), acc.min(axis=1), acc.max(axis=1)
+        t["book"] = df.groupby("backbone")["book"].first()
+        t["mean - book"] = t["mean"] - t["book"]
+        return t.round(1)
+
+    book_scale = book_scale_table(BOOK_SCALE_RUNS)
+    if book_scale is None: print("no book-scale runs found: run benchmarks/ch06_rnns.py --seed N from the project root")
+    else:
+        # Every model has a run for every seed, or the means would compare different things.
+        test_eq(book_scale.filter(like="seed").notna().all().all(), True)
+    book_scale
 
 
 def test_06_rnns_cell_50():
@@ -485,7 +512,8 @@ def test_06_rnns_cell_50():
         ("spread of 16 reviews' final RNN states: no pads vs 71 trailing pads", "(not measured)",
          f"{spread[0]:.3g} vs {spread[71]:.3g}", "padding read unpacked erases the review"),
         ("book scale (25k / 25k whole reviews, hidden 100, batch 256, 10 epochs): RNN / BiRNN / LSTM / GRU", "55.3 / 68.4 / 82.2 / 87.9%",
-         "(not run)" if b is None else " / ".join(f"{r['accuracy']:.1%}" for r in b['results'] if r['packed']),
+         "(not run)" if book_scale is None else " / ".join(f"{v:.1f}" for v in book_scale["mean"]) + "%",
+         "(not run)" if book_scale is None else f"mean of {book_scale.filter(like='seed').shape[1]} seeds (book: one run); "
          "benchmarks/ch06_rnns.py; BENCHMARKS.md, Chapter 6"),
         ("date translation, exact match on unseen dates", "(no seq2seq code)", f"{s2s_acc:.1%}",
          f"{len(train_pairs):,} pairs, {DATE_EPOCHS} epochs, {s2s_seconds:.0f} s"),
