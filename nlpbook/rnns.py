@@ -338,11 +338,13 @@ def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor
     bwd = torch_direction(rnn, reverse_padded(x, L), reverse=True)[rows, last]
     return torch.cat([fwd, bwd], -1)
 
+def _state_rows(h) -> torch.Tensor:
+    "A `torch.nn` layer's final state (layers*dirs, B, H), or an LSTM's (h, c), as one row per sequence: (B, layers*dirs*H)."
+    return torch.cat(list(h[0] if isinstance(h, tuple) else h), -1)
+
 def packed_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
     "(B, layers*dirs*H) final state of a batch-first `torch.nn` RNN/LSTM/GRU packed by `lengths`: the reference `torch_final_state` matches."
-    h = packed_torch(rnn, x, lengths)[1]
-    h = h[0] if isinstance(h, tuple) else h                       # LSTM: (h, c) -> h; (layers*dirs, B, H)
-    return torch.cat(list(h), -1)
+    return _state_rows(packed_torch(rnn, x, lengths)[1])
 
 # %% ../nbs/06_rnns.ipynb #9ef9039d
 BACKBONES = {
@@ -359,9 +361,7 @@ BACKBONES = {
 def final_state(rnn: nn.Module, x: torch.Tensor, lengths=None) -> torch.Tensor:
     "Final hidden state (B, dirs*H) of a scratch or `torch.nn` recurrent layer on (B, T, E); with `lengths`, at each sequence's end."
     if isinstance(rnn, nn.RNNBase):
-        if lengths is None:
-            h = rnn(x)[1]
-            return torch.cat(list(h[0] if isinstance(h, tuple) else h), -1)   # LSTM: (h, c) -> h; (dirs, B, H) -> (B, dirs*H)
+        if lengths is None: return _state_rows(rnn(x)[1])
         return (torch_final_state if rnn.num_layers == 1 else packed_final_state)(rnn, x, lengths)
     _, state = rnn(x, lengths=lengths)
     states = state if isinstance(rnn, Bidirectional) else (state,)

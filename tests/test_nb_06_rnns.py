@@ -307,8 +307,8 @@ def test_06_rnns_cell_32():
 
 def test_06_rnns_cell_33():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
-    global packed_final_state, torch_direction, torch_final_state
-    from nlpbook.rnns import packed_final_state, torch_direction, torch_final_state
+    global _state_rows, packed_final_state, torch_direction, torch_final_state
+    from nlpbook.rnns import _state_rows, packed_final_state, torch_direction, torch_final_state
 
 
 def test_06_rnns_cell_34():
