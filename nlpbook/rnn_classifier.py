@@ -8,7 +8,7 @@ Docs: https://nlpbook.github.io/nlpbook/rnn_classifier.html.md"""
 from __future__ import annotations
 import math, random, re, time
 from functools import partial
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np, pandas as pd, torch
 from torch import nn
@@ -33,10 +33,11 @@ def tokenize_review(text: str) -> list[str]:
 # %% ../nbs/05b_rnn_classifier.ipynb #c4fd4fc6
 REVIEW_SPECIALS = ("<unk>", "<pad>")
 
-def review_vocab(texts: Iterable[str], min_freq: int = 2, max_size: int | None = None) -> Vocab:
-    "`Vocab` of the review tokens in `texts` (`<unk>`=0, `<pad>`=1, then by frequency), words seen `min_freq`+ times."
+def review_vocab(texts: Iterable[str], min_freq: int = 2, max_size: int | None = None,
+                 tokenize: Callable[[str], list[str]] = tokenize_review) -> Vocab:
+    "`Vocab` of the `tokenize` tokens in `texts` (`<unk>`=0, `<pad>`=1, then by frequency), words seen `min_freq`+ times."
     return build_vocab(texts, min_freq=min_freq, max_size=max_size, specials=REVIEW_SPECIALS,
-                       unk_token="<unk>", tokenize=tokenize_review)
+                       unk_token="<unk>", tokenize=tokenize)
 
 # %% ../nbs/05b_rnn_classifier.ipynb #0422bec3
 def glove_coverage(vocab: Vocab, kv) -> float:
@@ -68,12 +69,13 @@ def check_reviews(df: pd.DataFrame, name: str = "reviews") -> pd.DataFrame:
     return df
 
 class ReviewDataset(Dataset):
-    "Reviews of `df` (columns text, label) as tensors of `vocab` ids (first `max_len` tokens) with float labels."
-    def __init__(self, df: pd.DataFrame, vocab: Vocab, max_len: int | None = None):
+    "Reviews of `df` (columns text, label) as tensors of `vocab` ids (first `max_len` `tokenize` tokens) with float labels."
+    def __init__(self, df: pd.DataFrame, vocab: Vocab, max_len: int | None = None,
+                 tokenize: Callable[[str], list[str]] = tokenize_review):
         check_reviews(df)
         if max_len is not None and max_len < 1: raise ValueError(f"ReviewDataset: max_len must be >= 1, got {max_len}")
         # an empty review becomes one <unk>: pack_padded_sequence rejects length 0
-        self.ids = [torch.tensor([vocab[t] for t in tokenize_review(s)][:max_len] or [vocab.unk_id]) for s in df["text"]]
+        self.ids = [torch.tensor([vocab[t] for t in tokenize(s)][:max_len] or [vocab.unk_id]) for s in df["text"]]
         self.labels = torch.tensor(df["label"].to_numpy(), dtype=torch.float32)
     def __len__(self): return len(self.ids)
     def __getitem__(self, i): return self.ids[i], self.labels[i]
@@ -91,6 +93,9 @@ class SortishSampler(Sampler):
     def __init__(self, lengths: list[int], bs: int, shuffle: bool = True, pool: int = 50, seed: int = 0):
         self.lengths, self.bs, self.shuffle, self.pool, self.seed, self.epoch = list(lengths), bs, shuffle, pool, seed, 0
     def __len__(self): return math.ceil(len(self.lengths) / self.bs)
+    def set_epoch(self, epoch: int = 0):
+        "Make the next pass use `epoch`'s order (0: the first pass's), e.g. to give a second model the same batches."
+        self.epoch = epoch
     def __iter__(self):
         rng = random.Random(self.seed + self.epoch); self.epoch += 1   # a new order each epoch, reproducible
         idx = list(range(len(self.lengths)))

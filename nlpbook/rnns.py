@@ -427,7 +427,7 @@ def train_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_size
     "Train a `TextClassifier` with `backbone` by fastai's `fit`; returns (learner, final valid accuracy, seconds)."
     torch.manual_seed(seed)
     sampler = loaders[0].batch_sampler
-    if isinstance(sampler, SortishSampler): sampler.epoch = 0   # the same batches for every model, whatever ran before
+    if isinstance(sampler, SortishSampler): sampler.set_epoch(0)   # the same batches for every model, whatever ran before
     model = TextClassifier(vocab_size, hidden_size, backbone, packed=packed, embedding=embedding)
     learn = classifier_learner(model, loaders, lr=lr)
     start = time.perf_counter()

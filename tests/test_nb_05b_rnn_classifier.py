@@ -12,19 +12,19 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_05b_rnn_classifier_cell_01():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
-    global DataLoader, Dataset, Iterable, Sampler, Vocab, build_vocab, clean_review, math, nn, np
-    global pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, time, torch
+    global Callable, DataLoader, Dataset, Iterable, Sampler, Vocab, build_vocab, clean_review, math
+    global nn, np, pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, time, torch
     from nlpbook.rnn_classifier import (
-        DataLoader, Dataset, Iterable, Sampler, Vocab, build_vocab, clean_review, math, nn, np,
-        pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, time, torch,
+        Callable, DataLoader, Dataset, Iterable, Sampler, Vocab, build_vocab, clean_review, math, nn,
+        np, pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, time, torch,
     )
 
 
 def test_05b_rnn_classifier_cell_02():
-    global Path, os, test_close, test_eq, test_fail
+    global Path, os, test_close, test_eq, test_fail, test_ne
     import os
     from pathlib import Path
-    from fastcore.test import test_eq, test_close, test_fail
+    from fastcore.test import test_eq, test_ne, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
@@ -70,6 +70,7 @@ def test_05b_rnn_classifier_cell_07():
     test_eq(vocab.itos[:2], ['<unk>', '<pad>'])
     test_eq((vocab['<unk>'], vocab['<pad>'], vocab['zzzunseenzzz']), (0, 1, 0))
     test_eq(len(review_vocab(["a a b"], max_size=3)), 3)
+    test_eq(review_vocab(["Good good GOOD"], min_freq=1, tokenize=str.split).itos, ['<unk>', '<pad>', 'Good', 'good', 'GOOD'])
     vocab
 
 
@@ -101,7 +102,7 @@ def test_05b_rnn_classifier_cell_10():
 
 
 def test_05b_rnn_classifier_cell_11():
-    global ds, ids, labels, lengths
+    global cased, ds, ids, labels, lengths
     ds = ReviewDataset(pd.DataFrame({"text": ["a great movie", "awful", "good, good fun!"], "label": [1, 0, 1]}), vocab)
     ids, lengths, labels = pad_collate([ds[0], ds[1], ds[2]], pad_id=vocab['<pad>'])
     test_eq(lengths.tolist(), [3, 1, 5])
@@ -110,6 +111,9 @@ def test_05b_rnn_classifier_cell_11():
     test_eq(ids[2].tolist(), [vocab[t] for t in ['good', ',', 'good', 'fun', '!']])
     test_eq(labels.tolist(), [1.0, 0.0, 1.0])
     test_eq(len(ReviewDataset(train_df.head(3), vocab, max_len=7)[0][0]), 7)
+    cased = review_vocab(["Good good"], min_freq=1, tokenize=str.split)
+    test_eq(ReviewDataset(pd.DataFrame({"text": ["good Good bad"], "label": [1]}), cased, tokenize=str.split)[0][0].tolist(),
+            [cased['good'], cased['Good'], cased['<unk>']])
     test_fail(lambda: ReviewDataset(train_df.rename(columns={"text": "review"}), vocab), contains="missing column(s) ['text']")
     test_fail(lambda: ReviewDataset(load_imdb('unsup', n=5), vocab), contains="must hold 0 (negative) or 1")
 
@@ -121,12 +125,17 @@ def test_05b_rnn_classifier_cell_12():
 
 
 def test_05b_rnn_classifier_cell_13():
-    global ids, labels, lengths, seen, test_dl, test_ds, train_dl, train_ds
+    global first, ids, labels, lengths, sampler, second, seen, test_dl, test_ds, train_dl, train_ds
     train_ds, test_ds = ReviewDataset(train_df, vocab, MAX_LEN), ReviewDataset(test_df, vocab, MAX_LEN)
     train_dl = review_loader(train_ds, vocab, bs=64)
     test_dl = review_loader(test_ds, vocab, bs=256, shuffle=False)
     seen = sorted(i for b in SortishSampler([len(x) for x in train_ds.ids], 64) for i in b)
     test_eq(seen, list(range(len(train_ds))))                  # every review once per epoch
+    sampler = SortishSampler([len(x) for x in train_ds.ids], 64)
+    first, second = list(sampler), list(sampler)
+    test_ne(first, second)                                     # a new order each pass
+    sampler.set_epoch(0)
+    test_eq(list(sampler), first)                              # rewound: the first pass's batches again
     ids, lengths, labels = next(iter(train_dl))
     test_eq(ids.shape[1], lengths.max().item())
     print(f"mean review length {np.mean([len(x) for x in train_ds.ids]):.0f} tokens (max_len {MAX_LEN}); "
