@@ -29,12 +29,23 @@ LABELS = {"rnn": "RNN (nn.RNN)", "birnn": "BiRNN (nn.RNN, bidirectional)", "lstm
           "scratch_gru": "GRU, ours from scratch", "scratch_birnn": "BiRNN, ours from scratch"}
 
 
+def fastai_tokenize(texts: list[str]):
+    "A `tokenize` function for `texts` only: fastai's default tokenizer (spaCy + rules), run once over all of them."
+    from fastai.text.core import tokenize_texts
+    start = datetime.datetime.now()
+    tokens = dict(zip(texts, tokenize_texts(texts)))
+    print(f"fastai tokenized {len(texts):,} texts in {(datetime.datetime.now() - start).seconds} s", file=sys.stderr, flush=True)
+    return tokens.__getitem__
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-train", type=int, default=None, help="balanced sample of the train split (default: all 25,000)")
     p.add_argument("--n-test", type=int, default=None, help="balanced sample of the test split (default: all 25,000)")
     p.add_argument("--max-len", type=int, default=None, help="tokens kept from the start of each review (default: whole reviews)")
     p.add_argument("--max-words", type=int, default=None, help="only reviews of at most this many words (the notebook's CPU scale: 120)")
+    p.add_argument("--tokenizer", choices=["ours", "fastai"], default="ours",
+                   help="ours: Chapter 5's tokenize_review (lower-cased); fastai: fastai's default spaCy rules with xxbos/xxmaj/xxup, as the book's TextDataLoaders")
     p.add_argument("--min-freq", type=int, default=2, help="words seen fewer times become <unk> (fastai's TextDataLoaders: 3)")
     p.add_argument("--max-vocab", type=int, default=None, help="vocabulary cap (fastai's TextDataLoaders: 60,000)")
     p.add_argument("--hidden", type=int, default=100)
@@ -51,7 +62,7 @@ def main(argv=None):
 
     import torch
     from nlpbook.data import load_imdb
-    from nlpbook.rnn_classifier import review_vocab, ReviewDataset
+    from nlpbook.rnn_classifier import review_vocab, ReviewDataset, tokenize_review
     from nlpbook.rnns import BACKBONES, imdb_loaders, train_classifier, padding_fraction
     if a.threads: torch.set_num_threads(a.threads)
     backbones = a.backbones.split(",")
@@ -60,8 +71,9 @@ def main(argv=None):
 
     train_df = load_imdb("train", n=a.n_train, seed=a.seed, max_words=a.max_words)
     test_df = load_imdb("test", n=a.n_test, seed=a.seed, max_words=a.max_words)
-    vocab = review_vocab(train_df.text, min_freq=a.min_freq, max_size=a.max_vocab)
-    train_ds, test_ds = ReviewDataset(train_df, vocab, a.max_len), ReviewDataset(test_df, vocab, a.max_len)
+    tokenize = fastai_tokenize(list(train_df.text) + list(test_df.text)) if a.tokenizer == "fastai" else tokenize_review
+    vocab = review_vocab(train_df.text, min_freq=a.min_freq, max_size=a.max_vocab, tokenize=tokenize)
+    train_ds, test_ds = (ReviewDataset(df, vocab, a.max_len, tokenize=tokenize) for df in (train_df, test_df))
     loaders = imdb_loaders(train_ds, test_ds, vocab["<pad>"], a.bs, seed=a.seed)
     runs = [(b, True, loaders) for b in backbones]
     if a.unpacked: runs.append(("rnn", False, imdb_loaders(train_ds, test_ds, vocab["<pad>"], a.bs, sortish=False, seed=a.seed)))
@@ -77,7 +89,7 @@ def main(argv=None):
     def save():
         write_json(out, dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
                              n_train=len(train_df), n_test=len(test_df), max_words=a.max_words, max_len=a.max_len,
-                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, seed=a.seed, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
+                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
     for backbone, packed, dls in runs:
         learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed)
@@ -93,7 +105,7 @@ def main(argv=None):
     print("### Chapter 6: IMDb TextClassifier by recurrent backbone (book: RNN 55.3 / BiRNN 68.4 / LSTM 82.2 / GRU 87.9%)\n")
     print(machine_line(versions))
     print(f"- date: {datetime.date.today()}; command: `{cmd.strip()}`")
-    print(f"- {len(train_df):,} train / {len(test_df):,} test reviews, vocabulary {len(vocab):,} (train split, min_freq {a.min_freq}), "
+    print(f"- {len(train_df):,} train / {len(test_df):,} test reviews, vocabulary {len(vocab):,} (train split, {a.tokenizer} tokenizer, min_freq {a.min_freq}), "
           f"{'' if a.max_words is None else f'reviews of at most {a.max_words} words, '}"
           f"{'whole reviews' if a.max_len is None else f'reviews cut to {a.max_len} tokens'}; hidden {a.hidden}, batch {a.bs}, {a.epochs} epochs, Adam lr {a.lr}, seed {a.seed}\n")
     print("| model | packed | test accuracy (last epoch) | best epoch | seconds | book |")
