@@ -52,6 +52,7 @@ def main(argv=None):
     p.add_argument("--bs", type=int, default=256)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=1e-3, help="fastai's default, as the book's learn.fit(10)")
+    p.add_argument("--one-cycle", action="store_true", help="fastai's fit_one_cycle(epochs, lr) instead of the book's fit(epochs)")
     p.add_argument("--backbones", default="rnn,birnn,lstm,gru", help="comma-separated keys of nlpbook.rnns.BACKBONES")
     p.add_argument("--unpacked", action="store_true", help="also train the vanilla RNN reading the padding (the book's way)")
     p.add_argument("--seed", type=int, default=0)
@@ -89,10 +90,11 @@ def main(argv=None):
     def save():
         write_json(out, dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
                              n_train=len(train_df), n_test=len(test_df), max_words=a.max_words, max_len=a.max_len,
-                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
+                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, one_cycle=a.one_cycle, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
     for backbone, packed, dls in runs:
-        learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed)
+        learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed,
+                                             one_cycle=a.one_cycle)
         name = LABELS.get(backbone, backbone) + ("" if packed else ", reading the padding (random batches)")
         history = [dict(epoch=i + 1, train_loss=float(v[0]), valid_loss=float(v[1]), accuracy=float(v[2]))
                    for i, v in enumerate(learn.recorder.values)]
@@ -107,7 +109,7 @@ def main(argv=None):
     print(f"- date: {datetime.date.today()}; command: `{cmd.strip()}`")
     print(f"- {len(train_df):,} train / {len(test_df):,} test reviews, vocabulary {len(vocab):,} (train split, {a.tokenizer} tokenizer, min_freq {a.min_freq}), "
           f"{'' if a.max_words is None else f'reviews of at most {a.max_words} words, '}"
-          f"{'whole reviews' if a.max_len is None else f'reviews cut to {a.max_len} tokens'}; hidden {a.hidden}, batch {a.bs}, {a.epochs} epochs, Adam lr {a.lr}, seed {a.seed}\n")
+          f"{'whole reviews' if a.max_len is None else f'reviews cut to {a.max_len} tokens'}; hidden {a.hidden}, batch {a.bs}, {a.epochs} epochs, Adam lr {a.lr}{' (one cycle)' if a.one_cycle else ''}, seed {a.seed}\n")
     print("| model | packed | test accuracy (last epoch) | best epoch | seconds | book |")
     print("|---|---|---|---|---|---|")
     for r in rows:

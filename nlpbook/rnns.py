@@ -409,6 +409,7 @@ def imdb_loaders(train_ds: ReviewDataset, valid_ds: ReviewDataset, pad_id: int, 
 
 def classifier_learner(model: nn.Module, loaders: tuple, lr: float = 1e-3, **kwargs):
     "fastai `Learner` for `model` on torch `loaders` (train, valid), with the book's `CrossEntropyLossFlat` and `accuracy`."
+    import fastai.callback.schedule   # noqa: F401  (adds Learner.fit_one_cycle)
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
@@ -423,15 +424,17 @@ def padding_fraction(dl: DataLoader) -> float:
 
 # %% ../nbs/06_rnns.ipynb #18a0c00d
 def train_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_size: int = 100, epochs: int = 10,
-                     lr: float = 1e-3, packed: bool = True, seed: int = 0, embedding: nn.Embedding | None = None) -> tuple:
-    "Train a `TextClassifier` with `backbone` by fastai's `fit`; returns (learner, final valid accuracy, seconds)."
+                     lr: float = 1e-3, packed: bool = True, seed: int = 0, embedding: nn.Embedding | None = None,
+                     one_cycle: bool = False) -> tuple:
+    "Train a `TextClassifier` with `backbone` by fastai's `fit` (`fit_one_cycle` if `one_cycle`); returns (learner, final valid accuracy, seconds)."
     torch.manual_seed(seed)
     sampler = loaders[0].batch_sampler
     if isinstance(sampler, SortishSampler): sampler.set_epoch(0)   # the same batches for every model, whatever ran before
     model = TextClassifier(vocab_size, hidden_size, backbone, packed=packed, embedding=embedding)
     learn = classifier_learner(model, loaders, lr=lr)
     start = time.perf_counter()
-    learn.fit(epochs)
+    if one_cycle: learn.fit_one_cycle(epochs, lr)   # warm up to lr, then anneal towards 0
+    else: learn.fit(epochs)                          # the book's constant rate
     return learn, float(learn.recorder.values[-1][2]), time.perf_counter() - start
 
 # %% ../nbs/06_rnns.ipynb #5d06cdad

@@ -393,11 +393,14 @@ def test_06_rnns_cell_40():
 
 
 def test_06_rnns_cell_41():
-    global first, second, tiny, tiny_ds
+    global constant, cycled, first, second, tiny, tiny_ds
     tiny_ds = ReviewDataset(train_df.head(96), vocab, 40)
     tiny = imdb_loaders(tiny_ds, tiny_ds, pad_id, bs=16)
     first, second = (train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2)[0].recorder.values for _ in range(2))
     test_eq(first, second)   # the second model trains on the batches the first saw, not on the sampler's next epochs
+    constant, cycled = (train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, one_cycle=c)[0].recorder.lrs for c in (False, True))
+    test_eq(set(constant), {1e-2})
+    test_close(max(cycled), 1e-2, eps=1e-3); assert cycled[0] < 1e-3 and cycled[-1] < 1e-3, (cycled[0], cycled[-1])   # low at both ends
 
 
 def test_06_rnns_cell_42():
