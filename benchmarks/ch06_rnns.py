@@ -16,6 +16,10 @@ bug) for comparison. Reviews are read whole, as the book did; `--max-len` cuts t
 which keeps ~97% of reviews whole, saved no time: sortish batches put the long reviews together). The result
 goes to benchmarks/results/ch06_rnns_seed<SEED>.json (or --json); the notebook reads the book-scale runs of
 seeds 0, 1 and 2 and reports each model's mean and range beside the book's single runs.
+
+Ablations, one change each (the notebook's GRU table): `--min-freq 3 --max-vocab 60000` (fastai's vocabulary cut),
+`--tokenizer fastai` (fastai's spaCy tokenizer and rules, as the book's TextDataLoaders), `--one-cycle`
+(`fit_one_cycle` in place of `fit`).
 """
 from __future__ import annotations
 import argparse, datetime, sys

@@ -504,6 +504,20 @@ def test_06_rnns_cell_49():
 
 
 def test_06_rnns_cell_50():
+    global GRU_VARIANTS, gru_variants, variant_tables
+    GRU_VARIANTS = {
+        "as above: our tokenizer, min_freq 2, fit(10)": BOOK_SCALE_RUNS,
+        "fastai's vocabulary cut (--min-freq 3)": [f"ch06_rnns_gru_minfreq3_seed{s}.json" for s in range(3)],
+        "fastai's tokenizer and vocabulary cut (--tokenizer fastai --min-freq 3)": [f"ch06_rnns_gru_fastai_tok_seed{s}.json" for s in range(3)],
+        "fit_one_cycle(10) (--one-cycle)": [f"ch06_rnns_gru_one_cycle_seed{s}.json" for s in range(3)],
+    }
+    variant_tables = {name: book_scale_table(files) for name, files in GRU_VARIANTS.items()}
+    gru_variants = pd.DataFrame({name: t.loc["gru"] for name, t in variant_tables.items() if t is not None and "gru" in t.index}).T
+    if len(gru_variants): test_eq(gru_variants.filter(like="seed").notna().all().all(), True)   # three seeds each
+    gru_variants
+
+
+def test_06_rnns_cell_51():
     global book_vs_ours, scale
     scale = f"CPU scale: {len(train_ds):,} train / {len(test_ds):,} test reviews of <= {MAX_WORDS} words, batch {BS}, {EPOCHS} epochs"
     book_vs_ours = pd.DataFrame([
