@@ -465,8 +465,8 @@ def test_06_rnns_cell_48():
 
 
 def test_06_rnns_cell_49():
-    global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_table, json, re
-    global run_seed
+    global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_results
+    global book_scale_table, json, re, run_seed
     import json, re
     RESULTS = Path('../benchmarks/results')
     BOOK_SCALE_RUNS = ["ch06_rnns_seed0_rnn_birnn.json", "ch06_rnns_lstm_alone.json", "ch06_rnns_gru_full.json",  # seed 0
@@ -480,11 +480,19 @@ def test_06_rnns_cell_49():
         return run.get("seed", int(m[1]) if m else 0)
 
     @_module_level
-    def book_scale_table(files):
-        "Last-epoch test accuracy (%) of each packed backbone per seed, with mean, range and the book's single run."
-        runs = [json.loads((RESULTS/f).read_text()) for f in files if (RESULTS/f).exists()]
-        rows = [dict(backbone=r["backbone"], seed=run_seed(b), accuracy=100*r["accuracy"], book=float(r["book"].rstrip("%")))
-                for b in runs if b["n_train"] == b["n_test"] == 25_000 for r in b["results"] if r["packed"]]
+    def book_scale_results(files, packed=True):
+        "(seed, result) of each backbone's book-scale run (25,000 / 25,000 reviews) in `files` that exist, `packed` or reading the padding."
+        for f in files:
+            if not (RESULTS/f).exists(): continue
+            run = json.loads((RESULTS/f).read_text())
+            if run["n_train"] == run["n_test"] == 25_000:
+                yield from ((run_seed(run), r) for r in run["results"] if r["packed"] == packed)
+
+    @_module_level
+    def book_scale_table(files, packed=True):
+        "Last-epoch test accuracy (%) of each backbone per seed, with mean, range and the book's single run."
+        rows = [dict(backbone=r["backbone"], seed=seed, accuracy=100*r["accuracy"], book=float(r["book"].rstrip("%")))
+                for seed, r in book_scale_results(files, packed)]
         if not rows: return None
         df = pd.DataFrame(rows)
         t = df.pivot_table(index="backbone", columns="seed", values="accuracy").reindex(BACKBONE_ORDER).dropna(how="all")
@@ -505,19 +513,78 @@ def test_06_rnns_cell_49():
 
 def test_06_rnns_cell_50():
     global GRU_VARIANTS, gru_variants, variant_tables
-    GRU_VARIANTS = {
-        "as above: our tokenizer, min_freq 2, fit(10)": BOOK_SCALE_RUNS,
-        "fastai's vocabulary cut (--min-freq 3)": [f"ch06_rnns_gru_minfreq3_seed{s}.json" for s in range(3)],
-        "fastai's tokenizer and vocabulary cut (--tokenizer fastai --min-freq 3)": [f"ch06_rnns_gru_fastai_tok_seed{s}.json" for s in range(3)],
-        "fit_one_cycle(10) (--one-cycle)": [f"ch06_rnns_gru_one_cycle_seed{s}.json" for s in range(3)],
+    GRU_VARIANTS = {   # name: (result files, whether the model stops at each review's end)
+        "as above: our tokenizer, min_freq 2, fit(10)": (BOOK_SCALE_RUNS, True),
+        "fastai's vocabulary cut (--min-freq 3)": ([f"ch06_rnns_gru_minfreq3_seed{s}.json" for s in range(3)], True),
+        "fastai's tokenizer and vocabulary cut (--tokenizer fastai --min-freq 3)": ([f"ch06_rnns_gru_fastai_tok_seed{s}.json" for s in range(3)], True),
+        "fit_one_cycle(10) (--one-cycle)": ([f"ch06_rnns_gru_one_cycle_seed{s}.json" for s in range(3)], True),
+        "the book's code: TextDataLoaders, reads the padding (ch06_book_code.py)": ([f"ch06_book_code_seed{s}.json" for s in range(3)], False),
     }
-    variant_tables = {name: book_scale_table(files) for name, files in GRU_VARIANTS.items()}
+    variant_tables = {name: book_scale_table(files, packed) for name, (files, packed) in GRU_VARIANTS.items()}
     gru_variants = pd.DataFrame({name: t.loc["gru"] for name, t in variant_tables.items() if t is not None and "gru" in t.index}).T
     if len(gru_variants): test_eq(gru_variants.filter(like="seed").notna().all().all(), True)   # three seeds each
     gru_variants
 
 
 def test_06_rnns_cell_51():
+    global BOOK_EPOCHS, _, above, acc, ax, axes, backbone, book_code_curves, book_curves
+    global curve_stats, curve_summary, curves, curves_frame, epoch_curves, fig, i, name, our_curves
+    global plt, runs, style
+    import matplotlib.pyplot as plt
+
+    # Test accuracy (%) after each epoch, from the epoch tables of the book's notebook (github.com/nlpbook/nlpbook, ch06.ipynb)
+    BOOK_EPOCHS = {
+        "rnn":   [51.384, 54.736, 46.336, 53.104, 54.588, 51.124, 57.108, 53.192, 53.244, 55.256],
+        "birnn": [60.656, 56.660, 54.172, 56.264, 64.360, 62.492, 62.880, 66.460, 66.512, 68.388],
+        "lstm":  [54.164, 68.164, 52.872, 69.408, 76.252, 72.092, 78.436, 79.832, 80.212, 82.180],
+        "gru":   [57.736, 74.056, 78.116, 81.460, 83.340, 85.188, 85.444, 85.912, 85.480, 87.916],
+    }
+    # the numbers the book's text reports are these tables' last epochs
+    test_eq({b: round(acc[-1], 1) for b, acc in BOOK_EPOCHS.items()}, {"rnn": 55.3, "birnn": 68.4, "lstm": 82.2, "gru": 87.9})
+
+    @_module_level
+    def curves_frame(rows: dict):
+        "{(backbone, seed): accuracies} as a frame: one row per (backbone, seed), one column per epoch (from 1)."
+        curves = pd.DataFrame(list(rows.values()), index=pd.MultiIndex.from_tuples(list(rows), names=["backbone", "seed"]))
+        curves.columns = range(1, curves.shape[1] + 1)
+        return curves
+
+    @_module_level
+    def epoch_curves(files, packed=True):
+        "Test accuracy (%) after each epoch of the book-scale runs in `files`: one row per (backbone, seed), one column per epoch."
+        rows = {(r["backbone"], seed): [100 * h["accuracy"] for h in r["history"]] for seed, r in book_scale_results(files, packed)}
+        return curves_frame(rows) if rows else None
+
+    @_module_level
+    def curve_summary(curves):
+        "Per backbone, the mean over seeds of each curve's last epoch, mean of its last three, best before the last, and last change."
+        per_curve = pd.DataFrame({"last epoch": curves.iloc[:, -1], "mean of last three": curves.iloc[:, -3:].mean(axis=1),
+                                  "best before the last": curves.iloc[:, :-1].max(axis=1),
+                                  "last-epoch change": curves.iloc[:, -1] - curves.iloc[:, -2]})
+        return per_curve.groupby(level=0).mean().reindex(BACKBONE_ORDER).dropna(how="all")
+
+    book_curves = curves_frame({(b, "book"): acc for b, acc in BOOK_EPOCHS.items()})
+    our_curves = epoch_curves(BOOK_SCALE_RUNS)
+    book_code_curves = epoch_curves(GRU_VARIANTS["the book's code: TextDataLoaders, reads the padding (ch06_book_code.py)"][0], packed=False)
+    if our_curves is not None:
+        test_close(curve_summary(our_curves)["last epoch"].values, book_scale["mean"].values, eps=0.051)   # the table's runs
+        runs = {"the book (one run)": book_curves, "ours (seeds 0-2)": our_curves, "the book's code here (seeds 0-2)": book_code_curves}
+        fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), sharey=True)
+        for ax, backbone in zip(axes, BACKBONE_ORDER):
+            for (name, curves), style in zip(runs.items(), [dict(color="black", lw=2.5), dict(color="tab:blue", lw=1), dict(color="tab:orange", lw=1, ls="--")]):
+                if curves is None or backbone not in curves.index.get_level_values(0): continue
+                for i, (_, acc) in enumerate(curves.loc[[backbone]].iterrows()):
+                    ax.plot(acc.index, acc.values, label=name if i == 0 else None, **style)
+            ax.set(title=dict(rnn="RNN", birnn="BiRNN", lstm="LSTM", gru="GRU")[backbone], xlabel="epoch", xticks=range(1, 11)); ax.grid(alpha=.3)
+        axes[0].set_ylabel("IMDb test accuracy (%)"); axes[-1].legend(fontsize=8, loc="lower right")
+        plt.show()
+        above = {b: f"{int((our_curves.loc[b].values >= book_curves.loc[b].values).sum())} of {our_curves.loc[b].size}" for b in BACKBONE_ORDER}
+        print("epochs of our seeds at or above the book's same epoch:", above)
+        curve_stats = pd.concat({name: curve_summary(c) for name, c in runs.items() if c is not None}, names=["run", "backbone"]).round(1)
+    curve_stats
+
+
+def test_06_rnns_cell_52():
     global book_vs_ours, scale
     scale = f"CPU scale: {len(train_ds):,} train / {len(test_ds):,} test reviews of <= {MAX_WORDS} words, batch {BS}, {EPOCHS} epochs"
     book_vs_ours = pd.DataFrame([
