@@ -566,6 +566,7 @@ def test_06_rnns_cell_51():
     book_curves = curves_frame({(b, "book"): acc for b, acc in BOOK_EPOCHS.items()})
     our_curves = epoch_curves(BOOK_SCALE_RUNS)
     book_code_curves = epoch_curves(GRU_VARIANTS["the book's code: TextDataLoaders, reads the padding (ch06_book_code.py)"][0], packed=False)
+    curve_stats = None   # without the book-scale runs there is nothing to plot
     if our_curves is not None:
         test_close(curve_summary(our_curves)["last epoch"].values, book_scale["mean"].values, eps=0.051)   # the table's runs
         runs = {"the book (one run)": book_curves, "ours (seeds 0-2)": our_curves, "the book's code here (seeds 0-2)": book_code_curves}
