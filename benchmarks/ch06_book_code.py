@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse, datetime, sys, time
 
 from common import machine_line, write_json  # benchmarks/common.py
-from ch06_rnns import BOOK, LABELS          # benchmarks/ch06_rnns.py: the book's numbers and the models' names
+from ch06_rnns import BOOK, LABELS, add_common_args, epoch_history   # benchmarks/ch06_rnns.py
 
 
 def train_only_vocab(texts) -> list[str]:
@@ -44,17 +44,9 @@ def book_dataloaders(train_df, test_df, bs: int = 256, seed: int = 0, train_voca
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n-train", type=int, default=None, help="balanced sample of the train split (default: all 25,000)")
-    p.add_argument("--n-test", type=int, default=None, help="balanced sample of the test split (default: all 25,000)")
-    p.add_argument("--bs", type=int, default=256)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--backbones", default="rnn,birnn,lstm,gru", help="comma-separated: rnn, birnn, lstm, gru")
+    p = add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), "comma-separated: rnn, birnn, lstm, gru")
     p.add_argument("--train-vocab", action="store_true",
                    help="count the vocabulary over the training reviews only (the book's TextDataLoaders counts the test reviews too)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    p.add_argument("--json", default=None, help="where the results go (default: benchmarks/results/ch06_book_code[_train_vocab]_seed<SEED>.json)")
     a = p.parse_args(argv)
     a.json = a.json or f"benchmarks/results/ch06_book_code{'_train_vocab' if a.train_vocab else ''}_seed{a.seed}.json"
     backbones = a.backbones.split(",")
@@ -83,8 +75,7 @@ def main(argv=None):
         start = time.perf_counter()
         learn.fit(a.epochs)
         seconds = time.perf_counter() - start
-        history = [dict(epoch=i + 1, train_loss=float(v[0]), valid_loss=float(v[1]), accuracy=float(v[2]))
-                   for i, v in enumerate(learn.recorder.values)]
+        history = epoch_history(learn)
         rows.append(dict(model=LABELS[backbone] + ", the book's pipeline", backbone=backbone, packed=False,
                          accuracy=history[-1]["accuracy"], best_epoch_accuracy=max(h["accuracy"] for h in history),
                          seconds=seconds, book=BOOK[backbone], history=history))

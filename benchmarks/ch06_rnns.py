@@ -42,10 +42,27 @@ def fastai_tokenize(texts: list[str]):
     return tokens.__getitem__
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_common_args(p: argparse.ArgumentParser, backbones_help: str) -> argparse.ArgumentParser:
+    "The arguments every Chapter 6 IMDb benchmark takes: the sample, batch, epochs, backbones, seed, threads and results file."
     p.add_argument("--n-train", type=int, default=None, help="balanced sample of the train split (default: all 25,000)")
     p.add_argument("--n-test", type=int, default=None, help="balanced sample of the test split (default: all 25,000)")
+    p.add_argument("--bs", type=int, default=256)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--backbones", default="rnn,birnn,lstm,gru", help=backbones_help)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--json", default=None, help="where the results go (default: benchmarks/results/<script>_seed<SEED>.json)")
+    return p
+
+
+def epoch_history(learn) -> list[dict]:
+    "A fastai `learn`er's recorded epochs as [{epoch (from 1), train_loss, valid_loss, accuracy}]."
+    return [dict(epoch=i + 1, train_loss=float(v[0]), valid_loss=float(v[1]), accuracy=float(v[2]))
+            for i, v in enumerate(learn.recorder.values)]
+
+
+def main(argv=None):
+    p = add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), "comma-separated keys of nlpbook.rnns.BACKBONES")
     p.add_argument("--max-len", type=int, default=None, help="tokens kept from the start of each review (default: whole reviews)")
     p.add_argument("--max-words", type=int, default=None, help="only reviews of at most this many words (the notebook's CPU scale: 120)")
     p.add_argument("--tokenizer", choices=["ours", "fastai"], default="ours",
@@ -53,17 +70,11 @@ def main(argv=None):
     p.add_argument("--min-freq", type=int, default=2, help="words seen fewer times become <unk> (fastai's TextDataLoaders: 3)")
     p.add_argument("--max-vocab", type=int, default=None, help="vocabulary cap (fastai's TextDataLoaders: 60,000)")
     p.add_argument("--hidden", type=int, default=100)
-    p.add_argument("--bs", type=int, default=256)
-    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=1e-3, help="fastai's default, as the book's learn.fit(10)")
     p.add_argument("--one-cycle", action="store_true", help="fastai's fit_one_cycle(epochs, lr) instead of the book's fit(epochs)")
-    p.add_argument("--backbones", default="rnn,birnn,lstm,gru", help="comma-separated keys of nlpbook.rnns.BACKBONES")
     p.add_argument("--unpacked", action="store_true", help="also train the vanilla RNN reading the padding (the book's way)")
     p.add_argument("--read-padding", action="store_true",
                    help="every model takes its state after the batch's padding, as the book's did, instead of at each review's end")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    p.add_argument("--json", default=None, help="where the results go (default: benchmarks/results/ch06_rnns_seed<SEED>.json)")
     a = p.parse_args(argv)
     a.json = a.json or f"benchmarks/results/ch06_rnns_seed{a.seed}.json"
 
@@ -102,8 +113,7 @@ def main(argv=None):
         learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed,
                                              one_cycle=a.one_cycle)
         name = LABELS.get(backbone, backbone) + ("" if packed else ", reading the padding" + ("" if a.read_padding else " (random batches)"))
-        history = [dict(epoch=i + 1, train_loss=float(v[0]), valid_loss=float(v[1]), accuracy=float(v[2]))
-                   for i, v in enumerate(learn.recorder.values)]
+        history = epoch_history(learn)
         rows.append(dict(model=name, backbone=backbone, packed=packed, accuracy=acc, best_epoch_accuracy=max(h["accuracy"] for h in history),
                          seconds=seconds, book=BOOK.get(backbone, "(not in the book)") if packed or a.read_padding else "55.3% (read the padding)",
                          padding=padding_fraction(dls[1]), history=history))
