@@ -93,8 +93,11 @@ def main(argv=None):
     vocab = review_vocab(train_df.text, min_freq=a.min_freq, max_size=a.max_vocab, tokenize=tokenize)
     train_ds, test_ds = (ReviewDataset(df, vocab, a.max_len, tokenize=tokenize) for df in (train_df, test_df))
     loaders = imdb_loaders(train_ds, test_ds, vocab["<pad>"], a.bs, seed=a.seed)
-    runs = [(b, not a.read_padding, loaders) for b in backbones]
-    if a.unpacked: runs.append(("rnn", False, imdb_loaders(train_ds, test_ds, vocab["<pad>"], a.bs, sortish=False, seed=a.seed)))
+    # (backbone, packed, loaders, name suffix, the book's number) for each model to train
+    runs = [(b, not a.read_padding, loaders, ", reading the padding" if a.read_padding else "", BOOK.get(b, "(not in the book)"))
+            for b in backbones]
+    if a.unpacked: runs.append(("rnn", False, imdb_loaders(train_ds, test_ds, vocab["<pad>"], a.bs, sortish=False, seed=a.seed),
+                                ", reading the padding (random batches)", "55.3% (read the padding)"))
 
     rows = []
     versions = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
@@ -109,13 +112,13 @@ def main(argv=None):
                              n_train=len(train_df), n_test=len(test_df), max_words=a.max_words, max_len=a.max_len,
                              hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, one_cycle=a.one_cycle, read_padding=a.read_padding, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
-    for backbone, packed, dls in runs:
+    for backbone, packed, dls, suffix, book in runs:
         learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed,
                                              one_cycle=a.one_cycle)
-        name = LABELS.get(backbone, backbone) + ("" if packed else ", reading the padding" + ("" if a.read_padding else " (random batches)"))
+        name = LABELS.get(backbone, backbone) + suffix
         history = epoch_history(learn)
         rows.append(dict(model=name, backbone=backbone, packed=packed, accuracy=acc, best_epoch_accuracy=max(h["accuracy"] for h in history),
-                         seconds=seconds, book=BOOK.get(backbone, "(not in the book)") if packed or a.read_padding else "55.3% (read the padding)",
+                         seconds=seconds, book=book,
                          padding=padding_fraction(dls[1]), history=history))
         print(f"{name}: {acc:.2%} in {seconds:.0f} s", file=sys.stderr, flush=True)
         save()  # after every backbone: an interrupted book-scale run keeps what it finished
