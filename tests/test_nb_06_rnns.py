@@ -466,7 +466,7 @@ def test_06_rnns_cell_48():
 
 def test_06_rnns_cell_49():
     global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_results
-    global book_scale_table, json, re, run_seed
+    global book_scale_table, json, re, run_seed, seed_table
     import json, re
     RESULTS = Path('../benchmarks/results')
     BOOK_SCALE_RUNS = ["ch06_rnns_seed0_rnn_birnn.json", "ch06_rnns_lstm_alone.json", "ch06_rnns_gru_full.json",  # seed 0
@@ -489,16 +489,22 @@ def test_06_rnns_cell_49():
                 yield from ((run_seed(run), r) for r in run["results"] if r["packed"] == packed)
 
     @_module_level
+    def seed_table(df, index, order):
+        "Accuracy (%) of `df`'s runs, one row per `index` value (in `order`), one column per seed, then mean, min and max."
+        t = df.pivot_table(index=index, columns="seed", values="accuracy").reindex(order).dropna(how="all")
+        t.columns = [f"seed {s}" for s in t.columns]
+        acc = t.filter(like="seed")
+        t["mean"], t["min"], t["max"] = acc.mean(axis=1), acc.min(axis=1), acc.max(axis=1)
+        return t
+
+    @_module_level
     def book_scale_table(files, packed=True):
         "Last-epoch test accuracy (%) of each backbone per seed, with mean, range and the book's single run."
         rows = [dict(backbone=r["backbone"], seed=seed, accuracy=100*r["accuracy"], book=float(r["book"].rstrip("%")))
                 for seed, r in book_scale_results(files, packed)]
         if not rows: return None
         df = pd.DataFrame(rows)
-        t = df.pivot_table(index="backbone", columns="seed", values="accuracy").reindex(BACKBONE_ORDER).dropna(how="all")
-        t.columns = [f"seed {s}" for s in t.columns]
-        acc = t.filter(like="seed")
-        t["mean"], t["min"], t["max"] = acc.mean(axis=1), acc.min(axis=1), acc.max(axis=1)
+        t = seed_table(df, "backbone", BACKBONE_ORDER)
         t["book"] = df.groupby("backbone")["book"].first()
         t["mean - book"] = t["mean"] - t["book"]
         return t.round(1)
@@ -519,6 +525,7 @@ def test_06_rnns_cell_50():
         "fastai's vocabulary cut (--min-freq 3)": ([f"ch06_rnns_gru_minfreq3_seed{s}.json" for s in range(3)], True),
         "fastai's tokenizer and vocabulary cut (--tokenizer fastai --min-freq 3)": ([f"ch06_rnns_gru_fastai_tok_seed{s}.json" for s in range(3)], True),
         "fit_one_cycle(10) (--one-cycle)": ([f"ch06_rnns_gru_one_cycle_seed{s}.json" for s in range(3)], True),
+        "fastai's tokenizer and cut, reading the padding (... --read-padding)": ([f"ch06_rnns_gru_fastai_tok_read_padding_seed{s}.json" for s in range(3)], False),
         "the book's code: TextDataLoaders, reads the padding (ch06_book_code.py)": (BOOK_CODE_RUNS, False),
     }
     variant_tables = {name: book_scale_table(files, packed) for name, (files, packed) in GRU_VARIANTS.items()}
@@ -528,6 +535,64 @@ def test_06_rnns_cell_50():
 
 
 def test_06_rnns_cell_51():
+    global GRU_CHOICES, gru_choice, held_out, held_out_table
+    GRU_CHOICES = {   # setting: (runs of `ch06_rnns.py --backbones gru ... --valid 5000`, its test runs' row in the GRU table)
+        "our preprocessing, stopping at each review's end": ([f"ch06_rnns_gru_valid_seed{s}.json" for s in range(3)],
+                                                             "as above: our tokenizer, min_freq 2, fit(10)"),
+        "the book's preprocessing, stopping at each review's end": ([f"ch06_rnns_gru_fastai_tok_valid_seed{s}.json" for s in range(3)],
+                                                                    "fastai's tokenizer and vocabulary cut (--tokenizer fastai --min-freq 3)"),
+        "the book's preprocessing, reading the padding": ([f"ch06_rnns_gru_fastai_tok_read_padding_valid_seed{s}.json" for s in range(3)],
+                                                          "fastai's tokenizer and cut, reading the padding (... --read-padding)"),
+    }
+
+    @_module_level
+    def held_out_table(settings: dict):
+        "Last-epoch accuracy (%) on the held-out training reviews of each setting's runs, per seed, with mean, range and mean loss."
+        rows = []
+        for name, (files, _) in settings.items():
+            for f in files:
+                if not (RESULTS/f).exists(): continue
+                run = json.loads((RESULTS/f).read_text())
+                if not run.get("scored_on", "test").startswith("valid"): raise ValueError(f"{f} was scored on the test reviews, not on held-out training reviews")
+                rows += [dict(setting=name, seed=run_seed(run), accuracy=100*r["accuracy"], loss=r["history"][-1]["valid_loss"]) for r in run["results"]]
+        if not rows: return None
+        df = pd.DataFrame(rows)
+        t = seed_table(df, "setting", list(settings))
+        t["mean loss"] = df.groupby("setting")["loss"].mean()
+        return t
+
+    if (RESULTS/"ch06_rnns_gru_fastai_tok_seed0.json").exists():   # a run scored on the test reviews cannot choose
+        test_fail(lambda: held_out_table({"test": (["ch06_rnns_gru_fastai_tok_seed0.json"], None)}), contains="scored on the test reviews")
+    held_out = held_out_table(GRU_CHOICES)
+    gru_choice = None
+    if held_out is not None:
+        test_eq(held_out.filter(like="seed").notna().all().all(), True)   # every setting on the same three seeds
+        gru_choice = held_out["mean"].idxmax()
+        print(f"chosen on held-out reviews: the GRU with {gru_choice}")
+    held_out.round(2) if held_out is not None else None
+
+
+def test_06_rnns_cell_52():
+    global chapter, chapter_table, chosen_files
+    @_module_level
+    def chapter_table(book_scale, gru_variants, gru_choice):
+        "The book's table and ours: each backbone's three-seed test accuracy with our pipeline, the GRU's with the setting chosen on held-out reviews."
+        t = book_scale[["mean", "min", "max", "book"]].copy()
+        t["pipeline"] = "our preprocessing, stopping at each review's end"
+        if gru_choice is not None and "gru" in t.index:
+            t.loc["gru", ["mean", "min", "max"]] = gru_variants.loc[GRU_CHOICES[gru_choice][1], ["mean", "min", "max"]].values
+            t.loc["gru", "pipeline"] = f"{gru_choice} (chosen on held-out reviews)"
+        t["mean - book"] = (t["mean"] - t["book"]).round(1)
+        return t
+
+    chapter = chapter_table(book_scale, gru_variants, gru_choice) if book_scale is not None else None
+    if gru_choice is not None:   # the chosen GRU's row is test accuracy, not the held-out accuracy it was chosen on
+        chosen_files = GRU_VARIANTS[GRU_CHOICES[gru_choice][1]][0]
+        test_eq({json.loads((RESULTS/f).read_text()).get("scored_on", "test") for f in chosen_files}, {"test"})
+    chapter
+
+
+def test_06_rnns_cell_53():
     global BOOK_EPOCHS, _, above, acc, ax, axes, backbone, book_code_curves, book_curves
     global curve_stats, curve_summary, curves, curves_frame, epoch_curves, fig, i, name, our_curves
     global plt, runs, style
@@ -586,7 +651,7 @@ def test_06_rnns_cell_51():
     curve_stats
 
 
-def test_06_rnns_cell_52():
+def test_06_rnns_cell_54():
     global book_vs_ours, scale
     scale = f"CPU scale: {len(train_ds):,} train / {len(test_ds):,} test reviews of <= {MAX_WORDS} words, batch {BS}, {EPOCHS} epochs"
     book_vs_ours = pd.DataFrame([
