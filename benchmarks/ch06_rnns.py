@@ -12,9 +12,10 @@ RNN 55.3%, BiRNN 68.4%, LSTM 82.2%, GRU 87.9%; our bar is >= the book's number f
 in one way that matters (see nbs/06_rnns.ipynb): the recurrent layer stops at each review's end (the states
 packing gives, read from the padded batch by `torch_final_state`, since packed backward passes are quadratic
 on a CPU), instead of reading the padding. `--unpacked` adds the vanilla RNN without packing (the book's
-bug) for comparison. `--valid N` holds out N training reviews and scores on them, never on the test split: the way to
-choose a setting (as `--read-padding` for the GRU) without looking at test accuracy. Reviews are read whole, as the book did; `--max-len` cuts them (a cut at 800 tokens,
-which keeps ~97% of reviews whole, saved no time: sortish batches put the long reviews together). The result
+bug) for comparison. `--valid N` holds out N training reviews and scores on them, never on the test split:
+the way to choose a setting (as `--read-padding` for the GRU) without looking at test accuracy. Reviews are read
+whole, as the book did; `--max-len` cuts them (a cut at 800 tokens, which keeps ~97% of reviews whole, saved no
+time: sortish batches put the long reviews together). The result
 goes to benchmarks/results/ch06_rnns_seed<SEED>.json (or --json); the notebook reads the book-scale runs of
 seeds 0, 1 and 2 and reports each model's mean and range beside the book's single runs.
 
@@ -99,6 +100,8 @@ def main(argv=None):
     backbones = a.backbones.split(",")
     bad = [b for b in backbones if b not in BACKBONES]
     if bad: p.error(f"unknown backbone(s) {bad}; choose from {list(BACKBONES)}")
+    if a.valid is not None and a.valid < 1: p.error(f"--valid must be a positive number of reviews, got {a.valid}")
+    if a.valid and a.n_test: p.error("--valid scores on held-out training reviews, so --n-test (a test sample) has no effect; drop one of them")
 
     train_df = load_imdb("train", n=a.n_train, seed=a.seed, max_words=a.max_words)
     if a.valid: train_df, test_df = holdout(train_df, a.valid)  # a fixed split: every seed and setting is scored on the same reviews
