@@ -47,11 +47,9 @@ def fastai_tokenize(texts: list[str]):
 def holdout(df, n_valid: int, seed: int = 0):
     "`df` split into (train, valid): `n_valid` rows balanced by label go to valid, picked with `seed` alone."
     if not 0 < n_valid < len(df): raise ValueError(f"holdout: n_valid must be between 1 and {len(df) - 1:,}, got {n_valid}")
-    labels = sorted(df.label.unique())
-    per, extra = divmod(n_valid, len(labels))
-    valid = [df[df.label == l].sample(per + (i < extra), random_state=seed) for i, l in enumerate(labels)]
-    valid_index = set().union(*(v.index for v in valid))
-    return df[~df.index.isin(valid_index)].reset_index(drop=True), df.loc[sorted(valid_index)].reset_index(drop=True)
+    from nlpbook.data import balanced_sample
+    valid = balanced_sample(df, n_valid, seed).sort_index()
+    return df.drop(valid.index).reset_index(drop=True), valid.reset_index(drop=True)
 
 
 def add_common_args(p: argparse.ArgumentParser, backbones_help: str) -> argparse.ArgumentParser:

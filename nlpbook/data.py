@@ -17,8 +17,8 @@ from fastprogress.fastprogress import progress_bar
 __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
            'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'file_hash',
            'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download', 'cache_dir', 'imdb_csv_from_tar',
-           'load_dataset_file', 'normalize_columns', 'load_jeopardy', 'load_imdb', 'clean_review', 'clean_ag_news',
-           'load_ag_news', 'wikitext_articles']
+           'load_dataset_file', 'normalize_columns', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review',
+           'clean_ag_news', 'load_ag_news', 'wikitext_articles']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -248,6 +248,18 @@ def load_jeopardy(n: int | None = None) -> pd.DataFrame:
     df = pd.read_csv(load_dataset_file('jeopardy', 'jeopardy_subset_19999.csv'), nrows=n)
     return normalize_columns(df)
 
+# %% ../nbs/00_data.ipynb #b4a1a9c2
+def balanced_sample(df: pd.DataFrame, n: int, seed: int = 0, label: str = 'label') -> pd.DataFrame:
+    "`n` rows of `df` drawn with `seed`, the same number for each value of `label` (odd ones to the first values), keeping `df`'s index."
+    if not 1 <= n <= len(df): raise ValueError(f"balanced_sample: n must be between 1 and {len(df):,}, got {n}")
+    labels = sorted(df[label].unique())
+    per, extra = divmod(n, len(labels))
+    wanted = {l: per + (i < extra) for i, l in enumerate(labels)}
+    counts = df[label].value_counts()
+    if short := [l for l in labels if counts[l] < wanted[l]]:
+        raise ValueError(f"balanced_sample: only {counts[short[0]]:,} rows labelled {short[0]}; ask for n <= {counts.min() * len(labels):,}")
+    return pd.concat([df[df[label] == l].sample(wanted[l], random_state=seed) for l in labels])
+
 # %% ../nbs/00_data.ipynb #1f68b1d7
 IMDB_SPLITS = ('train', 'test', 'unsup')
 
@@ -260,14 +272,11 @@ def load_imdb(split: str = 'train', n: int | None = None, seed: int = 0, max_wor
         df = df[df.text.str.split().str.len() <= max_words].reset_index(drop=True)
     if n is None or n >= len(df): return df
     if n < 1: raise ValueError(f"load_imdb: n must be a positive number of reviews, got {n}")
-    labels = sorted(df.label.unique())
-    per, extra = divmod(n, len(labels))
-    counts = df.label.value_counts()
-    short = [l for i, l in enumerate(labels) if counts[l] < per + (i < extra)]
-    if short: raise ValueError(f"load_imdb: {split} has only {counts[short[0]]:,} reviews labelled {short[0]}"
-                               f"{'' if max_words is None else f' of at most {max_words} words'}; ask for n <= {counts.min() * len(labels):,}")
-    parts = [df[df.label == l].sample(per + (i < extra), random_state=seed) for i, l in enumerate(labels)]
-    return pd.concat(parts).sample(frac=1, random_state=seed).reset_index(drop=True)
+    try: sample = balanced_sample(df, n, seed)
+    except ValueError as e:
+        raise ValueError(f"load_imdb: {split}{'' if max_words is None else f' (reviews of at most {max_words} words)'}: "
+                         f"{str(e).removeprefix('balanced_sample: ')}") from None
+    return sample.sample(frac=1, random_state=seed).reset_index(drop=True)  # shuffled: not all negatives first
 
 
 # %% ../nbs/00_data.ipynb #fc7b540c

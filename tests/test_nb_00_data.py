@@ -294,11 +294,30 @@ def test_00_data_cell_36():
 
 def test_00_data_cell_37():
     # exported to nlpbook.data: take what the cell defines from the installed package
+    global balanced_sample
+    from nlpbook.data import balanced_sample
+
+
+def test_00_data_cell_38():
+    global picked, toy
+    toy = pd.DataFrame(dict(text=list('abcdefghij'), label=[0]*6 + [1]*4))
+    picked = balanced_sample(toy, 5)
+    test_eq(picked.label.tolist(), [0, 0, 0, 1, 1])                 # in label order; the odd one goes to label 0
+    assert set(picked.index) <= set(toy.index) and picked.index.is_unique   # toy's own rows: toy.drop(picked.index) is the rest
+    test_eq(balanced_sample(toy, 5).index.tolist(), picked.index.tolist())  # seeded: the same rows twice
+    test_ne(balanced_sample(toy, 5, seed=1).index.tolist(), picked.index.tolist())
+    test_fail(lambda: balanced_sample(toy, 10), contains="only 4 rows labelled 1; ask for n <= 8")   # 5 of each
+    test_fail(lambda: balanced_sample(toy, 0), contains="n must be between 1 and 10")
+    picked
+
+
+def test_00_data_cell_39():
+    # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_SPLITS, load_imdb
     from nlpbook.data import IMDB_SPLITS, load_imdb
 
 
-def test_00_data_cell_38():
+def test_00_data_cell_40():
     global imdb, short
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
@@ -316,25 +335,25 @@ def test_00_data_cell_38():
     imdb.head(3)
 
 
-def test_00_data_cell_39():
+def test_00_data_cell_41():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global BR_RE, clean_review
     from nlpbook.data import BR_RE, clean_review
 
 
-def test_00_data_cell_40():
+def test_00_data_cell_42():
     test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
     assert not any("<br" in clean_review(t).lower() for t in imdb.text)
     test_fail(lambda: clean_review(None), contains="expected a str")
 
 
-def test_00_data_cell_41():
+def test_00_data_cell_43():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
     from nlpbook.data import AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
 
 
-def test_00_data_cell_42():
+def test_00_data_cell_44():
     test_eq(clean_ag_news("Reuters - Short-sellers, Wall Street's dwindling\\band of ultra-cynics, are seeing green again."),
             "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
     test_eq(clean_ag_news("  rose to  #36;46 a\\barrel   today "), "rose to $46 a barrel today")
@@ -342,13 +361,13 @@ def test_00_data_cell_42():
     test_fail(lambda: clean_ag_news(float('nan')), contains="expected a str, got float")
 
 
-def test_00_data_cell_43():
+def test_00_data_cell_45():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_ag_news
     from nlpbook.data import load_ag_news
 
 
-def test_00_data_cell_44():
+def test_00_data_cell_46():
     global ag, ag_raw
     ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
     test_eq(list(ag.columns), ['class_index', 'title', 'description', 'class_name'])
@@ -363,14 +382,14 @@ def test_00_data_cell_44():
     ag.head(3)
 
 
-def test_00_data_cell_45():
+def test_00_data_cell_47():
     if not is_verified(cache_dir()/'ag_news'/'train.csv', file_info('ag_news', 'train.csv')):
         test_fail(lambda: load_ag_news('train'), contains="load_ag_news('train', download=True)")
     test_fail(lambda: load_ag_news('dev'), contains="split must be one of")
 
 
 @pytest.mark.download
-def test_00_data_cell_46():
+def test_00_data_cell_48():
     global ag_train
     ag_train = load_ag_news('train', download=True)
     test_eq(len(ag_train), 120_000)
@@ -379,13 +398,13 @@ def test_00_data_cell_46():
     test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
 
 
-def test_00_data_cell_47():
+def test_00_data_cell_49():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _WT_HEADING, _WT_JOINS, wikitext_articles
     from nlpbook.data import _WT_HEADING, _WT_JOINS, wikitext_articles
 
 
-def test_00_data_cell_48():
+def test_00_data_cell_50():
     global sample, wt_test
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
