@@ -466,7 +466,7 @@ def test_06_rnns_cell_48():
 
 def test_06_rnns_cell_49():
     global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_results
-    global book_scale_table, json, re, run_seed, seed_table
+    global book_scale_table, json, re, read_runs, run_seed, seed_table
     import json, re
     RESULTS = Path('../benchmarks/results')
     BOOK_SCALE_RUNS = ["ch06_rnns_seed0_rnn_birnn.json", "ch06_rnns_lstm_alone.json", "ch06_rnns_gru_full.json",  # seed 0
@@ -480,11 +480,15 @@ def test_06_rnns_cell_49():
         return run.get("seed", int(m[1]) if m else 0)
 
     @_module_level
+    def read_runs(files):
+        "(file, run) for each benchmark result in `files` that exists under `RESULTS`; the others are skipped, so a fresh clone without them still runs."
+        for f in files:
+            if (RESULTS/f).exists(): yield f, json.loads((RESULTS/f).read_text())
+
+    @_module_level
     def book_scale_results(files, packed=True):
         "(seed, result) of each backbone's book-scale run (25,000 / 25,000 reviews) in `files` that exist, `packed` or reading the padding."
-        for f in files:
-            if not (RESULTS/f).exists(): continue
-            run = json.loads((RESULTS/f).read_text())
+        for _, run in read_runs(files):
             if run["n_train"] == run["n_test"] == 25_000:
                 yield from ((run_seed(run), r) for r in run["results"] if r["packed"] == packed)
 
@@ -550,9 +554,7 @@ def test_06_rnns_cell_51():
         "Last-epoch accuracy (%) on the held-out training reviews of each setting's runs, per seed, with mean, range and mean loss."
         rows = []
         for name, (files, _) in settings.items():
-            for f in files:
-                if not (RESULTS/f).exists(): continue
-                run = json.loads((RESULTS/f).read_text())
+            for f, run in read_runs(files):
                 if not run.get("scored_on", "test").startswith("valid"): raise ValueError(f"{f} was scored on the test reviews, not on held-out training reviews")
                 rows += [dict(setting=name, seed=run_seed(run), accuracy=100*r["accuracy"], loss=r["history"][-1]["valid_loss"]) for r in run["results"]]
         if not rows: return None
@@ -588,7 +590,7 @@ def test_06_rnns_cell_52():
     chapter = chapter_table(book_scale, gru_variants, gru_choice) if book_scale is not None else None
     if gru_choice is not None:   # the chosen GRU's row is test accuracy, not the held-out accuracy it was chosen on
         chosen_files = GRU_VARIANTS[GRU_CHOICES[gru_choice][1]][0]
-        test_eq({json.loads((RESULTS/f).read_text()).get("scored_on", "test") for f in chosen_files}, {"test"})
+        test_eq({run.get("scored_on", "test") for _, run in read_runs(chosen_files)}, {"test"})
     chapter
 
 
