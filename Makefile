@@ -51,7 +51,7 @@ docs book: venv export
 	$(BIN)/python -m nlpbook.docs book
 
 pytest: venv
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra --durations=40
 
 # Every notebook runs twice: as its generated pytest file (the same cells nbdev-test runs, by nbdev's own
 # skip rules; check-sync proves the file is current) and when the docs execute it. `make nbdev-test` is
