@@ -103,12 +103,16 @@ def atomic_write(path, write) -> Path:
 def atomic_dir(path, write) -> Path:
     "Call `write(tmp)` on a temp folder beside `path`, then swap it in for `path`; if `write` fails, `path` is untouched."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    tmp, old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")), None
     try:
         write(tmp)
-        if path.exists(): shutil.rmtree(path)
+        if path.exists():   # moved aside, deleted after: `path` is gone only between two renames, not for a whole
+            old = _tmp_beside(path); old.unlink()   # rmtree, while a process beside this one may be loading it
+            os.replace(path, old)
         os.replace(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old: shutil.rmtree(old, ignore_errors=True)
     return path
 
 # %% ../nbs/00_data.ipynb #297be28e
