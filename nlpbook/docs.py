@@ -7,6 +7,7 @@ Docs: https://nlpbook.github.io/nlpbook/docs.html.md"""
 # %% ../nbs/91_docs.ipynb #1730bee2
 from __future__ import annotations
 import argparse, ast, hashlib, os, re, subprocess, sys, tempfile, time, traceback, warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from html import escape
 from pathlib import Path
@@ -298,8 +299,8 @@ def sphinx_build(src_dir, out, conf_dir='docs'):
 
 # %% ../nbs/91_docs.ipynb #4682a1a4
 def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf_dir='docs',
-               skip_flags=None, force=False):
-    "Execute and process every book notebook into `src_dir`, render the site into `out` with Sphinx, and return index.html"
+               skip_flags=None, force=False, jobs=1):
+    "Execute and process every book notebook into `src_dir`, `jobs` at a time, render the site into `out` with Sphinx, and return index.html"
     if skip_flags is None: skip_flags = tuple(get_config().tst_flags.split())  # the flags nbdev-test skips
     t0,nbs,src_dir = time.time(),book_notebooks(nbs_path),_at_root(src_dir)
     if not nbs: raise DocsError(f"{_at_root(nbs_path)}: no index.ipynb or numbered notebooks (NN_name.ipynb) to render.")
@@ -310,11 +311,23 @@ def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf
     src_dir.mkdir(parents=True, exist_ok=True)
     for old in [*src_dir.glob('*.ipynb'), *src_dir.glob('*.md')]:  # pages of deleted or renamed notebooks
         if old.stem not in pages or old.suffix == '.md': old.unlink()
+    todo = []
     for i,(page,nb) in enumerate(pages.items(), 1):
-        dest,t,head = src_dir/f'{page}.ipynb',time.time(),f"[{i}/{len(pages)}] {nb.name} -> {page}.html"
-        if not force and _fresh(nb, dest, skip_flags): print(f"{head} (unchanged)", flush=True); continue
-        warns = doc_page(nb, dest, skip_flags)
-        print(f"{head} ({time.time()-t:.1f}s)" + ''.join(f"\n    {w}" for w in warns), flush=True)
+        dest,head = src_dir/f'{page}.ipynb',f"[{i}/{len(pages)}] {nb.name} -> {page}.html"
+        if not force and _fresh(nb, dest, skip_flags): print(f"{head} (unchanged)", flush=True)
+        else: todo.append((nb, dest, head))
+    def make(nb, dest, head):
+        t = time.time(); warns = doc_page(nb, dest, skip_flags)
+        return f"{head} ({time.time()-t:.1f}s)" + ''.join(f"\n    {w}" for w in warns)
+    # Each page runs in child interpreters, so threads suffice to keep `jobs` of them busy; chapters share
+    # no state but the cache, whose writes are atomic.
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = [pool.submit(make, *job) for job in todo]
+        try:
+            for f in as_completed(futures): print(f.result(), flush=True)
+        except BaseException:
+            for f in futures: f.cancel()   # the first failure stops the build; pages already running finish
+            raise
     _set_toctree(src_dir, [p for p in pages if p != 'index'], get_config().get('title', 'nlpbook'))
     t = time.time()
     index,n_warn,log = sphinx_build(src_dir, out, conf_dir)
@@ -376,6 +389,7 @@ def main(argv=None):
     b = sub.add_parser('book', help='execute every notebook and build the HTML book (docs/_build/html)')
     b.add_argument('--nbs', default='nbs'); b.add_argument('--out', default='docs/_build/html')
     b.add_argument('--force', action='store_true', help='re-run every notebook, changed or not')
+    b.add_argument('--jobs', type=int, default=1, help='notebooks executed at once (each in its own interpreters)')
     r = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     r.add_argument('--nb', default='nbs/index.ipynb'); r.add_argument('--dest', default='README.md')
     r.add_argument('--check', action='store_true', help='exit 1 if README.md is out of date, instead of writing it')
@@ -385,7 +399,7 @@ def main(argv=None):
         p.add_argument('src'); p.add_argument('dest'); p.add_argument('--skip-flags', default=' '.join(DEFAULT_SKIP_FLAGS))
     a = ap.parse_args(argv)
     try:
-        if a.cmd == 'book': build_docs(a.nbs, a.out, force=a.force)
+        if a.cmd == 'book': build_docs(a.nbs, a.out, force=a.force, jobs=a.jobs)
         elif a.cmd == 'execute': execute_notebook(a.src, a.dest, tuple(a.skip_flags.split()))
         elif a.cmd == 'process': process_for_docs(a.src, a.dest, tuple(a.skip_flags.split()))
         elif a.check:

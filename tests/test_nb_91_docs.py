@@ -12,15 +12,17 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_91_docs_cell_01():
     # exported to nlpbook.docs: take what the cell defines from the installed package
-    global CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, _show_docs, argparse
-    global ast, cell_frontmatter, contextmanager, escape, exec_show_docs, get_config, hashlib
-    global md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os, re, read_nb, rm_export
-    global subprocess, sys, tempfile, time, traceback, warnings, working_directory, write_nb
+    global CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor
+    global _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape
+    global exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html
+    global os, re, read_nb, rm_export, subprocess, sys, tempfile, time, traceback, warnings
+    global working_directory, write_nb
     from nlpbook.docs import (
-        CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, _show_docs, argparse, ast,
-        cell_frontmatter, contextmanager, escape, exec_show_docs, get_config, hashlib,
-        md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os, re, read_nb, rm_export, subprocess,
-        sys, tempfile, time, traceback, warnings, working_directory, write_nb,
+        CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor,
+        _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape,
+        exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os,
+        re, read_nb, rm_export, subprocess, sys, tempfile, time, traceback, warnings,
+        working_directory, write_nb,
     )
 
 
@@ -259,14 +261,34 @@ def test_91_docs_cell_29():
 
 
 def test_91_docs_cell_30():
-    global bad_book, e, err
+    global build_log, contextlib, io, log
+    import contextlib, io
+    @_module_level
+    def build_log(*args, **kwargs):
+        "What `build_docs(*args, **kwargs)` printed"
+        with contextlib.redirect_stdout(out := io.StringIO()): build_docs(*args, **kwargs)
+        return out.getvalue()
+
+    log = build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2)
+    test_eq(sorted(re.findall(r'\] (\S+) -> ', log)), ['01_tiny.ipynb', 'index.ipynb'])
+    test_eq(sorted(p.name for p in (tmp/'_nbs2').iterdir()), ['index.ipynb', 'tiny.ipynb'])
+    test_eq('relative paths work 42' in (tmp/'_build2'/'html'/'tiny.html').read_text(), True)
+    test_eq(build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2).count('(unchanged)'), 2)
+
+
+def test_91_docs_cell_31():
+    global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
     except DocsError as e: err = str(e)
     test_eq(err.startswith('02_bad.ipynb: cell 8 (numbered from 0, markdown cells included) raised ZeroDivisionError'), True)
+    tiny_notebook(bad_book, '01_tiny.ipynb')   # two at a time, the good chapter beside it: the same error
+    try: build_docs(bad_book, tmp/'_bad2'/'html', src_dir=tmp/'_bad2'/'_nbs', jobs=2); err2 = ''
+    except DocsError as e: err2 = str(e)
+    test_eq(err2, err)
 
 
-def test_91_docs_cell_31():
+def test_91_docs_cell_32():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -274,7 +296,7 @@ def test_91_docs_cell_31():
     )
 
 
-def test_91_docs_cell_32():
+def test_91_docs_cell_33():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -287,18 +309,18 @@ def test_91_docs_cell_32():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-def test_91_docs_cell_33():
+def test_91_docs_cell_34():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-def test_91_docs_cell_34():
+def test_91_docs_cell_35():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-def test_91_docs_cell_35():
+def test_91_docs_cell_36():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -310,5 +332,5 @@ def test_91_docs_cell_35():
     test_eq('is out of date' in r.stderr, True)
 
 
-def test_91_docs_cell_37():
+def test_91_docs_cell_38():
     shutil.rmtree(tmp, ignore_errors=True)
