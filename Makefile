@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
+# Notebooks run at once by `make docs`, test files by `make pytest`, each in its own process (JOBS=1: one at a time).
+JOBS   ?= 2
 
 .PHONY: help venv export clean-nbs tests-gen readme check-sync nbdev-test docs book pytest test bench clean
 
@@ -48,10 +50,10 @@ nbdev-test: venv
 	$(BIN)/nbdev-test --n-workers 1 --do-print --timing
 
 docs book: venv export
-	$(BIN)/python -m nlpbook.docs book
+	$(BIN)/python -m nlpbook.docs book --jobs $(JOBS)
 
 pytest: venv
-	$(BIN)/python -m pytest -ra --durations=40
+	$(BIN)/python -m pytest -ra --durations=40 -n $(JOBS) --dist loadfile
 
 # Every notebook runs twice: as its generated pytest file (the same cells nbdev-test runs, by nbdev's own
 # skip rules; check-sync proves the file is current) and when the docs execute it. `make nbdev-test` is
