@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 # Notebooks run at once by `make docs`, test files by `make pytest`, each in its own process (JOBS=1: one at a time).
 JOBS   ?= 2
+# Two processes on two cores get one BLAS/torch thread each: with two each they fought over the cores and were
+# no faster than one at a time (CI, 2026-12-06).
+PAR_ENV = $(if $(filter 1,$(JOBS)),,OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
 
 .PHONY: help venv export clean-nbs tests-gen readme check-sync nbdev-test docs book pytest test bench clean
 
@@ -50,10 +53,10 @@ nbdev-test: venv
 	$(BIN)/nbdev-test --n-workers 1 --do-print --timing
 
 docs book: venv export
-	$(BIN)/python -m nlpbook.docs book --jobs $(JOBS)
+	$(PAR_ENV) $(BIN)/python -m nlpbook.docs book --jobs $(JOBS)
 
 pytest: venv
-	$(BIN)/python -m pytest -ra --durations=40 -n $(JOBS) --dist loadfile
+	$(PAR_ENV) $(BIN)/python -m pytest -ra --durations=40 -n $(JOBS) --dist loadfile
 
 # Every notebook runs twice: as its generated pytest file (the same cells nbdev-test runs, by nbdev's own
 # skip rules; check-sync proves the file is current) and when the docs execute it. `make nbdev-test` is
