@@ -214,6 +214,7 @@ class AdaptiveSpanAttention(torch.autograd.Function):
     "Autograd wrapper of the adaptive-span kernels: gradients for q, k, v and the span z."
 
     @staticmethod
+    @_fa.interpreter_on()
     def forward(ctx, q, k, v, span, ramp, scale):
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         B, H, Lq, D = q.shape
@@ -230,6 +231,7 @@ class AdaptiveSpanAttention(torch.autograd.Function):
         return o
 
     @staticmethod
+    @_fa.interpreter_on()
     def backward(ctx, do):
         q, k, v, o, lse, z = ctx.saved_tensors
         do = do.contiguous()

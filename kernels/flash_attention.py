@@ -24,13 +24,14 @@ their gradients come from the dK/dV kernel run over the memory with no mask (sum
 when shared). With memory no query row is empty.
 
 Off CUDA, the Triton kernels run only under Triton's interpreter: `TRITON_INTERPRET=1` must be set
-before the process first imports Triton (Triton builds its own library functions then) and stay set
-while the kernels run. Otherwise the call falls back, with a one-time warning, to the PyTorch path
+before the process first imports Triton (Triton builds its own library functions then); the kernels
+built that way set it again while they run (`interpreter_on`), as Triton reads it at launch too. Otherwise the call falls back, with a one-time warning, to the PyTorch path
 `torch_attention`, which autograd differentiates. Under the interpreter a bf16 `tl.dot` is computed
 in float32 (Triton 3.6's interpreter multiplies bf16 bit patterns as integers).
 """
 from __future__ import annotations
 import os, warnings
+from contextlib import contextmanager
 import torch
 
 __all__ = ["flash_attention", "torch_attention", "FlashAttention", "last_backend", "interpreting"]
@@ -57,6 +58,17 @@ def _fresh(t):
 def interpreting() -> bool:
     "Whether Triton's CPU interpreter was on when this module was imported (the kernels are built then)."
     return _INTERPRET_AT_IMPORT
+
+
+@contextmanager
+def interpreter_on():
+    "Keep TRITON_INTERPRET=1 while kernels built interpreted run: Triton reads it at launch too (its lazy imports assert it)."
+    saved = os.environ.get("TRITON_INTERPRET")
+    if _INTERPRET_AT_IMPORT: os.environ["TRITON_INTERPRET"] = "1"
+    try: yield
+    finally:
+        if saved is None: os.environ.pop("TRITON_INTERPRET", None)
+        else: os.environ["TRITON_INTERPRET"] = saved
 
 
 def last_backend() -> str | None:
@@ -363,6 +375,7 @@ def _memory(q, mem_k, mem_v):
     return mk, mv, mk.shape[2]
 
 
+@interpreter_on()
 def _fwd(q, k, v, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
     "Launch the forward kernel: returns (out, lse) with lse (B*H, Lq) in base 2 (over memory and sequence keys)."
     B, H, Lq, D = q.shape
@@ -379,6 +392,7 @@ def _fwd(q, k, v, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
     return o, lse
 
 
+@interpreter_on()
 def _bwd(do, q, k, v, o, lse, causal, scale, key_padding_mask, mem_k=None, mem_v=None):
     "Launch the backward kernels: returns (dq, dk, dv, dmem_k, dmem_v), the last two None without memory."
     B, H, Lq, D = q.shape

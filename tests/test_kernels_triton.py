@@ -338,6 +338,26 @@ def test_fallback_warns_once_without_interpreter():
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
 
 
+def test_kernels_built_interpreted_run_after_the_variable_is_gone():
+    "Imported under TRITON_INTERPRET=1, then the caller drops it (as this file and nbs/07b do): both kernels still run interpreted (fresh process)."
+    code = ("import os, torch\n"
+            "os.environ['TRITON_INTERPRET'] = '1'\n"
+            "import nlpbook.kernels.adaptive_span as asp\n"
+            "from nlpbook.kernels import reference_attention\n"
+            "del os.environ['TRITON_INTERPRET']\n"
+            "q = torch.randn(1, 2, 9, 16, requires_grad=True)\n"
+            "z = torch.tensor([3.5, 50.0], requires_grad=True)\n"
+            "asp.adaptive_span_attention(q, q, q, z, 2.0).sum().backward()\n"
+            "assert asp.last_backend() == 'triton' and z.grad is not None\n"
+            "o = asp._fa.flash_attention(q, q, q, causal=True)\n"
+            "assert asp._fa.last_backend() == 'triton' and (o - reference_attention(q, q, q, True)).abs().max() < 1e-5\n"
+            "assert 'TRITON_INTERPRET' not in os.environ   # restored after each launch\n"
+            "print('ok')\n")
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
+
+
 if _TRITON_ALREADY_LOADED:
     # Another module imported Triton first (compiled mode) in this session: the interpreted run
     # cannot happen in this process, so run this file in a fresh one instead and require it to pass.
