@@ -25,9 +25,10 @@ when shared). With memory no query row is empty.
 
 Off CUDA, the Triton kernels run only under Triton's interpreter: `TRITON_INTERPRET=1` must be set
 before the process first imports Triton (Triton builds its own library functions then); the kernels
-built that way set it again while they run (`interpreter_on`), as Triton reads it at launch too. Otherwise the call falls back, with a one-time warning, to the PyTorch path
-`torch_attention`, which autograd differentiates. Under the interpreter a bf16 `tl.dot` is computed
-in float32 (Triton 3.6's interpreter multiplies bf16 bit patterns as integers).
+built that way set it again while they run (`interpreter_on`), as Triton reads it at launch too.
+Otherwise the call falls back, with a one-time warning, to the PyTorch path `torch_attention`, which
+autograd differentiates. Under the interpreter a bf16 `tl.dot` is computed in float32 (Triton 3.6's
+interpreter multiplies bf16 bit patterns as integers).
 """
 from __future__ import annotations
 import os, warnings

@@ -301,6 +301,7 @@ def sphinx_build(src_dir, out, conf_dir='docs'):
 def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf_dir='docs',
                skip_flags=None, force=False, jobs=1):
     "Execute and process every book notebook into `src_dir`, `jobs` at a time, render the site into `out` with Sphinx, and return index.html"
+    if jobs < 1: raise DocsError(f"jobs must be at least 1 (notebooks executed at once), got {jobs}")
     if skip_flags is None: skip_flags = tuple(get_config().tst_flags.split())  # the flags nbdev-test skips
     t0,nbs,src_dir = time.time(),book_notebooks(nbs_path),_at_root(src_dir)
     if not nbs: raise DocsError(f"{_at_root(nbs_path)}: no index.ipynb or numbered notebooks (NN_name.ipynb) to render.")
@@ -321,7 +322,7 @@ def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf
         return f"{head} ({time.time()-t:.1f}s)" + ''.join(f"\n    {w}" for w in warns)
     # Each page runs in child interpreters, so threads suffice to keep `jobs` of them busy; chapters share
     # no state but the cache, whose writes are atomic.
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
+    with ThreadPoolExecutor(jobs) as pool:
         futures = [pool.submit(make, *job) for job in todo]
         try:
             for f in as_completed(futures): print(f.result(), flush=True)

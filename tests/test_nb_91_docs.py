@@ -274,6 +274,7 @@ def test_91_docs_cell_30():
     test_eq(sorted(p.name for p in (tmp/'_nbs2').iterdir()), ['index.ipynb', 'tiny.ipynb'])
     test_eq('relative paths work 42' in (tmp/'_build2'/'html'/'tiny.html').read_text(), True)
     test_eq(build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2).count('(unchanged)'), 2)
+    test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
 def test_91_docs_cell_31():
