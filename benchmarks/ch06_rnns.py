@@ -21,7 +21,7 @@ seeds 0, 1 and 2 and reports each model's mean and range beside the book's singl
 
 Ablations, one change each (the notebook's GRU table): `--min-freq 3 --max-vocab 60000` (fastai's vocabulary cut),
 `--tokenizer fastai` (fastai's spaCy tokenizer and rules, as the book's TextDataLoaders), `--one-cycle`
-(`fit_one_cycle` in place of `fit`), `--read-padding` (the state after the batch's padding, as the book's model).
+(`fit_one_cycle` in place of `fit`), `--clip 1.0` (each step's gradient norm clipped to 1, fastai's `GradientClip`), `--read-padding` (the state after the batch's padding, as the book's model).
 """
 from __future__ import annotations
 import argparse, datetime, sys
@@ -82,6 +82,7 @@ def main(argv=None):
     p.add_argument("--hidden", type=int, default=100)
     p.add_argument("--lr", type=float, default=1e-3, help="fastai's default, as the book's learn.fit(10)")
     p.add_argument("--one-cycle", action="store_true", help="fastai's fit_one_cycle(epochs, lr) instead of the book's fit(epochs)")
+    p.add_argument("--clip", type=float, default=None, help="clip each step's gradient norm to this (fastai's GradientClip; default: no clipping, as the book)")
     p.add_argument("--unpacked", action="store_true", help="also train the vanilla RNN reading the padding (the book's way)")
     p.add_argument("--read-padding", action="store_true",
                    help="every model takes its state after the batch's padding, as the book's did, instead of at each review's end")
@@ -98,6 +99,7 @@ def main(argv=None):
     backbones = a.backbones.split(",")
     bad = [b for b in backbones if b not in BACKBONES]
     if bad: p.error(f"unknown backbone(s) {bad}; choose from {list(BACKBONES)}")
+    if a.clip is not None and not a.clip > 0: p.error(f"--clip must be a positive gradient norm, got {a.clip}")
     if a.valid is not None and a.valid < 1: p.error(f"--valid must be a positive number of reviews, got {a.valid}")
     if a.valid and a.n_test: p.error("--valid scores on held-out training reviews, so --n-test (a test sample) has no effect; drop one of them")
 
@@ -125,11 +127,11 @@ def main(argv=None):
     def save():
         write_json(out, dict(date=str(datetime.date.today()), machine=machine_line(versions), command=cmd.strip(),
                              n_train=len(train_df), n_test=len(test_df), scored_on="valid (held out from train)" if a.valid else "test", max_words=a.max_words, max_len=a.max_len,
-                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, one_cycle=a.one_cycle, read_padding=a.read_padding, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
+                             hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, one_cycle=a.one_cycle, clip=a.clip, read_padding=a.read_padding, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
     for backbone, packed, dls, suffix, book in runs:
         learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed,
-                                             one_cycle=a.one_cycle)
+                                             one_cycle=a.one_cycle, clip=a.clip)
         name = LABELS.get(backbone, backbone) + suffix
         history = epoch_history(learn)
         rows.append(dict(model=name, backbone=backbone, packed=packed, accuracy=acc, best_epoch_accuracy=max(h["accuracy"] for h in history),
@@ -143,7 +145,7 @@ def main(argv=None):
     print(f"- date: {datetime.date.today()}; command: `{cmd.strip()}`")
     print(f"- {len(train_df):,} train / {len(test_df):,} {'validation (held out from train)' if a.valid else 'test'} reviews, vocabulary {len(vocab):,} (train split, {a.tokenizer} tokenizer, min_freq {a.min_freq}), "
           f"{'' if a.max_words is None else f'reviews of at most {a.max_words} words, '}"
-          f"{'whole reviews' if a.max_len is None else f'reviews cut to {a.max_len} tokens'}; hidden {a.hidden}, batch {a.bs}, {a.epochs} epochs, Adam lr {a.lr}{' (one cycle)' if a.one_cycle else ''}, seed {a.seed}\n")
+          f"{'whole reviews' if a.max_len is None else f'reviews cut to {a.max_len} tokens'}; hidden {a.hidden}, batch {a.bs}, {a.epochs} epochs, Adam lr {a.lr}{' (one cycle)' if a.one_cycle else ''}{f', gradient norm clipped to {a.clip}' if a.clip else ''}, seed {a.seed}\n")
     print(f"| model | packed | {'validation' if a.valid else 'test'} accuracy (last epoch) | best epoch | seconds | book |")
     print("|---|---|---|---|---|---|")
     for r in rows:

@@ -425,13 +425,15 @@ def padding_fraction(dl: DataLoader) -> float:
 # %% ../nbs/06_rnns.ipynb #18a0c00d
 def train_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_size: int = 100, epochs: int = 10,
                      lr: float = 1e-3, packed: bool = True, seed: int = 0, embedding: nn.Embedding | None = None,
-                     one_cycle: bool = False) -> tuple:
-    "Train a `TextClassifier` with `backbone` by fastai's `fit` (`fit_one_cycle` if `one_cycle`); returns (learner, final valid accuracy, seconds)."
+                     one_cycle: bool = False, clip: float | None = None) -> tuple:
+    "Train a `TextClassifier` with `backbone` by fastai's `fit` (`fit_one_cycle` if `one_cycle`; gradient norm clipped to `clip`); returns (learner, final valid accuracy, seconds)."
+    if clip is not None and not clip > 0: raise ValueError(f"train_classifier: clip must be a positive gradient norm (or None for no clipping), got {clip}")
     torch.manual_seed(seed)
     sampler = loaders[0].batch_sampler
     if isinstance(sampler, SortishSampler): sampler.set_epoch(0)   # the same batches for every model, whatever ran before
     model = TextClassifier(vocab_size, hidden_size, backbone, packed=packed, embedding=embedding)
-    learn = classifier_learner(model, loaders, lr=lr)
+    from fastai.callback.training import GradientClip
+    learn = classifier_learner(model, loaders, lr=lr, cbs=[GradientClip(clip)] if clip else None)
     start = time.perf_counter()
     if one_cycle: learn.fit_one_cycle(epochs, lr)   # warm up to lr, then anneal towards 0
     else: learn.fit(epochs)                          # the book's constant rate
