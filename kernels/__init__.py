@@ -7,9 +7,25 @@
 
 They are imported on demand (importing this package does not import Triton: on a CPU machine,
 `TRITON_INTERPRET=1` must be set before Triton's first import for the kernels to run interpreted).
-This module holds the float64 reference they are tested against.
+This module holds the float64 reference they are tested against, and `interpreter_env`, the one switch for
+Triton's interpreter.
 """
-__all__ = ["reference_attention"]
+import os
+from contextlib import contextmanager
+
+__all__ = ["reference_attention", "interpreter_env"]
+
+
+@contextmanager
+def interpreter_env(on: bool = True):
+    "Set TRITON_INTERPRET=1 for the duration when `on` (Triton reads it at import and again at launch), then restore it."
+    saved = os.environ.get("TRITON_INTERPRET")
+    if on: os.environ["TRITON_INTERPRET"] = "1"
+    try: yield
+    finally:
+        if saved is None: os.environ.pop("TRITON_INTERPRET", None)
+        else: os.environ["TRITON_INTERPRET"] = saved
+
 
 def reference_attention(q, k, v, causal=False, scale=None):
     "Plain softmax(QK^T * scale) V in float64: the oracle every kernel is compared with."

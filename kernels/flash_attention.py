@@ -32,8 +32,8 @@ interpreter multiplies bf16 bit patterns as integers).
 """
 from __future__ import annotations
 import os, warnings
-from contextlib import contextmanager
 import torch
+from . import interpreter_env
 
 __all__ = ["flash_attention", "torch_attention", "FlashAttention", "last_backend", "interpreting"]
 
@@ -61,15 +61,9 @@ def interpreting() -> bool:
     return _INTERPRET_AT_IMPORT
 
 
-@contextmanager
 def interpreter_on():
     "Keep TRITON_INTERPRET=1 while kernels built interpreted run: Triton reads it at launch too (its lazy imports assert it)."
-    saved = os.environ.get("TRITON_INTERPRET")
-    if _INTERPRET_AT_IMPORT: os.environ["TRITON_INTERPRET"] = "1"
-    try: yield
-    finally:
-        if saved is None: os.environ.pop("TRITON_INTERPRET", None)
-        else: os.environ["TRITON_INTERPRET"] = saved
+    return interpreter_env(_INTERPRET_AT_IMPORT)
 
 
 def last_backend() -> str | None:

@@ -1,8 +1,9 @@
 "The float64 attention oracle in `nlpbook.kernels` agrees with PyTorch's SDPA (the CPU fallback)."
+import os
 import pytest
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F
-from nlpbook.kernels import reference_attention
+from nlpbook.kernels import interpreter_env, reference_attention
 
 
 # SDPA's causal mask is top-left aligned; ours aligns the last query with the last key (decoding
@@ -25,3 +26,14 @@ def test_reference_causal_bottom_right_alignment():
     # The first query sees keys 0..3 only: changing key 4 leaves it unchanged.
     k2 = k.clone(); k2[..., 4, :] += 10
     assert torch.allclose(out[..., 0, :], reference_attention(q, k2, v, causal=True)[..., 0, :], atol=1e-6)
+
+
+@pytest.mark.parametrize("before", [None, "0", "1"])
+def test_interpreter_env_sets_then_restores(monkeypatch, before):
+    if before is None: monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    else: monkeypatch.setenv("TRITON_INTERPRET", before)
+    with interpreter_env(): assert os.environ["TRITON_INTERPRET"] == "1"
+    assert os.environ.get("TRITON_INTERPRET") == before
+    with interpreter_env(on=False): assert os.environ.get("TRITON_INTERPRET") == before
+    with pytest.raises(KeyError), interpreter_env(): raise KeyError("inside")   # restored on an error too
+    assert os.environ.get("TRITON_INTERPRET") == before

@@ -17,19 +17,14 @@ import pytest
 _fa_loaded = sys.modules.get("nlpbook.kernels.flash_attention")
 _TRITON_ALREADY_LOADED = ("triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1"
                           and not (_fa_loaded is not None and _fa_loaded.interpreting()))  # e.g. by nbs/07b, interpreted
-_saved = os.environ.get("TRITON_INTERPRET")
-os.environ["TRITON_INTERPRET"] = "1"
-try:
+from nlpbook.kernels import interpreter_env, reference_attention   # the package alone does not import Triton
+with interpreter_env():
     torch = pytest.importorskip("torch")
     pytest.importorskip("triton")
     import nlpbook.kernels.flash_attention as fa
     import nlpbook.kernels.adaptive_span as asp
     if not fa.interpreting():   # imported earlier without the interpreter: rebuild both modules
         fa = importlib.reload(fa); asp = importlib.reload(asp)
-finally:
-    if _saved is None: os.environ.pop("TRITON_INTERPRET")
-    else: os.environ["TRITON_INTERPRET"] = _saved
-from nlpbook.kernels import reference_attention
 
 TOL = {torch.float32: 1e-5, torch.float16: 5e-3, torch.bfloat16: 1e-2}
 

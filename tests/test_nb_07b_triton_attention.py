@@ -20,28 +20,16 @@ def test_07b_triton_attention_cell_00():
 
 
 def test_07b_triton_attention_cell_01():
-    global ON_GPU, RUN_HERE, _loaded, asp, contextmanager, fa, interpreter_env, reference_attention
-    from contextlib import contextmanager
+    global ON_GPU, RUN_HERE, _loaded, asp, fa, interpreter_env, reference_attention
+    from nlpbook.kernels import interpreter_env, reference_attention   # the package itself does not import Triton
 
     ON_GPU = torch.cuda.is_available()
-
-    @contextmanager
-    @_module_level
-    def interpreter_env(on=not ON_GPU):
-        "Set TRITON_INTERPRET=1 for the duration (on a CPU machine), then restore the environment."
-        saved = os.environ.get("TRITON_INTERPRET")
-        if on: os.environ["TRITON_INTERPRET"] = "1"
-        try: yield
-        finally:
-            if saved is None: os.environ.pop("TRITON_INTERPRET", None)
-            else: os.environ["TRITON_INTERPRET"] = saved
 
     _loaded = sys.modules.get("nlpbook.kernels.flash_attention")
     RUN_HERE = ON_GPU or "triton" not in sys.modules or (_loaded is not None and _loaded.interpreting())
     with interpreter_env(on=not ON_GPU and RUN_HERE):
         import nlpbook.kernels.flash_attention as fa
         import nlpbook.kernels.adaptive_span as asp
-        from nlpbook.kernels import reference_attention
     print(f"GPU: {ON_GPU}; kernels run {'in this process' if RUN_HERE else 'in a subprocess (Triton was already imported compiled)'}"
           f"{'' if ON_GPU else ', interpreted on the CPU'}")
 
@@ -252,7 +240,7 @@ def test_07b_triton_attention_cell_21():
     import io
     from contextlib import redirect_stdout
     if RUN_HERE:
-        with interpreter_env(), redirect_stdout(io.StringIO()):   # its table line was printed above already
+        with interpreter_env(not ON_GPU), redirect_stdout(io.StringIO()):   # its table line was printed above already
             test_fail(lambda: selfcheck.main(selfcheck.CASES[:1], check=True, tol=1e-12), contains="did not run")
 
 
