@@ -21,10 +21,10 @@ def test_06_rnns_cell_01():
 
 
 def test_06_rnns_cell_02():
-    global Path, os, test_close, test_eq, test_fail
+    global Path, os, test_close, test_eq, test_fail, test_ne
     import os
     from pathlib import Path
-    from fastcore.test import test_eq, test_close, test_fail
+    from fastcore.test import test_eq, test_ne, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
@@ -393,14 +393,18 @@ def test_06_rnns_cell_40():
 
 
 def test_06_rnns_cell_41():
-    global constant, cycled, first, second, tiny, tiny_ds
+    global clipped, constant, cycled, first, second, tiny, tiny_ds
     tiny_ds = ReviewDataset(train_df.head(96), vocab, 40)
     tiny = imdb_loaders(tiny_ds, tiny_ds, pad_id, bs=16)
     first, second = (train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2)[0].recorder.values for _ in range(2))
     test_eq(first, second)   # the second model trains on the batches the first saw, not on the sampler's next epochs
     constant, cycled = (train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, one_cycle=c)[0].recorder.lrs for c in (False, True))
     test_eq(set(constant), {1e-2})
-    test_close(max(cycled), 1e-2, eps=1e-3); assert cycled[0] < 1e-3 and cycled[-1] < 1e-3, (cycled[0], cycled[-1])   # low at both ends
+    test_close(max(cycled), 1e-2, eps=1e-3); assert cycled[0] < 1e-3 and cycled[-1] < 1e-3, (cycled[0], cycled[-1])
+    clipped = train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=1e-6)[0]
+    test_eq([cb.max_norm for cb in clipped.cbs if type(cb).__name__ == "GradientClip"], [1e-6])
+    test_ne([float(l) for l in clipped.recorder.losses], [float(l) for l in train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2)[0].recorder.losses])
+    test_fail(lambda: train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=0), contains="clip must be a positive gradient norm")  # low at both ends
 
 
 def test_06_rnns_cell_42():
