@@ -535,6 +535,8 @@ def test_06_rnns_cell_50():
         "fit_one_cycle(10) (--one-cycle)": ([f"ch06_rnns_gru_one_cycle_seed{s}.json" for s in range(3)], True),
         "fastai's tokenizer and cut, reading the padding (... --read-padding)": ([f"ch06_rnns_gru_fastai_tok_read_padding_seed{s}.json" for s in range(3)], False),
         "the book's code: TextDataLoaders, reads the padding (ch06_book_code.py)": (BOOK_CODE_RUNS, False),
+        # run after the second held-out round (below) chose it
+        "fastai's tokenizer and cut, gradient norm clipped to 1 (... --clip 1.0)": ([f"ch06_rnns_gru_fastai_tok_clip_seed{s}.json" for s in range(3)], True),
     }
     variant_tables = {name: book_scale_table(files, packed) for name, (files, packed) in GRU_VARIANTS.items()}
     gru_variants = pd.DataFrame({name: t.loc["gru"] for name, t in variant_tables.items() if t is not None and "gru" in t.index}).T
@@ -551,6 +553,10 @@ def test_06_rnns_cell_51():
                                                                     "fastai's tokenizer and vocabulary cut (--tokenizer fastai --min-freq 3)"),
         "the book's preprocessing, reading the padding": ([f"ch06_rnns_gru_fastai_tok_read_padding_valid_seed{s}.json" for s in range(3)],
                                                           "fastai's tokenizer and cut, reading the padding (... --read-padding)"),
+        # second round, declared before its runs: one setting against the first round's choice (the max of the three above)
+        "the book's preprocessing, stopping at each review's end, gradient norm clipped to 1": (
+            [f"ch06_rnns_gru_fastai_tok_clip_valid_seed{s}.json" for s in range(3)],
+            "fastai's tokenizer and cut, gradient norm clipped to 1 (... --clip 1.0)"),
     }
 
     @_module_level
