@@ -1,4 +1,4 @@
-"""`benchmarks/ch06_rnns.py --valid`: the held-out split it scores on is balanced, disjoint from training, and fixed."""
+"""`benchmarks/ch06_rnns.py`: the `--valid` split it scores on is balanced, disjoint from training, and fixed; bad flags stop it before any data loads."""
 import sys
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from ch06_rnns import holdout  # noqa: E402
+from ch06_rnns import holdout, main  # noqa: E402
 
 
 def reviews(n_per_label=50):
@@ -33,3 +33,12 @@ def test_holdout_is_the_same_split_every_time_and_moves_with_its_seed():
 def test_holdout_rejects_sizes_that_leave_nothing(n_valid):
     with pytest.raises(ValueError, match="n_valid must be between 1 and 99"):
         holdout(reviews(), n_valid)
+
+
+@pytest.mark.parametrize("argv, message", [(["--clip", "0"], "--clip must be a positive gradient norm"),
+                                           (["--clip", "-1"], "--clip must be a positive gradient norm"),
+                                           (["--valid", "0"], "--valid must be a positive number of reviews")])
+def test_bad_flags_are_one_clear_error(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr("nlpbook.data.load_imdb", lambda *a, **k: pytest.fail("data loaded before the flags were checked"))
+    with pytest.raises(SystemExit) as e: main(argv)
+    assert e.value.code == 2 and message in capsys.readouterr().err
