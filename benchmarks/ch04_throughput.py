@@ -30,7 +30,7 @@ def main(argv=None):
 
     import pandas as pd, tokenizers, transformers, spacy
     from tokenizers import ByteLevelBPETokenizer
-    from nlpbook.data import load_dataset_file
+    from nlpbook.data import load_dataset_file, load_wikitext
     from nlpbook.models import minilm_path, load_spacy
     from nlpbook.subword import WordPiece, ByteBPE, train_byte_bpe
 
@@ -38,7 +38,7 @@ def main(argv=None):
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     hf_bert = tokenizers.Tokenizer.from_file(str(minilm_path() / "tokenizer.json"))
     hf_bert.no_truncation(); hf_bert.no_padding()   # MiniLM's tokenizer.json truncates and pads to 128 tokens
-    wiki = [l for l in load_dataset_file("wikitext2", "wiki.valid.raw").read_text(encoding="utf-8").splitlines() if l.strip()]
+    wiki = [l for l in load_wikitext("valid").splitlines() if l.strip()]
     bpe_dir = tempfile.mkdtemp()
     train_byte_bpe(wiki, a.bpe_vocab, bpe_dir)
     hf_bpe = ByteLevelBPETokenizer(f"{bpe_dir}/vocab.json", f"{bpe_dir}/merges.txt")

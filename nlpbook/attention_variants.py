@@ -217,9 +217,8 @@ def encode_chars(vocab, text: str) -> torch.Tensor:
 
 def load_wikitext2_chars(eval_chars: int | None = None):
     "WikiText-2 raw at the character level: (vocab, train ids from wiki.valid.raw, test ids from wiki.test.raw)."
-    from nlpbook.data import load_dataset_file
-    train_text = load_dataset_file("wikitext2", "wiki.valid.raw").read_text(encoding="utf-8")
-    test_text = load_dataset_file("wikitext2", "wiki.test.raw").read_text(encoding="utf-8")
+    from nlpbook.data import load_wikitext
+    train_text, test_text = load_wikitext('valid'), load_wikitext('test')
     if eval_chars is not None: test_text = test_text[:eval_chars]
     vocab = char_vocab(train_text)
     return vocab, encode_chars(vocab, train_text), encode_chars(vocab, test_text)

@@ -40,10 +40,10 @@ def char_ngrams(word: str, min_n: int = 3, max_n: int = 6) -> list[str]:
     return [w[i:i + n] for n in range(min_n, max_n + 1) for i in range(len(w) - n + 1)]
 
 # %% ../nbs/08_bertology.ipynb #a8c20351
-def wikitext_paragraphs(file: str = 'wiki.valid.raw') -> list[str]:
-    "Paragraphs of a WikiText-2 raw `file`, headings dropped: the lines of `nlpbook.data.wikitext_articles`."
-    from nlpbook.data import load_dataset_file, wikitext_articles
-    text = load_dataset_file('wikitext2', file).read_text(encoding='utf-8')
+def wikitext_paragraphs(split: str = 'valid') -> list[str]:
+    "Paragraphs of WikiText-2's raw `split` ('valid' or 'test'), headings dropped: the lines of `nlpbook.data.wikitext_articles`."
+    from nlpbook.data import load_wikitext, wikitext_articles
+    text = load_wikitext(split)
     return [l for a in wikitext_articles(text) for l in a.split('\n') if not l.startswith('= ')]
 
 def train_fasttext(docs: list[list[str]], dim: int = 64, epochs: int = 5, min_count: int = 3,

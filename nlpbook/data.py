@@ -15,10 +15,11 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
-           'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'list_datasets', 'file_hash',
-           'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download', 'cache_dir', 'imdb_csv_from_tar',
-           'load_dataset_file', 'normalize_columns', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review',
-           'clean_ag_news', 'load_ag_news', 'wikitext_articles']
+           'WIKITEXT_SPLITS', 'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info',
+           'list_datasets', 'file_hash', 'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download',
+           'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file', 'normalize_columns', 'full_scale',
+           'use_checkout_mirror', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review', 'clean_ag_news',
+           'load_ag_news', 'wikitext_articles', 'load_wikitext']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -246,6 +247,16 @@ def normalize_columns(df: pd.DataFrame) -> pd.DataFrame:
     df.columns = [c.strip().lower().replace(' ', '_') for c in df.columns]
     return df
 
+# %% ../nbs/00_data.ipynb #edf6616f
+def full_scale() -> bool:
+    "Whether chapters run at the book's scale: `NLPBOOK_FULL=1` in the environment (default: CPU scale, minutes)."
+    return os.environ.get('NLPBOOK_FULL', '0').strip() == '1'
+
+def use_checkout_mirror(nbs_dir='.'):
+    "Set `NLPBOOK_MIRROR` to the `shared/data` beside this checkout (`nbs_dir`/../../shared/data), unless one is set."
+    beside = Path(nbs_dir).resolve().parent.parent/'shared'/'data'
+    if beside.is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(beside))
+
 # %% ../nbs/00_data.ipynb #f5a7d6c9
 def load_jeopardy(n: int | None = None) -> pd.DataFrame:
     "Jeopardy questions (the 19,999-row subset) as a DataFrame; `n` keeps the first `n` rows."
@@ -338,3 +349,13 @@ def wikitext_articles(text: str) -> list[str]:
         cur.append(line.strip())
     if cur: arts.append(cur)
     return [t for t in ('\n'.join(l for l in a if l) for a in arts) if t]
+
+# %% ../nbs/00_data.ipynb #5d7227e4
+WIKITEXT_SPLITS = ('valid', 'test')
+
+def load_wikitext(split: str = 'valid') -> str:
+    "The raw text of WikiText-2's `split` ('valid' or 'test'), verified; `wikitext_articles` splits it into articles."
+    if split not in WIKITEXT_SPLITS:
+        raise DatasetError(f"load_wikitext: split must be one of {WIKITEXT_SPLITS}, got {split!r} "
+                           "(wiki.train.raw has no public copy we can verify).")
+    return load_dataset_file('wikitext2', f'wiki.{split}.raw').read_text(encoding='utf-8')

@@ -16,9 +16,9 @@ from fastai.text.all import *   # nlpbook (imported first, as our parent package
 from .data import load_dataset_file, load_imdb
 
 # %% auto #0
-__all__ = ['WIKITEXT_FILES', 'GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensim_enwiki_path',
-           'enwiki_articles', 'chunk_text', 'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs',
-           'perplexity', 'fastai_models_dir', 'find_wt103', 'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm',
+__all__ = ['GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensim_enwiki_path', 'enwiki_articles', 'chunk_text',
+           'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs', 'perplexity',
+           'fastai_models_dir', 'find_wt103', 'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm',
            'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm', 'ulmfit_lr_slices',
            'gradual_unfreeze', 'train_classifier', 'train_ulmfit', 'wikitext_articles']
 
@@ -54,9 +54,8 @@ def imdb_clas_df(n_train: int | None = None, n_test: int | None = None, seed: in
     return check_texts(df[['text', 'label', 'is_valid']])
 
 # %% ../nbs/02_ulmfit.ipynb #91547376
-from .data import wikitext_articles     # Chapter 0 reads WikiText for this chapter and Chapter 8
+from .data import WIKITEXT_SPLITS, load_wikitext, wikitext_articles  # Chapter 0 reads WikiText for Chapters 2, 7 and 8
 _all_ = ['wikitext_articles']                   # still `from nlpbook.ulmfit import wikitext_articles`, and in `import *`
-WIKITEXT_FILES = ('wiki.valid.raw', 'wiki.test.raw')
 
 # %% ../nbs/02_ulmfit.ipynb #d6ead5b9
 def gensim_enwiki_path() -> Path:
@@ -109,8 +108,7 @@ def general_corpus(sources=('wikitext2', 'enwiki'), max_chars: int | None = None
     "General-domain text for stage 1 (`text`, `source`): WikiText-2 raw valid+test and a Wikipedia dump, in ~`chunk_chars` pieces; `max_chars` split over `sources`."
     if enwiki_path is not None and not Path(enwiki_path).is_file():
         raise FileNotFoundError(f"general_corpus: enwiki_path {enwiki_path} does not exist; pass an existing *.xml.bz2 pages-articles dump or leave it out (gensim's sample)")
-    known = {'wikitext2': lambda: [a for f in WIKITEXT_FILES
-                                   for a in wikitext_articles(load_dataset_file('wikitext2', f).read_text(encoding='utf-8'))],
+    known = {'wikitext2': lambda: [a for s in WIKITEXT_SPLITS for a in wikitext_articles(load_wikitext(s))],
              'enwiki': lambda: enwiki_articles(enwiki_path)}
     bad = [s for s in sources if s not in known]
     if bad: raise ValueError(f"general_corpus: unknown source(s) {bad}; choose from {list(known)}")

@@ -306,21 +306,48 @@ def test_00_data_cell_33():
     test_eq(list(normalize_columns(pd.DataFrame(columns=['Show Number', ' Air Date'])).columns), ['show_number', 'air_date'])
 
 
-@_nb.setup(34, 'f5a7d6c9')
+@_nb.setup(34, 'edf6616f')
 def _cell_34():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global full_scale, use_checkout_mirror
+    from nlpbook.data import full_scale, use_checkout_mirror
+
+
+@_nb.check(35, '886460d0')
+def test_00_data_cell_35():
+    global _full_was, _mirror_was0, d, k, v, want
+    _full_was, _mirror_was0 = os.environ.get('NLPBOOK_FULL'), os.environ.get('NLPBOOK_MIRROR')
+    for v, want in [('1', True), ('0', False), ('', False), ('yes', False)]:
+        os.environ['NLPBOOK_FULL'] = v; test_eq(full_scale(), want)
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/'shared'/'data').mkdir(parents=True); (Path(d)/'repo'/'nbs').mkdir(parents=True)
+        os.environ.pop('NLPBOOK_MIRROR', None)
+        use_checkout_mirror(Path(d)/'repo'/'nbs')
+        test_eq(os.environ['NLPBOOK_MIRROR'], str((Path(d)/'shared'/'data').resolve()))
+        os.environ['NLPBOOK_MIRROR'] = '/elsewhere'  # the reader's own mirror wins
+        use_checkout_mirror(Path(d)/'repo'/'nbs'); test_eq(os.environ['NLPBOOK_MIRROR'], '/elsewhere')
+        os.environ.pop('NLPBOOK_MIRROR')
+        use_checkout_mirror(Path(d)/'repo'); test_eq(os.environ.get('NLPBOOK_MIRROR'), None)  # no shared/data beside
+    for k, v in [('NLPBOOK_FULL', _full_was), ('NLPBOOK_MIRROR', _mirror_was0)]:
+        if v is None: os.environ.pop(k, None)
+        else: os.environ[k] = v
+
+
+@_nb.setup(36, 'f5a7d6c9')
+def _cell_36():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_jeopardy
     from nlpbook.data import load_jeopardy
 
 
-@_nb.setup(35, 'ebe7cb3c')
-def _cell_35():
+@_nb.setup(37, 'ebe7cb3c')
+def _cell_37():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
-@_nb.check(36, 'd000ecab')
-def test_00_data_cell_36():
+@_nb.check(38, 'd000ecab')
+def test_00_data_cell_38():
     global jeopardy
     jeopardy = load_jeopardy(1000)
     test_eq(len(jeopardy), 1000)
@@ -329,15 +356,15 @@ def test_00_data_cell_36():
     jeopardy.head(3)
 
 
-@_nb.setup(37, 'b4a1a9c2')
-def _cell_37():
+@_nb.setup(39, 'b4a1a9c2')
+def _cell_39():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global balanced_sample
     from nlpbook.data import balanced_sample
 
 
-@_nb.check(38, 'b4a1a9c3')
-def test_00_data_cell_38():
+@_nb.check(40, 'b4a1a9c3')
+def test_00_data_cell_40():
     global picked, toy
     toy = pd.DataFrame(dict(text=list('abcdefghij'), label=[0]*6 + [1]*4))
     picked = balanced_sample(toy, 5)
@@ -350,15 +377,15 @@ def test_00_data_cell_38():
     picked
 
 
-@_nb.setup(39, '1f68b1d7')
-def _cell_39():
+@_nb.setup(41, '1f68b1d7')
+def _cell_41():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_SPLITS, load_imdb
     from nlpbook.data import IMDB_SPLITS, load_imdb
 
 
-@_nb.check(40, '44456720')
-def test_00_data_cell_40():
+@_nb.check(42, '44456720')
+def test_00_data_cell_42():
     global imdb, short
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
@@ -376,29 +403,29 @@ def test_00_data_cell_40():
     imdb.head(3)
 
 
-@_nb.setup(41, 'fc7b540c')
-def _cell_41():
+@_nb.setup(43, 'fc7b540c')
+def _cell_43():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global BR_RE, clean_review
     from nlpbook.data import BR_RE, clean_review
 
 
-@_nb.check(42, 'f087beca')
-def test_00_data_cell_42():
+@_nb.check(44, 'f087beca')
+def test_00_data_cell_44():
     test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
     assert not any("<br" in clean_review(t).lower() for t in imdb.text)
     test_fail(lambda: clean_review(None), contains="expected a str")
 
 
-@_nb.setup(43, '9d874e89')
-def _cell_43():
+@_nb.setup(45, '9d874e89')
+def _cell_45():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
     from nlpbook.data import AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
 
 
-@_nb.check(44, 'dacf7e9c')
-def test_00_data_cell_44():
+@_nb.check(46, 'dacf7e9c')
+def test_00_data_cell_46():
     test_eq(clean_ag_news("Reuters - Short-sellers, Wall Street's dwindling\\band of ultra-cynics, are seeing green again."),
             "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
     test_eq(clean_ag_news("  rose to  #36;46 a\\barrel   today "), "rose to $46 a barrel today")
@@ -406,15 +433,15 @@ def test_00_data_cell_44():
     test_fail(lambda: clean_ag_news(float('nan')), contains="expected a str, got float")
 
 
-@_nb.setup(45, 'd4c09d13')
-def _cell_45():
+@_nb.setup(47, 'd4c09d13')
+def _cell_47():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_ag_news
     from nlpbook.data import load_ag_news
 
 
-@_nb.check(46, '472d2447')
-def test_00_data_cell_46():
+@_nb.check(48, '472d2447')
+def test_00_data_cell_48():
     global ag, ag_raw
     ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
     test_eq(list(ag.columns), ['class_index', 'title', 'description', 'class_name'])
@@ -429,15 +456,15 @@ def test_00_data_cell_46():
     ag.head(3)
 
 
-@_nb.check(47, 'f9a3e94c')
-def test_00_data_cell_47():
+@_nb.check(49, 'f9a3e94c')
+def test_00_data_cell_49():
     if not is_verified(cache_dir()/'ag_news'/'train.csv', file_info('ag_news', 'train.csv')):
         test_fail(lambda: load_ag_news('train'), contains="load_ag_news('train', download=True)")
     test_fail(lambda: load_ag_news('dev'), contains="split must be one of")
 
 
-@_nb.check(48, '64410518', 'download')
-def test_00_data_cell_48():
+@_nb.check(50, '64410518', 'download')
+def test_00_data_cell_50():
     global ag_train
     ag_train = load_ag_news('train', download=True)
     test_eq(len(ag_train), 120_000)
@@ -446,15 +473,15 @@ def test_00_data_cell_48():
     test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
 
 
-@_nb.setup(49, '644270ff')
-def _cell_49():
+@_nb.setup(51, '644270ff')
+def _cell_51():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _WT_HEADING, _WT_JOINS, wikitext_articles
     from nlpbook.data import _WT_HEADING, _WT_JOINS, wikitext_articles
 
 
-@_nb.check(50, '55e46a3a')
-def test_00_data_cell_50():
+@_nb.check(52, '55e46a3a')
+def test_00_data_cell_52():
     global sample, wt_test
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
@@ -463,3 +490,17 @@ def test_00_data_cell_50():
     test_eq(wt_test[0].split('\n')[0], '= Robert Boulter =')
     test_eq(any('@-@' in a for a in wt_test), False)
     len(wt_test)
+
+
+@_nb.setup(53, '5d7227e4')
+def _cell_53():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global WIKITEXT_SPLITS, load_wikitext
+    from nlpbook.data import WIKITEXT_SPLITS, load_wikitext
+
+
+@_nb.check(54, '289586cb')
+def test_00_data_cell_54():
+    test_eq(wikitext_articles(load_wikitext('test')), wt_test)
+    test_eq(load_wikitext('valid').count('\n'), file_info('wikitext2', 'wiki.valid.raw')['rows'])
+    test_fail(lambda: load_wikitext('train'), contains="one of ('valid', 'test')")

@@ -38,8 +38,9 @@ def _cell_02():
 
 @_nb.setup(3, '89f740d1')
 def _cell_03():
-    global FULL, N_QUESTIONS, N_TEST, N_TRAIN
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch (see above)
+    global FULL, N_QUESTIONS, N_TEST, N_TRAIN, full_scale
+    from nlpbook.data import full_scale
+    FULL = full_scale()   # book scale switch (see above)
     N_QUESTIONS = None if FULL else 1000                 # None = every row we have
     N_TRAIN, N_TEST = (4000, 2000) if FULL else (1000, 500)
     print(f"FULL={FULL}: Jeopardy rows={N_QUESTIONS or 'all'}, IMDb train/test={N_TRAIN}/{N_TEST}")

@@ -25,17 +25,19 @@ def _cell_01():
 
 @_nb.setup(2, '0533d601')
 def _cell_02():
-    global tempfile, test_close, test_eq, test_fail, test_ne, test_warns, time
+    global tempfile, test_close, test_eq, test_fail, test_ne, test_warns, time, use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     from fastcore.test import test_eq, test_ne, test_close, test_fail, test_warns
     import tempfile, time
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
 @_nb.setup(3, '156fd229')
 def _cell_03():
-    global DL_KW, FULL, RUN
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch
+    global DL_KW, FULL, RUN, full_scale
+    from nlpbook.data import full_scale
+    FULL = full_scale()   # book scale switch
     # The tiny CPU-scale model's matrix products are too small to split across threads; on a shared 2-core box
     # two threads made each LSTM step ~100x slower (threads spin waiting for each other). One thread is fastest.
     if not FULL and not torch.cuda.is_available(): torch.set_num_threads(1)
@@ -83,8 +85,8 @@ def test_02_ulmfit_cell_07():
 @_nb.setup(8, '91547376')
 def _cell_08():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global WIKITEXT_FILES, _all_, wikitext_articles
-    from nlpbook.ulmfit import WIKITEXT_FILES, _all_, wikitext_articles
+    global WIKITEXT_SPLITS, _all_, load_wikitext, wikitext_articles
+    from nlpbook.ulmfit import WIKITEXT_SPLITS, _all_, load_wikitext, wikitext_articles
 
 
 @_nb.check(9, '2901c283')

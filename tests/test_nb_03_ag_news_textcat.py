@@ -27,20 +27,23 @@ def _cell_01():
 
 @_nb.setup(2, '6b5a1db3')
 def _cell_02():
+    global use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
 @_nb.setup(3, 'c18e042a')
 def _cell_03():
-    global FULL, T0, display, load_spacy, plt, spacy_model_path, test_close, test_eq, test_fail
-    global test_ne
+    global FULL, T0, display, full_scale, load_spacy, plt, spacy_model_path, test_close, test_eq
+    global test_fail, test_ne
+    from nlpbook.data import full_scale
     import matplotlib.pyplot as plt
     from IPython.display import display
     from fastcore.test import test_eq, test_ne, test_fail, test_close
     from nlpbook.models import load_spacy, spacy_model_path
 
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch (see above)
+    FULL = full_scale()   # book scale switch (see above)
     T0 = time.perf_counter()
     print(f"FULL={FULL}")
 

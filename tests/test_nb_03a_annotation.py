@@ -363,9 +363,11 @@ def test_03a_annotation_cell_31():
 @_nb.setup(32, 'b1e816b3')
 def _cell_32():
     global ag, ag_db, ag_eval, ag_tasks, ag_train, again, book_csv, load_ag_news, os, t0, t1, t2, t3
+    global use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     import os
     from nlpbook.data import load_ag_news
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
     ag = load_ag_news("test")
     book_csv = tmp/"textcat_ag_news.csv"
     pd.DataFrame({"text": ag.title + " " + ag.description, "label": ag.class_name}).to_csv(book_csv, index=False)

@@ -40,8 +40,9 @@ def _cell_02():
 
 @_nb.setup(3, '0f40c56b')
 def _cell_03():
-    global FULL, MAX_EPOCHS
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch (see above)
+    global FULL, MAX_EPOCHS, full_scale
+    from nlpbook.data import full_scale
+    FULL = full_scale()   # book scale switch (see above)
     MAX_EPOCHS = 30 if FULL else 5                      # the book trained for 30 epochs
     print(f"FULL={FULL}: max_epochs={MAX_EPOCHS}")
 

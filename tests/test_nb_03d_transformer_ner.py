@@ -38,8 +38,9 @@ def _cell_02():
 
 @_nb.setup(3, '3b08f238')
 def _cell_03():
-    global EPOCHS, FULL
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch (see above)
+    global EPOCHS, FULL, full_scale
+    from nlpbook.data import full_scale
+    FULL = full_scale()   # book scale switch (see above)
     EPOCHS = 20 if FULL else 8
     print(f"FULL={FULL}: epochs={EPOCHS}")
 

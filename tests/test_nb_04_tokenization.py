@@ -32,8 +32,9 @@ def _cell_02():
 
 @_nb.setup(3, '88b78d73')
 def _cell_03():
-    global BPE_VOCAB, FULL
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"
+    global BPE_VOCAB, FULL, full_scale
+    from nlpbook.data import full_scale
+    FULL = full_scale()
     BPE_VOCAB = 30_000 if FULL else 2_000       # vocabulary size for the from-scratch vs tokenizers comparison
     print(f"FULL={FULL}: from-scratch BPE vocabulary size {BPE_VOCAB:,}")
 

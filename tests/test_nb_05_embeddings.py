@@ -20,11 +20,12 @@ def _cell_01():
 
 @_nb.setup(2, '5914c191')
 def _cell_02():
-    global os, test_close, test_eq, test_fail
+    global os, test_close, test_eq, test_fail, use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     import os
     from fastcore.test import test_eq, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
 @_nb.setup(3, 'e187c5fe')
@@ -358,8 +359,9 @@ def test_05_embeddings_cell_35():
 
 @_nb.check(36, '73f54f83')
 def test_05_embeddings_cell_36():
-    global FULL, MAJOR, build_vocab, ids, music_vocab, pieces, random_piece, rng
-    FULL = os.environ.get("NLPBOOK_FULL") == "1"
+    global FULL, MAJOR, build_vocab, full_scale, ids, music_vocab, pieces, random_piece, rng
+    from nlpbook.data import full_scale
+    FULL = full_scale()
     MAJOR = [0, 2, 4, 5, 7, 9, 11]  # semitones of the major scale's degrees
 
     @_module_level

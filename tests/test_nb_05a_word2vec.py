@@ -24,12 +24,13 @@ def _cell_01():
 
 @_nb.setup(2, '396d7dd3')
 def _cell_02():
-    global FULL, os, plot_losses, test_close, test_eq, test_fail, test_ne
+    global FULL, full_scale, os, plot_losses, test_close, test_eq, test_fail, test_ne
+    from nlpbook.data import full_scale
     import os
     from fastcore.test import test_eq, test_ne, test_fail, test_close
     from nlpbook.embeddings import plot_losses
 
-    FULL = os.environ.get("NLPBOOK_FULL") == "1"
+    FULL = full_scale()
     torch.set_num_threads(min(2, torch.get_num_threads()))
 
 

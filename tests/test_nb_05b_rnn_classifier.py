@@ -24,21 +24,24 @@ def _cell_01():
 
 @_nb.setup(2, '9abb97f3')
 def _cell_02():
-    global Path, os, test_close, test_eq, test_fail, test_ne
+    global Path, os, test_close, test_eq, test_fail, test_ne, use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     import os
     from pathlib import Path
     from fastcore.test import test_eq, test_ne, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
 @_nb.setup(3, 'ba060d48')
 def _cell_03():
-    global FULL, MAX_LEN, N_TEST, N_TRAIN, load_glove, load_imdb, plot_losses, test_df, train_df
+    global FULL, MAX_LEN, N_TEST, N_TRAIN, full_scale, load_glove, load_imdb, plot_losses, test_df
+    global train_df
+    from nlpbook.data import full_scale
     from nlpbook.data import load_imdb
     from nlpbook.embeddings import load_glove, plot_losses
 
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"        # book scale switch
+    FULL = full_scale()        # book scale switch
     N_TRAIN, N_TEST = (None, None) if FULL else (2000, 1000)  # None = the whole 25,000-review split
     MAX_LEN = 400 if FULL else 200                            # tokens kept from the start of each review
     torch.manual_seed(0)

@@ -24,18 +24,20 @@ def _cell_01():
 
 @_nb.setup(2, '75594d95')
 def _cell_02():
-    global Path, os, test_close, test_eq, test_fail, test_ne
+    global Path, os, test_close, test_eq, test_fail, test_ne, use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     import os
     from pathlib import Path
     from fastcore.test import test_eq, test_ne, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
 @_nb.setup(3, 'c90af061')
 def _cell_03():
-    global FULL, assert_close
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch
+    global FULL, assert_close, full_scale
+    from nlpbook.data import full_scale
+    FULL = full_scale()   # book scale switch
     torch.manual_seed(0)
     assert_close = partial(torch.testing.assert_close, atol=1e-6, rtol=1e-5)
     print(f"FULL={FULL}, torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -20,11 +20,12 @@ def _cell_01():
 
 @_nb.setup(2, '33f1af51')
 def _cell_02():
-    global FULL, assert_close, os, test_close, test_eq, test_fail, test_warns, warnings
+    global FULL, assert_close, full_scale, os, test_close, test_eq, test_fail, test_warns, warnings
+    from nlpbook.data import full_scale
     import os, warnings
     from fastcore.test import test_eq, test_close, test_fail, test_warns
     from torch.testing import assert_close
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"        # book scale switch (only the benchmarks grow)
+    FULL = full_scale()        # book scale switch (only the benchmarks grow)
     torch.manual_seed(0);
 
 

@@ -24,21 +24,23 @@ def _cell_01():
 
 @_nb.setup(2, 'f15d5099')
 def _cell_02():
-    global Path, os, plt, test_close, test_eq, test_fail
+    global Path, os, plt, test_close, test_eq, test_fail, use_checkout_mirror
+    from nlpbook.data import use_checkout_mirror
     import os
     from pathlib import Path
     from fastcore.test import test_eq, test_close, test_fail
     import matplotlib.pyplot as plt
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    use_checkout_mirror()
 
 
 @_nb.setup(3, '5ec177e1')
 def _cell_03():
-    global FULL, plot_losses
+    global FULL, full_scale, plot_losses
+    from nlpbook.data import full_scale
     from nlpbook.embeddings import plot_losses
 
-    FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"        # book scale switch
+    FULL = full_scale()        # book scale switch
     torch.manual_seed(0);
 
 

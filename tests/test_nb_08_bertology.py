@@ -22,12 +22,13 @@ def _cell_01():
 
 @_nb.setup(2, '3e00e78c')
 def _cell_02():
-    global FULL, os, test_close, test_eq, test_fail, time
+    global FULL, full_scale, os, test_close, test_eq, test_fail, time, use_checkout_mirror
+    from nlpbook.data import full_scale, use_checkout_mirror
     import os, time
     from fastcore.test import test_eq, test_close, test_fail
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
-    if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
-    FULL = os.environ.get("NLPBOOK_FULL") == "1"      # book scale: more MLM data, and the encoder unfrozen
+    use_checkout_mirror()
+    FULL = full_scale()      # book scale: more MLM data, and the encoder unfrozen
     torch.manual_seed(0);
 
 
@@ -121,7 +122,7 @@ def _cell_12():
 def _cell_13():
     global ft, t0, tokenize, wiki_docs
     from nlpbook.word2vec import tokenize
-    wiki_docs = [tokenize(p) for f in ('wiki.valid.raw', 'wiki.test.raw') for p in wikitext_paragraphs(f)]
+    wiki_docs = [tokenize(p) for s in ('valid', 'test') for p in wikitext_paragraphs(s)]
     t0 = time.perf_counter()
     ft = train_fasttext(wiki_docs)
     print(f"{len(wiki_docs):,} paragraphs, {sum(map(len, wiki_docs)):,} words, {len(ft.wv):,} in the vocabulary; "
@@ -130,8 +131,8 @@ def _cell_13():
 
 @_nb.check(14, '26e4e29a')
 def test_08_bertology_cell_14():
-    test_eq(wikitext_paragraphs('wiki.valid.raw')[0].startswith('Homarus gammarus'), True)
-    test_eq(any(' @-@ ' in p for p in wikitext_paragraphs('wiki.test.raw')), False)
+    test_eq(wikitext_paragraphs('valid')[0].startswith('Homarus gammarus'), True)
+    test_eq(any(' @-@ ' in p for p in wikitext_paragraphs('test')), False)
     test_fail(lambda: train_fasttext([[], []]), contains="no tokens")
 
 
@@ -275,8 +276,8 @@ def _cell_28():
 @_nb.check(29, '46044ca8')
 def test_08_bertology_cell_29():
     global heldout_rows, train_rows
-    train_rows = pack_wordpieces(tokenizer, wikitext_paragraphs('wiki.valid.raw'))
-    heldout_rows = pack_wordpieces(tokenizer, wikitext_paragraphs('wiki.test.raw'))
+    train_rows = pack_wordpieces(tokenizer, wikitext_paragraphs('valid'))
+    heldout_rows = pack_wordpieces(tokenizer, wikitext_paragraphs('test'))
     test_eq(train_rows.shape[1], 128)
     test_eq((train_rows[:, 0] == tokenizer.cls_token_id).all() and (train_rows[:, -1] == tokenizer.sep_token_id).all(), True)
     test_eq(tokenizer.decode(pack_wordpieces(tokenizer, ["The river bank.", "It rained"], 6)[0]), "[CLS] the river bank. [SEP]")
@@ -564,8 +565,8 @@ def _cell_55():
     def one_token_both(w: str) -> bool:
         "One WordPiece for MiniLM (lower-cased) and one space-prefixed BPE token for SmolLM2."
         return w.lower() in tokenizer.vocab and len(smol_tok.encode(' ' + w)) == 1
-    cloze = cloze_items(wikitext_paragraphs('wiki.test.raw'), one_token_both, n=N_CLOZE, seed=0, max_words=25)
-    train_words = [m.group().lower() for p in wikitext_paragraphs('wiki.valid.raw')
+    cloze = cloze_items(wikitext_paragraphs('test'), one_token_both, n=N_CLOZE, seed=0, max_words=25)
+    train_words = [m.group().lower() for p in wikitext_paragraphs('valid')
                    for m in re.finditer(r"(?<=\s)[A-Za-z]+(?=[\s.,;:!?])", wikitext_detokenize(p))]
     word_counts = pd.Series(train_words).value_counts()
     unigram_top5 = [w for w in word_counts.index[:200] if one_token_both(w)][:5]
