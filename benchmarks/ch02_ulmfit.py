@@ -14,7 +14,7 @@ Stage 1 pretrains fastai's AWD-LSTM (`pretrained=False`) on the general-domain t
 valid+test and gensim's Wikipedia sample, `nlpbook.ulmfit.general_corpus`), unless the official `wt103-fwd` files
 are in fastai's model folder (`find_wt103`; `--no-wt103` ignores them). Stage 2 fine-tunes it on IMDb train +
 unlabelled text (`finetune_lm`: wd 0.1, 1 epoch head, then all layers, atomic checkpoint each epoch, resumable).
-Stage 3 trains the classifier with the LM's vocabulary and gradual unfreezing (`train_classifier`), validated on
+Stage 3 trains the classifier with the LM's vocabulary and gradual unfreezing (`train_ulmfit_classifier`), validated on
 the test split as the book did. The quick baseline is the book's `text_classifier_learner(dls, AWD_LSTM,
 drop_mult=0.5)` + `fine_tune(4, 1e-2)` on its own vocabulary, its encoder loaded from stage 1. It prints a markdown
 table for BENCHMARKS.md with the book's numbers (LM perplexity 35.45 after 1+10 epochs; quick fine_tune 93.1%;
@@ -70,7 +70,7 @@ def run(argv=None) -> str:
     import torch
     from fastai.text.all import AWD_LSTM, text_classifier_learner, accuracy, set_seed
     from nlpbook.ulmfit import (general_corpus, imdb_lm_df, imdb_clas_df, awd_lstm_configs, find_wt103, pretrain_lm,
-                                finetune_lm, train_classifier, clas_dataloaders, metrics_table, perplexity)
+                                finetune_lm, train_ulmfit_classifier, clas_dataloaders, metrics_table, perplexity)
     cuda = torch.cuda.is_available()
     if a.threads: torch.set_num_threads(a.threads)
     elif not cuda: torch.set_num_threads(1)   # tiny LSTM steps: extra threads only spin on a shared CPU
@@ -117,7 +117,7 @@ def run(argv=None) -> str:
     print(lm_rows.to_string(index=False), file=sys.stderr)
 
     set_seed(0); t = time.time()
-    clas, clas_rows = train_classifier(clas_df, lm.dls.vocab, out, config=clas_config, epochs=c['clas_epochs'],
+    clas, clas_rows = train_ulmfit_classifier(clas_df, lm.dls.vocab, out, config=clas_config, epochs=c['clas_epochs'],
                                        bs=c['bs'], **dl_kw)
     times['stage 3'] = time.time() - t
     print(clas_rows.to_string(index=False), file=sys.stderr)

@@ -9,7 +9,7 @@ Corpus: IMDb reviews, the 50,000 unlabelled then the 25,000 training ones (`--mb
 default: all, ~100 MB, ~17.6M word tokens), tokenized once by `nlpbook.word2vec.tokenize` and given to both models.
 Both train skip-gram with negative sampling (and, with --cbow, CBOW) with the same dimensions, window, noise
 words, min_count, sample, learning-rate schedule and epochs; ours runs on 1 PyTorch thread, gensim on 2 workers.
-Both are scored by the same `evaluate`: analogy accuracy on questions-words.txt (overall, coverage, top sections)
+Both are scored by the same `evaluate_embeddings`: analogy accuracy on questions-words.txt (overall, coverage, top sections)
 and WordSim-353 Spearman. Prints a markdown table for BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     import gensim, numpy as np, torch
-    from nlpbook.word2vec import imdb_corpus, train_word2vec, train_gensim, evaluate, word_vocab
+    from nlpbook.word2vec import imdb_corpus, train_word2vec, train_gensim, evaluate_embeddings, word_vocab
 
     docs = imdb_corpus(a.mb)
     n_tokens = sum(map(len, docs))
@@ -47,7 +47,7 @@ def main(argv=None):
     rows = []
     for name, train in runs:
         with contextlib.redirect_stdout(sys.stderr): r = train()  # progress bars to stderr, the table to stdout
-        s = evaluate(r.kv)
+        s = evaluate_embeddings(r.kv)
         top = sorted(((acc, sec, n) for sec, (acc, n) in s["sections"].items() if n >= 50), reverse=True)[:3]
         rows.append((name, r.seconds, s, top))
         print(f"{name}: {r.seconds:.0f} s, analogy {100 * s['analogy']:.2f}%", file=sys.stderr)

@@ -94,7 +94,7 @@ def main(argv=None):
     import torch
     from nlpbook.data import load_imdb
     from nlpbook.rnn_classifier import review_vocab, ReviewDataset, tokenize_review
-    from nlpbook.rnns import BACKBONES, imdb_loaders, train_classifier, padding_fraction
+    from nlpbook.rnns import BACKBONES, imdb_loaders, train_rnn_classifier, padding_fraction
     if a.threads: torch.set_num_threads(a.threads)
     backbones = a.backbones.split(",")
     bad = [b for b in backbones if b not in BACKBONES]
@@ -130,7 +130,7 @@ def main(argv=None):
                              hidden=a.hidden, bs=a.bs, epochs=a.epochs, lr=a.lr, one_cycle=a.one_cycle, clip=a.clip, read_padding=a.read_padding, seed=a.seed, tokenizer=a.tokenizer, min_freq=a.min_freq, vocab=len(vocab), complete=len(rows) == len(runs), results=rows))
 
     for backbone, packed, dls, suffix, book in runs:
-        learn, acc, seconds = train_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed,
+        learn, acc, seconds = train_rnn_classifier(backbone, len(vocab), dls, a.hidden, a.epochs, a.lr, packed=packed, seed=a.seed,
                                              one_cycle=a.one_cycle, clip=a.clip)
         name = LABELS.get(backbone, backbone) + suffix
         history = epoch_history(learn)

@@ -18,8 +18,8 @@ from .attention import scaled_dot_product_attention, MultiHeadAttention, causal_
 __all__ = ['SPAN_IMPLS', 'CHAR_SPECIALS', 'causal_distances', 'soft_span_mask', 'adaptive_span_mask', 'renormalised',
            'span_log_mask', 'SpanParameter', 'adaptive_span_attention', 'AdaptiveSpanAttention', 'softmax_ffn',
            'memory_causal_mask', 'AllAttentionLayer', 'product_key_topk', 'cartesian_keys', 'ProductKeyMemory',
-           'char_vocab', 'encode_chars', 'load_wikitext2_chars', 'unigram_bpc', 'CausalSelfAttention', 'GPTBlock',
-           'CharGPT', 'random_windows', 'train_char_lm', 'evaluate_bpc', 'generate']
+           'char_lm_vocab', 'char_lm_ids', 'load_wikitext2_chars', 'unigram_bpc', 'CausalSelfAttention', 'GPTBlock',
+           'CharGPT', 'random_windows', 'train_char_lm', 'evaluate_bpc', 'generate_chars']
 
 # %% ../nbs/07a_attention_variants.ipynb #6ff9728f
 def causal_distances(lq: int, lk: int | None = None, device=None) -> torch.Tensor:
@@ -206,12 +206,12 @@ class ProductKeyMemory(nn.Module):
 # %% ../nbs/07a_attention_variants.ipynb #32433cdf
 CHAR_SPECIALS = ("<unk>",)
 
-def char_vocab(text: str):
+def char_lm_vocab(text: str):
     "Character `Vocab` of `text` (Chapter 4's `build_vocab`): '<unk>' = 0, then characters by frequency."
     from nlpbook.tokenization import build_vocab
     return build_vocab(text, specials=CHAR_SPECIALS, unk_token="<unk>", tokenize=list)
 
-def encode_chars(vocab, text: str) -> torch.Tensor:
+def char_lm_ids(vocab, text: str) -> torch.Tensor:
     "1-D int64 tensor of the character ids of `text` (unknown characters -> '<unk>')."
     return torch.tensor([vocab[c] for c in text], dtype=torch.long)
 
@@ -220,8 +220,8 @@ def load_wikitext2_chars(eval_chars: int | None = None):
     from nlpbook.data import load_wikitext
     train_text, test_text = load_wikitext('valid'), load_wikitext('test')
     if eval_chars is not None: test_text = test_text[:eval_chars]
-    vocab = char_vocab(train_text)
-    return vocab, encode_chars(vocab, train_text), encode_chars(vocab, test_text)
+    vocab = char_lm_vocab(train_text)
+    return vocab, char_lm_ids(vocab, train_text), char_lm_ids(vocab, test_text)
 
 # %% ../nbs/07a_attention_variants.ipynb #574f3438
 def unigram_bpc(train_ids: torch.Tensor, test_ids: torch.Tensor, vocab_size: int) -> float:
@@ -337,12 +337,12 @@ def evaluate_bpc(model: CharGPT, ids: torch.Tensor, batch_size: int = 64) -> flo
     return nll / n / math.log(2)
 
 @torch.no_grad()
-def generate(model: CharGPT, vocab, prompt: str, n_chars: int = 200, temperature: float = 1.0, seed: int = 0) -> str:
+def generate_chars(model: CharGPT, vocab, prompt: str, n_chars: int = 200, temperature: float = 1.0, seed: int = 0) -> str:
     "Continue `prompt` by sampling `n_chars` characters at `temperature` (lower: safer, more repetitive)."
-    if temperature <= 0: raise ValueError(f"generate: temperature must be > 0, got {temperature}")
+    if temperature <= 0: raise ValueError(f"generate_chars: temperature must be > 0, got {temperature}")
     g = torch.Generator().manual_seed(seed)
     model.eval(); device = next(model.parameters()).device
-    ids = encode_chars(vocab, prompt).tolist()
+    ids = char_lm_ids(vocab, prompt).tolist()
     for _ in range(n_chars):
         logits = model(torch.tensor([ids[-model.ctx:]], device=device))[0, -1].float().cpu()
         ids.append(int(torch.multinomial((logits / temperature).softmax(-1), 1, generator=g)))

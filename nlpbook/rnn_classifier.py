@@ -20,7 +20,7 @@ from .data import clean_review
 # %% auto #0
 __all__ = ['REVIEW_TOKEN_RE', 'REVIEW_SPECIALS', 'tokenize_review', 'review_vocab', 'glove_coverage', 'glove_embedding',
            'check_reviews', 'ReviewDataset', 'pad_collate', 'SortishSampler', 'review_loader', 'RNNClassifier',
-           'model_device', 'evaluate', 'accuracy', 'fit', 'predict_sentiment']
+           'model_device', 'evaluate_classifier', 'accuracy', 'fit', 'predict_sentiment']
 
 # %% ../nbs/05b_rnn_classifier.ipynb #3a588282
 REVIEW_TOKEN_RE = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+(?:[-/.][a-z0-9]+)*|\.\.\.|[^\sa-z0-9]")
@@ -148,7 +148,7 @@ def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 @torch.no_grad()
-def evaluate(model: nn.Module, dl: DataLoader) -> tuple[float, float]:
+def evaluate_classifier(model: nn.Module, dl: DataLoader) -> tuple[float, float]:
     "Mean BCE-with-logits loss and accuracy (logit > 0 means positive) of `model` on `dl`."
     dev, loss_func = model_device(model), nn.BCEWithLogitsLoss(reduction="sum")
     model.eval()
@@ -162,7 +162,7 @@ def evaluate(model: nn.Module, dl: DataLoader) -> tuple[float, float]:
 
 def accuracy(model: nn.Module, dl: DataLoader) -> float:
     "Fraction of the reviews in `dl` that `model` classifies correctly."
-    return evaluate(model, dl)[1]
+    return evaluate_classifier(model, dl)[1]
 
 def fit(model: nn.Module, train_dl: DataLoader, valid_dl: DataLoader, epochs: int, lr: float = 1e-3,
         device=None, clip: float | None = None) -> tuple[pd.DataFrame, list[float]]:
@@ -184,7 +184,7 @@ def fit(model: nn.Module, train_dl: DataLoader, valid_dl: DataLoader, epochs: in
             opt.step()
             losses.append(loss.item()); total += loss.item() * len(y); n += len(y)
         seconds = time.perf_counter() - start
-        valid_loss, valid_acc = evaluate(model, valid_dl)
+        valid_loss, valid_acc = evaluate_classifier(model, valid_dl)
         rows.append(dict(epoch=epoch + 1, train_loss=total / n, valid_loss=valid_loss, valid_acc=valid_acc, seconds=seconds))
         mb.write(f"epoch {epoch + 1}: train_loss {total / n:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.4f}  ({seconds:.0f} s)")
     return pd.DataFrame(rows), losses

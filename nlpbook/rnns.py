@@ -23,7 +23,7 @@ __all__ = ['MONTHS', 'WEEKDAYS', 'DATE_FORMATS', 'CHAR_SPECIALS', 'BACKBONES', '
            'LSTMCell', 'LSTM', 'GRUCell', 'GRU', 'date_pairs', 'char_vocab', 'encode_chars', 'Seq2Seq', 'train_seq2seq',
            'greedy_translate', 'exact_match', 'torch_direction', 'torch_final_state', 'packed_final_state',
            'final_state', 'TextClassifier', 'label_collate', 'imdb_loaders', 'classifier_learner', 'padding_fraction',
-           'train_classifier', 'padded_state_spread']
+           'train_rnn_classifier', 'padded_state_spread']
 
 # %% ../nbs/06_rnns.ipynb #01d2f5eb
 def check_input(x: torch.Tensor, size: int, name: str, rank: int) -> torch.Tensor:
@@ -423,11 +423,11 @@ def padding_fraction(dl: DataLoader) -> float:
     return 1 - real / total
 
 # %% ../nbs/06_rnns.ipynb #18a0c00d
-def train_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_size: int = 100, epochs: int = 10,
+def train_rnn_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_size: int = 100, epochs: int = 10,
                      lr: float = 1e-3, packed: bool = True, seed: int = 0, embedding: nn.Embedding | None = None,
                      one_cycle: bool = False, clip: float | None = None) -> tuple:
     "Train a `TextClassifier` with `backbone` by fastai's `fit` (`fit_one_cycle` if `one_cycle`; gradient norm clipped to `clip`); returns (learner, final valid accuracy, seconds)."
-    if clip is not None and not clip > 0: raise ValueError(f"train_classifier: clip must be a positive gradient norm (or None for no clipping), got {clip}")
+    if clip is not None and not clip > 0: raise ValueError(f"train_rnn_classifier: clip must be a positive gradient norm (or None for no clipping), got {clip}")
     torch.manual_seed(seed)
     sampler = loaders[0].batch_sampler
     if isinstance(sampler, SortishSampler): sampler.set_epoch(0)   # the same batches for every model, whatever ran before

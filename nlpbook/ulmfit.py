@@ -20,7 +20,7 @@ __all__ = ['GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensi
            'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs', 'perplexity',
            'fastai_models_dir', 'find_wt103', 'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm',
            'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm', 'ulmfit_lr_slices',
-           'gradual_unfreeze', 'train_classifier', 'train_ulmfit', 'wikitext_articles']
+           'gradual_unfreeze', 'train_ulmfit_classifier', 'train_ulmfit', 'wikitext_articles']
 
 # %% ../nbs/02_ulmfit.ipynb #c39a26fd
 def check_texts(df: pd.DataFrame, col: str = 'text', what: str = 'review') -> pd.DataFrame:
@@ -296,12 +296,12 @@ def gradual_unfreeze(learn, lr: float = 2e-2, epochs=(1, 1, 1, 2), lr_mults=(1, 
     return pd.concat(tables, ignore_index=True)
 
 # %% ../nbs/02_ulmfit.ipynb #65cac039
-def train_classifier(clas_df: pd.DataFrame, lm_vocab, path, encoder_name: str = 'finetuned', config: dict | None = None,
+def train_ulmfit_classifier(clas_df: pd.DataFrame, lm_vocab, path, encoder_name: str = 'finetuned', config: dict | None = None,
                      lr: float = 2e-2, epochs=(1, 1, 1, 2), bs: int = 64, seq_len: int = 72, drop_mult: float = 0.5,
                      **dl_kwargs) -> tuple[TextLearner, pd.DataFrame]:
     "Stage 3: classifier on `clas_df` with the LM's vocab, its encoder loaded, trained by `gradual_unfreeze`; (learner, metrics)."
     if not (enc := Path(path)/'models'/f'{encoder_name}.pth').exists():
-        raise FileNotFoundError(f"train_classifier: encoder {enc} not found; run finetune_lm (stage 2) with encoder_name={encoder_name!r} first")
+        raise FileNotFoundError(f"train_ulmfit_classifier: encoder {enc} not found; run finetune_lm (stage 2) with encoder_name={encoder_name!r} first")
     dls_clas = clas_dataloaders(clas_df, vocab=lm_vocab, path=path, bs=bs, seq_len=seq_len, **dl_kwargs)
     learn = text_classifier_learner(dls_clas, AWD_LSTM, config=config, drop_mult=drop_mult, metrics=accuracy, pretrained=False)
     if torch.cuda.is_available(): learn = learn.to_fp16()
@@ -326,7 +326,7 @@ def train_ulmfit(general_df: pd.DataFrame | None, lm_df: pd.DataFrame, clas_df: 
         tables.append(gen.ulmfit_metrics.assign(stage='stage 1: general LM'))
     lm = finetune_lm(lm_df, pretrained_fnames, path, config=lm_config, epochs=lm_epochs, lrs=lm_lrs, bs=bs, seq_len=seq_len, **dl_kwargs)
     tables.append(lm.ulmfit_metrics.assign(stage='stage 2: ' + lm.ulmfit_metrics.stage))
-    clas, m = train_classifier(clas_df, lm.dls.vocab, path, config=clas_config, lr=clas_lr, epochs=clas_epochs,
+    clas, m = train_ulmfit_classifier(clas_df, lm.dls.vocab, path, config=clas_config, lr=clas_lr, epochs=clas_epochs,
                                bs=bs, seq_len=seq_len, **dl_kwargs)
     tables.append(m.assign(stage='stage 3: ' + m.stage))
     return clas, pd.concat(tables, ignore_index=True)

@@ -21,7 +21,7 @@ from .data import clean_review
 # %% auto #0
 __all__ = ['TOKEN_RE', 'tokenize', 'imdb_corpus', 'word_vocab', 'encode_docs', 'keep_probs', 'noise_probs', 'noise_table',
            'skipgram_pairs', 'cbow_examples', 'SkipGramNS', 'CBOWNS', 'sgd_step', 'Word2VecResult', 'train_word2vec',
-           'train_gensim', 'evaluate']
+           'train_gensim', 'evaluate_embeddings']
 
 # %% ../nbs/05a_word2vec.ipynb #6d339210
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -234,7 +234,7 @@ def train_gensim(docs: list[list[str]], dim: int = 100, window: int = 5, epochs:
     return Word2VecResult(model.wv, [], time.perf_counter() - t0, model)
 
 # %% ../nbs/05a_word2vec.ipynb #fb2d164e
-def evaluate(kv, restrict_vocab: int = 300_000) -> dict:
+def evaluate_embeddings(kv, restrict_vocab: int = 300_000) -> dict:
     "Analogy accuracy (overall, per section, coverage) and WordSim-353 Spearman of word vectors `kv`."
     from gensim.test.utils import datapath
     acc, sections = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=restrict_vocab)

@@ -411,13 +411,13 @@ def _cell_38():
 @_nb.setup(39, '65cac039')
 def _cell_39():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global train_classifier
-    from nlpbook.ulmfit import train_classifier
+    global train_ulmfit_classifier
+    from nlpbook.ulmfit import train_ulmfit_classifier
 
 
 @_nb.check(40, '90654b13')
 def test_02_ulmfit_cell_40():
-    test_fail(lambda: train_classifier(clas_df, dls_lm.vocab, RUN, encoder_name='no_such_encoder'), contains='no_such_encoder.pth not found')
+    test_fail(lambda: train_ulmfit_classifier(clas_df, dls_lm.vocab, RUN, encoder_name='no_such_encoder'), contains='no_such_encoder.pth not found')
 
 
 @_nb.check(41, '5bf1e951')
@@ -426,7 +426,7 @@ def test_02_ulmfit_cell_41():
     CLAS_EPOCHS = (1, 1, 1, 2) if FULL else (1, 1, 1, 1)
     set_seed(0)
     t0 = time.time()
-    learn_clas, clas_metrics = train_classifier(clas_df, dls_lm.vocab, RUN, config=clas_config, epochs=CLAS_EPOCHS, bs=BS, **DL_KW)
+    learn_clas, clas_metrics = train_ulmfit_classifier(clas_df, dls_lm.vocab, RUN, config=clas_config, epochs=CLAS_EPOCHS, bs=BS, **DL_KW)
     test_eq(len(learn_clas.opt.param_groups), 5)                 # embedding, 3 LSTM layers, head
     test_eq(learn_clas.dls.vocab[0], dls_lm.vocab)               # the fix: the LM's vocabulary
     test_eq(list(clas_metrics.stage.unique()), [s for s, _ in GRADUAL_STAGES])

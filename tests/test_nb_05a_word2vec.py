@@ -295,8 +295,8 @@ def _cell_32():
 @_nb.setup(33, 'fb2d164e')
 def _cell_33():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
-    global evaluate
-    from nlpbook.word2vec import evaluate
+    global evaluate_embeddings
+    from nlpbook.word2vec import evaluate_embeddings
 
 
 @_nb.setup(34, '9260e8a6')
@@ -312,7 +312,7 @@ def _cell_34():
 def _cell_35():
     global scores, seconds, theirs
     theirs = train_gensim(docs, **settings)
-    scores = {"ours (PyTorch)": evaluate(ours.kv), "gensim": evaluate(theirs.kv)}
+    scores = {"ours (PyTorch)": evaluate_embeddings(ours.kv), "gensim": evaluate_embeddings(theirs.kv)}
     seconds = {"ours (PyTorch)": ours.seconds, "gensim": theirs.seconds}
 
 
@@ -356,7 +356,7 @@ def _cell_40():
     cbow_settings = {**settings, "epochs": EPOCHS if FULL else 1}
     ours_cbow, theirs_cbow = train_word2vec(docs, cbow=True, **cbow_settings), train_gensim(docs, cbow=True, **cbow_settings)
     plot_losses(ours_cbow.losses, title="CBOW (ours): loss per example", xlabel="step / 50", smooth=10)
-    summary({"ours CBOW": evaluate(ours_cbow.kv), "gensim CBOW": evaluate(theirs_cbow.kv)},
+    summary({"ours CBOW": evaluate_embeddings(ours_cbow.kv), "gensim CBOW": evaluate_embeddings(theirs_cbow.kv)},
             {"ours CBOW": ours_cbow.seconds, "gensim CBOW": theirs_cbow.seconds})
 
 

@@ -183,8 +183,8 @@ def test_05b_rnn_classifier_cell_15():
 @_nb.setup(16, 'f2344e14')
 def _cell_16():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
-    global accuracy, evaluate, fit, model_device
-    from nlpbook.rnn_classifier import accuracy, evaluate, fit, model_device
+    global accuracy, evaluate_classifier, fit, model_device
+    from nlpbook.rnn_classifier import accuracy, evaluate_classifier, fit, model_device
 
 
 @_nb.setup(17, 'b212177e')

@@ -431,8 +431,8 @@ def _cell_39():
 @_nb.setup(40, '18a0c00d')
 def _cell_40():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
-    global train_classifier
-    from nlpbook.rnns import train_classifier
+    global train_rnn_classifier
+    from nlpbook.rnns import train_rnn_classifier
 
 
 @_nb.check(41, '7941d842')
@@ -440,15 +440,15 @@ def test_06_rnns_cell_41():
     global clipped, constant, cycled, first, second, tiny, tiny_ds
     tiny_ds = ReviewDataset(train_df.head(96), vocab, 40)
     tiny = imdb_loaders(tiny_ds, tiny_ds, pad_id, bs=16)
-    first, second = (train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2)[0].recorder.values for _ in range(2))
+    first, second = (train_rnn_classifier("gru", len(vocab), tiny, 8, 2, 1e-2)[0].recorder.values for _ in range(2))
     test_eq(first, second)   # the second model trains on the batches the first saw, not on the sampler's next epochs
-    constant, cycled = (train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, one_cycle=c)[0].recorder.lrs for c in (False, True))
+    constant, cycled = (train_rnn_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, one_cycle=c)[0].recorder.lrs for c in (False, True))
     test_eq(set(constant), {1e-2})
     test_close(max(cycled), 1e-2, eps=1e-3); assert cycled[0] < 1e-3 and cycled[-1] < 1e-3, (cycled[0], cycled[-1])   # low at both ends
-    clipped = train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=1e-6)[0]
+    clipped = train_rnn_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=1e-6)[0]
     test_eq([cb.max_norm for cb in clipped.cbs if type(cb).__name__ == "GradientClip"], [1e-6])
     test_ne(clipped.recorder.values, first)   # the same run as `first` but for the clipping
-    test_fail(lambda: train_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=0), contains="clip must be a positive gradient norm")
+    test_fail(lambda: train_rnn_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=0), contains="clip must be a positive gradient norm")
 
 
 @_nb.check(42, '762fce37')
@@ -457,7 +457,7 @@ def test_06_rnns_cell_42():
     loaders = imdb_loaders(train_ds, test_ds, pad_id, BS)
     ids, lengths, labels = next(iter(loaders[0]))
     test_eq((ids.dim(), lengths.shape, labels.dtype), (2, (len(ids),), torch.long))
-    learn, rnn_acc, rnn_seconds = train_classifier("rnn", len(vocab), loaders, HIDDEN, EPOCHS, LR)
+    learn, rnn_acc, rnn_seconds = train_rnn_classifier("rnn", len(vocab), loaders, HIDDEN, EPOCHS, LR)
     plot_losses([float(l) for l in learn.recorder.losses], title="vanilla RNN on IMDb (packed)", smooth=5);
 
 
@@ -486,8 +486,8 @@ def _cell_45():
     print(f"padding: {padding_fraction(random_loaders[1]):.0%} of the test batches' positions with random batches, "
           f"{padding_fraction(loaders[1]):.0%} with sortish batches")
     if FULL:
-        _, acc_unpacked, _ = train_classifier("rnn", len(vocab), random_loaders, HIDDEN, EPOCHS, LR, packed=False)
-        _, acc_packed, _ = train_classifier("rnn", len(vocab), random_loaders, HIDDEN, EPOCHS, LR, packed=True)
+        _, acc_unpacked, _ = train_rnn_classifier("rnn", len(vocab), random_loaders, HIDDEN, EPOCHS, LR, packed=False)
+        _, acc_packed, _ = train_rnn_classifier("rnn", len(vocab), random_loaders, HIDDEN, EPOCHS, LR, packed=True)
         print(f"vanilla RNN, random batches: padding read {acc_unpacked:.1%}, packed {acc_packed:.1%}")
 
 
@@ -498,7 +498,7 @@ def _cell_46():
     seconds = {"RNN (nn.RNN)": rnn_seconds}
     for label, backbone in (("BiRNN (nn.RNN, bidirectional)", "birnn"), ("LSTM (nn.LSTM)", "lstm"),
                             ("GRU (nn.GRU)", "gru"), ("RNN, ours from scratch", "scratch_rnn")):
-        _, results[label], seconds[label] = train_classifier(backbone, len(vocab), loaders, HIDDEN, EPOCHS, LR)
+        _, results[label], seconds[label] = train_rnn_classifier(backbone, len(vocab), loaders, HIDDEN, EPOCHS, LR)
     import pandas as pd
     comparison = pd.DataFrame({"accuracy": results, "seconds": seconds})
     comparison

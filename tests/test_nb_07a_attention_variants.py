@@ -330,9 +330,9 @@ def test_07a_attention_variants_cell_25():
 @_nb.setup(26, '32433cdf')
 def _cell_26():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
-    global CHAR_SPECIALS, char_vocab, encode_chars, load_wikitext2_chars
+    global CHAR_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars
     from nlpbook.attention_variants import (
-        CHAR_SPECIALS, char_vocab, encode_chars, load_wikitext2_chars,
+        CHAR_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars,
     )
 
 
@@ -345,7 +345,7 @@ def test_07a_attention_variants_cell_27():
     print(repr(''.join(vocab.itos[i] for i in train_ids[:120].tolist())))
     test_eq(vocab.itos[0], "<unk>")
     test_eq(vocab.itos[1], " ")                     # the most frequent character
-    test_eq(''.join(vocab.itos[i] for i in encode_chars(vocab, " the ")), " the ")
+    test_eq(''.join(vocab.itos[i] for i in char_lm_ids(vocab, " the ")), " the ")
 
 
 @_nb.setup(28, '574f3438')
@@ -374,8 +374,10 @@ def _cell_30():
 @_nb.setup(31, 'af0466ba')
 def _cell_31():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
-    global evaluate_bpc, generate, random_windows, train_char_lm
-    from nlpbook.attention_variants import evaluate_bpc, generate, random_windows, train_char_lm
+    global evaluate_bpc, generate_chars, random_windows, train_char_lm
+    from nlpbook.attention_variants import (
+        evaluate_bpc, generate_chars, random_windows, train_char_lm,
+    )
 
 
 @_nb.check(32, 'dca3f5a8')
@@ -387,7 +389,7 @@ def test_07a_attention_variants_cell_32():
     tiny = CharGPT(len(vocab), d_model=32, n_layers=1, n_heads=2, ctx=16)
     test_close(evaluate_bpc(tiny, test_ids[:1000]), math.log2(len(vocab)), eps=0.1)   # untrained: about uniform
     test_fail(lambda: tiny(torch.zeros(1, 17, dtype=torch.long)), contains="context is 16")
-    test_fail(lambda: generate(tiny, vocab, "a", temperature=0), contains="temperature must be > 0")
+    test_fail(lambda: generate_chars(tiny, vocab, "a", temperature=0), contains="temperature must be > 0")
 
 
 @_nb.setup(33, 'e718c56f')
@@ -413,7 +415,7 @@ def test_07a_attention_variants_cell_34():
 def _cell_35():
     global t
     for t in (0.5, 1.0):
-        print(f"--- temperature {t}\n{generate(gpt, vocab, ' = The ', 160, temperature=t)}\n")
+        print(f"--- temperature {t}\n{generate_chars(gpt, vocab, ' = The ', 160, temperature=t)}\n")
 
 
 @_nb.check(36, '905be69c')
