@@ -31,19 +31,19 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     import gensim, numpy as np, torch
-    from nlpbook.word2vec import imdb_corpus, train_word2vec, train_gensim, evaluate_embeddings, word_vocab
+    from nlpbook.word2vec import Word2VecConfig, imdb_corpus, train_word2vec, train_gensim, evaluate_embeddings, word_vocab
 
     docs = imdb_corpus(a.mb)
     n_tokens = sum(map(len, docs))
     vocab, _ = word_vocab(docs, a.min_count)
-    settings = dict(dim=a.dim, window=a.window, epochs=a.epochs, negative=a.negative, min_count=a.min_count, sample=a.sample)
+    settings = Word2VecConfig(dim=a.dim, window=a.window, epochs=a.epochs, negative=a.negative, min_count=a.min_count, sample=a.sample)
     print(f"corpus: {len(docs):,} reviews, {n_tokens:,} tokens, vocabulary {len(vocab):,}", file=sys.stderr)
 
-    runs = [("ours skip-gram (PyTorch, 1 thread)", lambda: train_word2vec(docs, **settings)),
-            ("gensim skip-gram (2 workers)", lambda: train_gensim(docs, **settings))]
+    runs = [("ours skip-gram (PyTorch, 1 thread)", lambda: train_word2vec(docs, settings)),
+            ("gensim skip-gram (2 workers)", lambda: train_gensim(docs, settings))]
     if a.cbow:
-        runs += [("ours CBOW (PyTorch, 1 thread)", lambda: train_word2vec(docs, cbow=True, **settings)),
-                 ("gensim CBOW (2 workers)", lambda: train_gensim(docs, cbow=True, **settings))]
+        runs += [("ours CBOW (PyTorch, 1 thread)", lambda: train_word2vec(docs, settings, cbow=True)),
+                 ("gensim CBOW (2 workers)", lambda: train_gensim(docs, settings, cbow=True))]
     rows = []
     for name, train in runs:
         with contextlib.redirect_stdout(sys.stderr): r = train()  # progress bars to stderr, the table to stdout

@@ -9,6 +9,7 @@ Docs: https://nlpbook.github.io/nlpbook/ulmfit.html.md"""
 # %% ../nbs/02_ulmfit.ipynb #34166278
 from __future__ import annotations
 import bz2, json, math, os, pickle, re, warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd, torch, fastai
@@ -20,7 +21,7 @@ __all__ = ['GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensi
            'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs', 'perplexity',
            'fastai_models_dir', 'find_wt103', 'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm',
            'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm', 'ulmfit_lr_slices',
-           'gradual_unfreeze', 'train_ulmfit_classifier', 'train_ulmfit', 'wikitext_articles']
+           'gradual_unfreeze', 'train_ulmfit_classifier', 'ULMFiTConfig', 'train_ulmfit', 'wikitext_articles']
 
 # %% ../nbs/02_ulmfit.ipynb #c39a26fd
 def check_texts(df: pd.DataFrame, col: str = 'text', what: str = 'review') -> pd.DataFrame:
@@ -308,25 +309,39 @@ def train_ulmfit_classifier(clas_df: pd.DataFrame, lm_vocab, path, encoder_name:
     learn = learn.load_encoder(encoder_name)     # also freezes all but the head
     return learn, gradual_unfreeze(learn, lr=lr, epochs=epochs)
 
+# %% ../nbs/02_ulmfit.ipynb #3f4d832b
+@dataclass(frozen=True)
+class ULMFiTConfig:
+    "The settings of ULMFiT's three stages (`train_ulmfit`); the defaults are the book's recipe."
+    emb_sz: int | None = None       # AWD-LSTM embedding size (None: fastai's 400)
+    n_hid: int | None = None        # AWD-LSTM hidden size (None: fastai's 1152)
+    general_epochs: int = 10        # stage 1: the general-domain LM (skipped when pretrained weights are given or found)
+    general_lr: float = 5e-3
+    lm_epochs: tuple = (1, 10)      # stage 2: head only, then all layers
+    lm_lrs: tuple = (1e-2, 1e-3)
+    clas_epochs: tuple = (1, 1, 1, 2)  # stage 3: one entry per gradual-unfreezing step
+    clas_lr: float = 2e-2
+    bs: int = 64
+    seq_len: int = 72
+    use_wt103: bool = True          # use fastai's WikiText-103 weights if they are in its model folder
+
 # %% ../nbs/02_ulmfit.ipynb #ee304c32
 def train_ulmfit(general_df: pd.DataFrame | None, lm_df: pd.DataFrame, clas_df: pd.DataFrame, path='ulmfit',
-                 pretrained_fnames=None, emb_sz: int | None = None, n_hid: int | None = None,
-                 general_epochs: int = 10, general_lr: float = 5e-3, lm_epochs=(1, 10), lm_lrs=(1e-2, 1e-3),
-                 clas_epochs=(1, 1, 1, 2), clas_lr: float = 2e-2, bs: int = 64, seq_len: int = 72,
-                 use_wt103: bool = True, **dl_kwargs) -> tuple[TextLearner, pd.DataFrame]:
+                 config: ULMFiTConfig | None = None, pretrained_fnames=None, dl_kwargs: dict | None = None) -> tuple[TextLearner, pd.DataFrame]:
     "ULMFiT's three stages (general LM, IMDb LM, classifier with gradual unfreezing); (classifier learner, metrics with a `stage` column)."
-    path = Path(path); tables = []
-    lm_config, clas_config = awd_lstm_configs(emb_sz, n_hid)
-    if pretrained_fnames is None and use_wt103 and (wt := find_wt103()) is not None:
+    c, dl_kwargs, path, tables = config or ULMFiTConfig(), dl_kwargs or {}, Path(path), []
+    lm_config, clas_config = awd_lstm_configs(c.emb_sz, c.n_hid)
+    if pretrained_fnames is None and c.use_wt103 and (wt := find_wt103()) is not None:
         pretrained_fnames, (lm_config, clas_config) = wt, awd_lstm_configs()   # official weights: fastai's sizes
     if pretrained_fnames is None:
         if general_df is None: raise ValueError("train_ulmfit: pass general_df (stage 1 text) or pretrained_fnames")
-        pretrained_fnames, gen = pretrain_lm(general_df, path, config=lm_config, epochs=general_epochs, lr=general_lr,
-                                             bs=bs, seq_len=seq_len, **dl_kwargs)
+        pretrained_fnames, gen = pretrain_lm(general_df, path, config=lm_config, epochs=c.general_epochs, lr=c.general_lr,
+                                             bs=c.bs, seq_len=c.seq_len, **dl_kwargs)
         tables.append(gen.ulmfit_metrics.assign(stage='stage 1: general LM'))
-    lm = finetune_lm(lm_df, pretrained_fnames, path, config=lm_config, epochs=lm_epochs, lrs=lm_lrs, bs=bs, seq_len=seq_len, **dl_kwargs)
+    lm = finetune_lm(lm_df, pretrained_fnames, path, config=lm_config, epochs=c.lm_epochs, lrs=c.lm_lrs, bs=c.bs,
+                     seq_len=c.seq_len, **dl_kwargs)
     tables.append(lm.ulmfit_metrics.assign(stage='stage 2: ' + lm.ulmfit_metrics.stage))
-    clas, m = train_ulmfit_classifier(clas_df, lm.dls.vocab, path, config=clas_config, lr=clas_lr, epochs=clas_epochs,
-                               bs=bs, seq_len=seq_len, **dl_kwargs)
+    clas, m = train_ulmfit_classifier(clas_df, lm.dls.vocab, path, config=clas_config, lr=c.clas_lr, epochs=c.clas_epochs,
+                                      bs=c.bs, seq_len=c.seq_len, **dl_kwargs)
     tables.append(m.assign(stage='stage 3: ' + m.stage))
     return clas, pd.concat(tables, ignore_index=True)

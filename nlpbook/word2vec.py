@@ -8,7 +8,7 @@ Docs: https://nlpbook.github.io/nlpbook/word2vec.html.md"""
 from __future__ import annotations
 import math, re, time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Iterable
 
 import numpy as np
@@ -20,8 +20,8 @@ from .data import clean_review
 
 # %% auto #0
 __all__ = ['TOKEN_RE', 'tokenize', 'imdb_corpus', 'word_vocab', 'encode_docs', 'keep_probs', 'noise_probs', 'noise_table',
-           'skipgram_pairs', 'cbow_examples', 'SkipGramNS', 'CBOWNS', 'sgd_step', 'Word2VecResult', 'train_word2vec',
-           'train_gensim', 'evaluate_embeddings']
+           'skipgram_pairs', 'cbow_examples', 'SkipGramNS', 'CBOWNS', 'sgd_step', 'Word2VecConfig', 'word2vec_config',
+           'Word2VecResult', 'train_word2vec', 'train_gensim', 'evaluate_embeddings']
 
 # %% ../nbs/05a_word2vec.ipynb #6d339210
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -157,6 +157,28 @@ def sgd_step(model: SkipGramNS, x, targets: torch.Tensor, lr: float) -> torch.Te
     model.add_to_inputs(x, torch.bmm(g.unsqueeze(1), u).squeeze(1))
     return -F.logsigmoid(s[:, 0]) - F.logsigmoid(-s[:, 1:]).sum(1)
 
+# %% ../nbs/05a_word2vec.ipynb #58131129
+@dataclass(frozen=True)
+class Word2VecConfig:
+    "The hyper-parameters `train_word2vec` and `train_gensim` share (word2vec.c's and gensim's meaning)."
+    dim: int = 100            # vector size
+    window: int = 5           # the largest distance of a context word; each centre word draws 1..window
+    epochs: int = 5
+    negative: int = 5         # noise words per example
+    min_count: int = 5        # rarer words are dropped from the vocabulary
+    sample: float = 1e-3      # subsampling threshold for frequent words (0: off)
+    alpha: float = 0.025      # learning rate, decaying linearly ...
+    min_alpha: float = 1e-4   # ... to this
+    cbow: bool = False        # CBOW (mean of the context) instead of skip-gram
+    seed: int = 0
+
+def word2vec_config(config: Word2VecConfig | None = None, **overrides) -> Word2VecConfig:
+    "`config` (default: `Word2VecConfig()`) with the fields in `overrides` replaced; an unknown name is an error."
+    names = [f.name for f in fields(Word2VecConfig)]
+    if bad := sorted(set(overrides) - set(names)):
+        raise TypeError(f"word2vec_config: unknown setting(s) {bad}; the settings are {names}")
+    return replace(config or Word2VecConfig(), **overrides)
+
 # %% ../nbs/05a_word2vec.ipynb #d5e26e70
 @dataclass
 class Word2VecResult:
@@ -174,19 +196,19 @@ def _chunks(doc_of: np.ndarray, size: int) -> list[tuple[int, int]]:
     return list(zip(np.r_[0, cuts[:-1]].tolist(), cuts.tolist()))
 
 # %% ../nbs/05a_word2vec.ipynb #3981be9c
-def train_word2vec(docs: list[list[str]], dim: int = 100, window: int = 5, epochs: int = 5, negative: int = 5,
-                   min_count: int = 5, sample: float = 1e-3, alpha: float = 0.025, min_alpha: float = 1e-4,
-                   cbow: bool = False, batch_size: int = 4096, seed: int = 0, chunk_tokens: int = 1_000_000,
-                   log_every: int = 50, threads: int | None = 1) -> Word2VecResult:
-    "Train skip-gram (or CBOW) with negative sampling on tokenized `docs`; vectors come back as gensim `KeyedVectors`."
+def train_word2vec(docs: list[list[str]], config: Word2VecConfig | None = None, *, batch_size: int = 4096,
+                   chunk_tokens: int = 1_000_000, log_every: int = 50, threads: int | None = 1, **overrides) -> Word2VecResult:
+    "Train skip-gram (or CBOW) with negative sampling on tokenized `docs` (`config`, or its fields as keywords); gensim `KeyedVectors` back."
+    c = word2vec_config(config, **overrides)
+    dim, window, epochs, negative, alpha, min_alpha, cbow = c.dim, c.window, c.epochs, c.negative, c.alpha, c.min_alpha, c.cbow
     previous_threads = torch.get_num_threads()
     if threads: torch.set_num_threads(threads)  # one thread is fastest for these small ops on a busy 2-core box
     try:
         from gensim.models import KeyedVectors
-        vocab, counts = word_vocab(docs, min_count)
+        vocab, counts = word_vocab(docs, c.min_count)
         ids, doc_of = encode_docs(docs, vocab)
-        rng = np.random.default_rng(seed); torch.manual_seed(seed)
-        p_keep, table = keep_probs(counts, sample)[ids], noise_table(counts)
+        rng = np.random.default_rng(c.seed); torch.manual_seed(c.seed)
+        p_keep, table = keep_probs(counts, c.sample)[ids], noise_table(counts)
         model = (CBOWNS if cbow else SkipGramNS)(len(vocab), dim)
         expected = epochs * float((p_keep).sum())   # tokens to process, for the learning-rate schedule
         seen, losses, t0 = 0.0, [], time.perf_counter()
@@ -221,16 +243,15 @@ def train_word2vec(docs: list[list[str]], dim: int = 100, window: int = 5, epoch
     finally: torch.set_num_threads(previous_threads)  # leave the caller's setting as it was
 
 # %% ../nbs/05a_word2vec.ipynb #0ba03c47
-def train_gensim(docs: list[list[str]], dim: int = 100, window: int = 5, epochs: int = 5, negative: int = 5,
-                 min_count: int = 5, sample: float = 1e-3, alpha: float = 0.025, min_alpha: float = 1e-4,
-                 cbow: bool = False, workers: int = 2, seed: int = 0) -> Word2VecResult:
-    "gensim `Word2Vec` trained on `docs` with the same hyper-parameters as `train_word2vec`."
+def train_gensim(docs: list[list[str]], config: Word2VecConfig | None = None, *, workers: int = 2, **overrides) -> Word2VecResult:
+    "gensim `Word2Vec` trained on `docs` with the same `config` (or keyword overrides of its fields) as `train_word2vec`."
     from gensim.models import Word2Vec
-    word_vocab(docs, min_count)  # the same clear errors for bad input
+    c = word2vec_config(config, **overrides)
+    word_vocab(docs, c.min_count)  # the same clear errors for bad input
     t0 = time.perf_counter()
-    model = Word2Vec(docs, vector_size=dim, window=window, epochs=epochs, negative=negative, min_count=min_count,
-                     sample=sample, alpha=alpha, min_alpha=min_alpha, sg=0 if cbow else 1, cbow_mean=1, hs=0,
-                     workers=workers, seed=seed, compute_loss=False)
+    model = Word2Vec(docs, vector_size=c.dim, window=c.window, epochs=c.epochs, negative=c.negative, min_count=c.min_count,
+                     sample=c.sample, alpha=c.alpha, min_alpha=c.min_alpha, sg=0 if c.cbow else 1, cbow_mean=1, hs=0,
+                     workers=workers, seed=c.seed, compute_loss=False)
     return Word2VecResult(model.wv, [], time.perf_counter() - t0, model)
 
 # %% ../nbs/05a_word2vec.ipynb #fb2d164e

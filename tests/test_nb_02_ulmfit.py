@@ -14,11 +14,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '34166278')
 def _cell_01():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global Path, bz2, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re, torch
-    global warnings
+    global Path, bz2, dataclass, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle
+    global re, replace, torch, warnings
     from nlpbook.ulmfit import (
-        Path, bz2, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re, torch,
-        warnings,
+        Path, bz2, dataclass, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re,
+        replace, torch, warnings,
     )
     globals().update(_star_import('fastai.text.all'))
 
@@ -443,31 +443,46 @@ def test_02_ulmfit_cell_42():
     test_close([group_lrs[i + 1] / group_lrs[i] for i in range(4)], [2.6] * 4, eps=1e-6)
 
 
-@_nb.setup(43, 'ee304c32')
+@_nb.setup(43, '3f4d832b')
 def _cell_43():
+    # exported to nlpbook.ulmfit: take what the cell defines from the installed package
+    global ULMFiTConfig
+    from nlpbook.ulmfit import ULMFiTConfig
+
+
+@_nb.check(44, '36ccd6c6')
+def test_02_ulmfit_cell_44():
+    test_eq(ULMFiTConfig().clas_epochs, (1, 1, 1, 2))
+    test_eq(replace(ULMFiTConfig(), bs=16).bs, 16)
+    test_fail(lambda: ULMFiTConfig(batch_size=16), contains="unexpected keyword argument 'batch_size'")
+
+
+@_nb.setup(45, 'ee304c32')
+def _cell_45():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit
     from nlpbook.ulmfit import train_ulmfit
 
 
-@_nb.check(44, '6e8d24d1')
-def test_02_ulmfit_cell_44():
-    global t0, tiny_learn, tiny_metrics
+@_nb.check(46, '6e8d24d1')
+def test_02_ulmfit_cell_46():
+    global t0, tiny_learn, tiny_metrics, toy
     t0 = time.time()
     set_seed(0)
+    toy = ULMFiTConfig(emb_sz=32, n_hid=64, general_epochs=1, lm_epochs=(1, 1), clas_epochs=(1, 1, 1, 1), bs=16, seq_len=32,
+                       use_wt103=False)
     tiny_learn, tiny_metrics = train_ulmfit(general.iloc[:30], lm_df.iloc[:80], clas_df.groupby('is_valid').head(40), path=RUN/'one_call',
-                                            emb_sz=32, n_hid=64, general_epochs=1, lm_epochs=(1, 1), clas_epochs=(1, 1, 1, 1),
-                                            bs=16, seq_len=32, use_wt103=False, **DL_KW)
+                                            config=toy, dl_kwargs=DL_KW)
     print(f"train_ulmfit at toy scale: {time.time() - t0:.0f}s")
     test_eq(list(tiny_metrics.stage.unique()), ['stage 1: general LM', 'stage 2: IMDb LM: head', 'stage 2: IMDb LM: all layers', 'stage 3: head',
                                                 'stage 3: freeze_to(-2)', 'stage 3: freeze_to(-3)', 'stage 3: unfreeze()'])
     test_eq(tiny_metrics.accuracy.between(0, 1).all(), True)   # every stage was validated (no NaN)
-    test_fail(lambda: train_ulmfit(None, lm_df, clas_df, use_wt103=False), contains='pass general_df')
+    test_fail(lambda: train_ulmfit(None, lm_df, clas_df, config=toy), contains='pass general_df')
     tiny_metrics
 
 
-@_nb.check(45, '417a8cc6')
-def test_02_ulmfit_cell_45():
+@_nb.check(47, '417a8cc6')
+def test_02_ulmfit_cell_47():
     global idx, pred, probs
     pred, idx, probs = learn_clas.predict("That movie was wicked cool!")
     print(pred, probs)
@@ -475,8 +490,8 @@ def test_02_ulmfit_cell_45():
     test_close(float(probs.sum()), 1.0, eps=1e-5)
 
 
-@_nb.setup(46, '09d4b727')
-def _cell_46():
+@_nb.setup(48, '09d4b727')
+def _cell_48():
     global book_vs_ours, scale
     scale = ("book scale" if FULL else
              f"CPU scale: {(~clas_df.is_valid).sum()} train / {clas_df.is_valid.sum()} test reviews cut to {MAX_CHARS} chars, "
@@ -497,8 +512,8 @@ def _cell_46():
     book_vs_ours
 
 
-@_nb.setup(47, '4ab60e83')
-def _cell_47():
+@_nb.setup(49, '4ab60e83')
+def _cell_49():
     global bench, k, res, v
     for bench in [Path('../benchmarks/results/ch02_ulmfit.json'), Path('../benchmarks/results/ch02_ulmfit_medium.json')]:
         if not bench.exists(): print(f"{bench} not found: run benchmarks/ch02_ulmfit.py from the project root"); continue
@@ -508,6 +523,6 @@ def _cell_47():
 
 
 def test_02_ulmfit_runs_to_end():
-    "The last cells (code cells 46-47) check nothing themselves: they must run without error"
+    "The last cells (code cells 48-49) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

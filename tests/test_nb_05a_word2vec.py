@@ -14,11 +14,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, 'd1f4fe3a')
 def _cell_01():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
-    global Counter, F, Iterable, Vocab, clean_review, dataclass, field, master_bar, math, nn, np
-    global progress_bar, re, time, torch
+    global Counter, F, Iterable, Vocab, clean_review, dataclass, field, fields, master_bar, math, nn
+    global np, progress_bar, re, replace, time, torch
     from nlpbook.word2vec import (
-        Counter, F, Iterable, Vocab, clean_review, dataclass, field, master_bar, math, nn, np,
-        progress_bar, re, time, torch,
+        Counter, F, Iterable, Vocab, clean_review, dataclass, field, fields, master_bar, math, nn,
+        np, progress_bar, re, replace, time, torch,
     )
 
 
@@ -234,36 +234,52 @@ def test_05a_word2vec_cell_26():
                 torch.tensor([[1, 6], [0, 2]]))
 
 
-@_nb.setup(27, 'd5e26e70')
+@_nb.setup(27, '58131129')
 def _cell_27():
+    # exported to nlpbook.word2vec: take what the cell defines from the installed package
+    global Word2VecConfig, word2vec_config
+    from nlpbook.word2vec import Word2VecConfig, word2vec_config
+
+
+@_nb.check(28, '8ea2e4c8')
+def test_05a_word2vec_cell_28():
+    global cfg
+    cfg = word2vec_config(dim=50, cbow=True)
+    test_eq((cfg.dim, cfg.cbow, cfg.window), (50, True, 5))
+    test_eq(word2vec_config(cfg, epochs=1), Word2VecConfig(dim=50, cbow=True, epochs=1))
+    test_fail(lambda: word2vec_config(vector_size=50), contains="unknown setting(s) ['vector_size']")
+
+
+@_nb.setup(29, 'd5e26e70')
+def _cell_29():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global Word2VecResult, _chunks
     from nlpbook.word2vec import Word2VecResult, _chunks
 
 
-@_nb.check(28, 'a808239b')
-def test_05a_word2vec_cell_28():
+@_nb.check(30, 'a808239b')
+def test_05a_word2vec_cell_30():
     test_eq(_chunks(np.array([0, 0, 0, 1, 1, 2, 2, 2]), 3), [(0, 3), (3, 8)])
     test_eq(_chunks(np.array([0, 1, 2, 3]), 1), [(0, 1), (1, 2), (2, 3), (3, 4)])
     test_eq(_chunks(np.array([], int), 3), [(0, 0)])
     test_eq(_chunks(np.zeros(5, int), 2), [(0, 5)])
 
 
-@_nb.setup(29, '3981be9c')
-def _cell_29():
+@_nb.setup(31, '3981be9c')
+def _cell_31():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global train_word2vec
     from nlpbook.word2vec import train_word2vec
 
 
-@_nb.check(30, '30ac3125')
-def test_05a_word2vec_cell_30():
+@_nb.check(32, '30ac3125')
+def test_05a_word2vec_cell_32():
     test_fail(lambda: train_word2vec([]), contains="no tokens")
     test_fail(lambda: train_word2vec([["rare", "words"]], min_count=5), contains="lower min_count")
 
 
-@_nb.check(31, '0f024eb0')
-def test_05a_word2vec_cell_31():
+@_nb.check(33, '0f024eb0')
+def test_05a_word2vec_cell_33():
     global _cbow, _rs, _threads, _topics_separate, _toy, animals, toy_docs, vehicles
     _rs = np.random.default_rng(1)
     animals, vehicles = ["cat", "dog", "horse", "cow", "sheep"], ["car", "bus", "truck", "train", "bike"]
@@ -285,39 +301,39 @@ def test_05a_word2vec_cell_31():
     test_eq(torch.get_num_threads(), _threads)  # the caller's thread setting survives training
 
 
-@_nb.setup(32, '0ba03c47')
-def _cell_32():
+@_nb.setup(34, '0ba03c47')
+def _cell_34():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global train_gensim
     from nlpbook.word2vec import train_gensim
 
 
-@_nb.setup(33, 'fb2d164e')
-def _cell_33():
+@_nb.setup(35, 'fb2d164e')
+def _cell_35():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global evaluate_embeddings
     from nlpbook.word2vec import evaluate_embeddings
 
 
-@_nb.setup(34, '9260e8a6')
-def _cell_34():
+@_nb.setup(36, '9260e8a6')
+def _cell_36():
     global EPOCHS, ours, settings
     EPOCHS = 5 if FULL else 3
-    settings = dict(dim=100, window=5, epochs=EPOCHS, negative=5, min_count=5, sample=1e-3)
-    ours = train_word2vec(docs, **settings)
+    settings = Word2VecConfig(dim=100, window=5, epochs=EPOCHS, negative=5, min_count=5, sample=1e-3)
+    ours = train_word2vec(docs, settings)
     plot_losses(ours.losses, title="skip-gram (ours): loss per example", xlabel=f"step / 50", smooth=10);
 
 
-@_nb.setup(35, '71c4e22b')
-def _cell_35():
+@_nb.setup(37, '71c4e22b')
+def _cell_37():
     global scores, seconds, theirs
-    theirs = train_gensim(docs, **settings)
+    theirs = train_gensim(docs, settings)
     scores = {"ours (PyTorch)": evaluate_embeddings(ours.kv), "gensim": evaluate_embeddings(theirs.kv)}
     seconds = {"ours (PyTorch)": ours.seconds, "gensim": theirs.seconds}
 
 
-@_nb.setup(36, '15bd4973')
-def _cell_36():
+@_nb.setup(38, '15bd4973')
+def _cell_38():
     global pd, summary
     import pandas as pd
     @_module_level
@@ -330,38 +346,38 @@ def _cell_36():
     summary(scores, seconds)
 
 
-@_nb.setup(37, '1c72c0d3')
-def _cell_37():
+@_nb.setup(39, '1c72c0d3')
+def _cell_39():
     pd.DataFrame({name: {sec: f"{100 * acc:.1f}% of {n}" for sec, (acc, n) in s["sections"].items()}
                   for name, s in scores.items()})
 
 
-@_nb.setup(38, '08b39d42')
-def _cell_38():
+@_nb.setup(40, '08b39d42')
+def _cell_40():
     global w
     for w in ["excellent", "boring", "actor"]:
         print(w, "| ours:", [x for x, _ in ours.kv.most_similar(w, topn=5)], "| gensim:", [x for x, _ in theirs.kv.most_similar(w, topn=5)])
 
 
-@_nb.check(39, '6c1b3b79')
-def test_05a_word2vec_cell_39():
+@_nb.check(41, '6c1b3b79')
+def test_05a_word2vec_cell_41():
     assert scores["ours (PyTorch)"]["analogy"] >= scores["gensim"]["analogy"] - 0.10, scores
     assert scores["ours (PyTorch)"]["wordsim353"] >= scores["gensim"]["wordsim353"] - 0.10, scores
     test_eq(scores["ours (PyTorch)"]["analogy_covered"], scores["gensim"]["analogy_covered"])  # same vocabulary
 
 
-@_nb.setup(40, 'ef97de90')
-def _cell_40():
+@_nb.setup(42, 'ef97de90')
+def _cell_42():
     global cbow_settings, ours_cbow, theirs_cbow
-    cbow_settings = {**settings, "epochs": EPOCHS if FULL else 1}
-    ours_cbow, theirs_cbow = train_word2vec(docs, cbow=True, **cbow_settings), train_gensim(docs, cbow=True, **cbow_settings)
+    cbow_settings = replace(settings, cbow=True, epochs=EPOCHS if FULL else 1)
+    ours_cbow, theirs_cbow = train_word2vec(docs, cbow_settings), train_gensim(docs, cbow_settings)
     plot_losses(ours_cbow.losses, title="CBOW (ours): loss per example", xlabel="step / 50", smooth=10)
     summary({"ours CBOW": evaluate_embeddings(ours_cbow.kv), "gensim CBOW": evaluate_embeddings(theirs_cbow.kv)},
             {"ours CBOW": ours_cbow.seconds, "gensim CBOW": theirs_cbow.seconds})
 
 
-@_nb.setup(41, '0d9d9f9d')
-def _cell_41():
+@_nb.setup(43, '0d9d9f9d')
+def _cell_43():
     global gensim_s, ours_s
     ours_s, gensim_s = scores["ours (PyTorch)"], scores["gensim"]
     pd.DataFrame([
@@ -375,6 +391,6 @@ def _cell_41():
 
 
 def test_05a_word2vec_runs_to_end():
-    "The last cells (code cells 40-41) check nothing themselves: they must run without error"
+    "The last cells (code cells 42-43) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
