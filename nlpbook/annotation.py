@@ -412,7 +412,8 @@ def annotate_command(source, output, labels, mode: str = "ner", port: int = 8080
     if not labels or not all(labels): raise AnnotationError("labels: give at least one label, e.g. ['ORG', 'PERSON']")
     if not Path(source).exists(): raise AnnotationError(f"{source}: no such file (the tasks to annotate)")
     if importlib.util.find_spec("streamlit") is None:
-        raise AnnotationError("The annotation app needs Streamlit: pip install \"nlpbook[apps]\" (or pip install streamlit)")
+        from nlpbook.models import install_hint
+        raise AnnotationError(f"The annotation app needs Streamlit: {install_hint('apps')} (or pip install streamlit)")
     app = importlib.util.find_spec("nlpbook.annotation_app").origin
     return [sys.executable, "-m", "streamlit", "run", app, "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",

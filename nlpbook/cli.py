@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _known_errors():
     "The library's user-facing exception types: printed as one line, never as a traceback."
     from nlpbook.data import DatasetError
-    from nlpbook.models import ModelNotFoundError
-    return (DatasetError, ModelNotFoundError)
+    from nlpbook.models import MissingExtraError, ModelNotFoundError
+    return (DatasetError, ModelNotFoundError, MissingExtraError)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `nlpbook` command; returns the exit status."

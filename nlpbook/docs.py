@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
+from .models import require
+require("nbdev", "execnb", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
 from fastcore.nbio import read_nb, write_nb, mk_cell, md_frontmatter, cell_frontmatter
 from fastcore.xtras import working_directory
 from execnb.shell import CaptureShell

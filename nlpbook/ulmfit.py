@@ -11,6 +11,8 @@ from __future__ import annotations
 import bz2, json, math, os, pickle, re, warnings
 from pathlib import Path
 
+from .models import require
+require("torch", "fastai", extra="fastai", what="nlpbook.ulmfit (Chapter 2)")   # else: which extra to install
 import pandas as pd, torch, fastai
 from fastai.text.all import *   # nlpbook (imported first, as our parent package) hides fastai's broken torchvision
 from .data import load_dataset_file, load_imdb

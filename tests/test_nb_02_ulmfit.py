@@ -12,16 +12,25 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 
 def test_02_ulmfit_cell_01():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global Path, bz2, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re, torch
-    global warnings
+    global Path, bz2, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re, require
+    global torch, warnings
     from nlpbook.ulmfit import (
-        Path, bz2, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re, torch,
-        warnings,
+        Path, bz2, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re, require,
+        torch, warnings,
     )
     globals().update(_star_import('fastai.text.all'))
 
 
 def test_02_ulmfit_cell_02():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("fastai", fresh=("nlpbook.ulmfit",)):
+        test_fail(lambda: importlib.import_module("nlpbook.ulmfit"), contains=install_hint("fastai"))
+
+
+def test_02_ulmfit_cell_03():
     global tempfile, test_close, test_eq, test_fail, test_ne, test_warns, time
     from fastcore.test import test_eq, test_ne, test_close, test_fail, test_warns
     import tempfile, time
@@ -29,7 +38,7 @@ def test_02_ulmfit_cell_02():
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
 
-def test_02_ulmfit_cell_03():
+def test_02_ulmfit_cell_04():
     global DL_KW, FULL, RUN
     FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch
     # The tiny CPU-scale model's matrix products are too small to split across threads; on a shared 2-core box
@@ -42,26 +51,26 @@ def test_02_ulmfit_cell_03():
           f"device {'cuda' if torch.cuda.is_available() else 'cpu'}, run folder {RUN}")
 
 
-def test_02_ulmfit_cell_04():
+def test_02_ulmfit_cell_05():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global check_texts
     from nlpbook.ulmfit import check_texts
 
 
-def test_02_ulmfit_cell_05():
+def test_02_ulmfit_cell_06():
     test_eq(len(check_texts(pd.DataFrame({'text': ['Great film.', 'Dull.']}))), 2)
     test_fail(lambda: check_texts(pd.DataFrame({'text': ['ok', '   ']})), contains="row 1, column 'text' is empty")
     test_fail(lambda: check_texts(pd.DataFrame({'text': ['ok', float('nan')]})), contains="is not text (float")
     test_fail(lambda: check_texts(pd.DataFrame({'review': ['ok']})), contains="no column 'text'")
 
 
-def test_02_ulmfit_cell_06():
+def test_02_ulmfit_cell_07():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _clip, imdb_clas_df, imdb_lm_df
     from nlpbook.ulmfit import _clip, imdb_clas_df, imdb_lm_df
 
 
-def test_02_ulmfit_cell_07():
+def test_02_ulmfit_cell_08():
     global MAX_CHARS, N_TEST, N_TRAIN, N_UNSUP, clas_df, lm_df
     N_TRAIN, N_TEST, N_UNSUP, MAX_CHARS = (None, None, None, None) if FULL else (400, 200, 200, 600)
     lm_df = imdb_lm_df(n_train=N_TRAIN, n_unsup=N_UNSUP, max_chars=MAX_CHARS)
@@ -72,25 +81,25 @@ def test_02_ulmfit_cell_07():
     clas_df.head(3)
 
 
-def test_02_ulmfit_cell_08():
+def test_02_ulmfit_cell_09():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global WIKITEXT_FILES, _all_, wikitext_articles
     from nlpbook.ulmfit import WIKITEXT_FILES, _all_, wikitext_articles
 
 
-def test_02_ulmfit_cell_09():
+def test_02_ulmfit_cell_10():
     global sample
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
 
 
-def test_02_ulmfit_cell_10():
+def test_02_ulmfit_cell_11():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _MARKUP, enwiki_articles, gensim_enwiki_path
     from nlpbook.ulmfit import _MARKUP, enwiki_articles, gensim_enwiki_path
 
 
-def test_02_ulmfit_cell_11():
+def test_02_ulmfit_cell_12():
     global wiki
     wiki = enwiki_articles()
     print(f"gensim's Wikipedia sample: {len(wiki)} articles, {sum(map(len, wiki)):,} characters")
@@ -100,20 +109,20 @@ def test_02_ulmfit_cell_11():
     test_fail(lambda: enwiki_articles('/nonexistent/enwiki.xml.bz2'), contains='/nonexistent/enwiki.xml.bz2 does not exist')
 
 
-def test_02_ulmfit_cell_12():
+def test_02_ulmfit_cell_13():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _take_chars, chunk_text, general_corpus
     from nlpbook.ulmfit import _take_chars, chunk_text, general_corpus
 
 
-def test_02_ulmfit_cell_13():
+def test_02_ulmfit_cell_14():
     test_eq(chunk_text("aaaa\nbbbb\ncccc", 9), ["aaaa\nbbbb", "cccc"])
     test_eq(chunk_text("a" * 50, 10), ["a" * 50])               # one long paragraph stays whole
     test_eq("".join(chunk_text(wiki[0], 2000)).replace("\n", ""), wiki[0].replace("\n", ""))   # no text lost
     test_eq(max(map(len, chunk_text(wiki[0], 2000))) < 2000 + max(map(len, wiki[0].split("\n"))), True)
 
 
-def test_02_ulmfit_cell_14():
+def test_02_ulmfit_cell_15():
     global N_GENERAL, full_general, general
     N_GENERAL = None if FULL else 200_000   # characters of general text at CPU scale
     general = general_corpus(max_chars=N_GENERAL)
@@ -127,19 +136,19 @@ def test_02_ulmfit_cell_14():
     test_fail(lambda: general_corpus(sources=('wikitext103',)), contains="unknown source(s) ['wikitext103']")
 
 
-def test_02_ulmfit_cell_15():
+def test_02_ulmfit_cell_16():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global clas_dataloaders, lm_dataloaders
     from nlpbook.ulmfit import clas_dataloaders, lm_dataloaders
 
 
-def test_02_ulmfit_cell_16():
+def test_02_ulmfit_cell_17():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global awd_lstm_configs
     from nlpbook.ulmfit import awd_lstm_configs
 
 
-def test_02_ulmfit_cell_17():
+def test_02_ulmfit_cell_18():
     global clas_config, lm_config
     lm_config, clas_config = awd_lstm_configs() if FULL else awd_lstm_configs(emb_sz=64, n_hid=128)
     test_eq(awd_lstm_configs()[0], awd_lstm_lm_config)                       # no overrides: fastai's own
@@ -148,13 +157,13 @@ def test_02_ulmfit_cell_17():
     lm_config
 
 
-def test_02_ulmfit_cell_18():
+def test_02_ulmfit_cell_19():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global perplexity
     from nlpbook.ulmfit import perplexity
 
 
-def test_02_ulmfit_cell_19():
+def test_02_ulmfit_cell_20():
     test_close(perplexity(3.912788), 50.038246, eps=1e-4)   # the book's first LM epoch
     test_close(perplexity(3.568166), 35.451500, eps=1e-4)   # the book's last (the 35.45 we compare with)
     test_eq(perplexity(0.0), 1.0)                            # a certain model chooses between one word
@@ -162,13 +171,13 @@ def test_02_ulmfit_cell_19():
     test_close(float(torch.exp(torch.tensor(3.912788))), perplexity(3.912788), eps=1e-3)
 
 
-def test_02_ulmfit_cell_20():
+def test_02_ulmfit_cell_21():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global fastai_models_dir, find_wt103
     from nlpbook.ulmfit import fastai_models_dir, find_wt103
 
 
-def test_02_ulmfit_cell_21():
+def test_02_ulmfit_cell_22():
     global fn, tmp, wt103
     with tempfile.TemporaryDirectory() as tmp:
         test_eq(find_wt103(tmp), None)                                   # no wt103-fwd folder
@@ -183,13 +192,13 @@ def test_02_ulmfit_cell_21():
     print("official wt103 weights:", wt103 or f"not in {fastai_models_dir()}; pretraining our own")
 
 
-def test_02_ulmfit_cell_22():
+def test_02_ulmfit_cell_23():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global atomic_torch_save, atomic_write
     from nlpbook.ulmfit import atomic_torch_save, atomic_write
 
 
-def test_02_ulmfit_cell_23():
+def test_02_ulmfit_cell_24():
     global _Unsavable, p, tmp
     @_module_level
     class _Unsavable:
@@ -203,31 +212,31 @@ def test_02_ulmfit_cell_23():
         test_eq([f.name for f in Path(tmp).iterdir()], ['m.pth'])  # and no temporary file is left
 
 
-def test_02_ulmfit_cell_24():
+def test_02_ulmfit_cell_25():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global save_pretrained_lm
     from nlpbook.ulmfit import save_pretrained_lm
 
 
-def test_02_ulmfit_cell_25():
+def test_02_ulmfit_cell_26():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global pretrain_lm
     from nlpbook.ulmfit import pretrain_lm
 
 
-def test_02_ulmfit_cell_26():
+def test_02_ulmfit_cell_27():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global AtomicCheckpoint
     from nlpbook.ulmfit import AtomicCheckpoint
 
 
-def test_02_ulmfit_cell_27():
+def test_02_ulmfit_cell_28():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _num, fit_resumable, load_checkpoint, metrics_table
     from nlpbook.ulmfit import _num, fit_resumable, load_checkpoint, metrics_table
 
 
-def test_02_ulmfit_cell_28():
+def test_02_ulmfit_cell_29():
     global CrashAt, EpochsTrained, ck_dls, ck_path, first, saved, second, seen, small_lm, table
     @_module_level
     class CrashAt(Callback):
@@ -264,7 +273,7 @@ def test_02_ulmfit_cell_28():
     table
 
 
-def test_02_ulmfit_cell_29():
+def test_02_ulmfit_cell_30():
     global BS, GEN_EPOCHS, GEN_LR, SEQ_LEN, clas_config, gen_loss, general_fnames, general_learn
     global lm_config, t0
     GEN_EPOCHS, GEN_LR, BS, SEQ_LEN = (10, 5e-3, 64, 72) if FULL else (1, 1e-2, 32, 48)
@@ -282,7 +291,7 @@ def test_02_ulmfit_cell_29():
     general_fnames
 
 
-def test_02_ulmfit_cell_30():
+def test_02_ulmfit_cell_31():
     global QUICK_EPOCHS, dls, gen_emb, gen_vocab, learn, quick_acc, t0
     QUICK_EPOCHS = 4 if FULL else 1
     set_seed(0)
@@ -299,17 +308,17 @@ def test_02_ulmfit_cell_30():
     print(f"quick baseline: test accuracy {quick_acc:.1%} on {clas_df.is_valid.sum():,} reviews, {time.time() - t0:.0f}s")
 
 
-def test_02_ulmfit_cell_31():
+def test_02_ulmfit_cell_32():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global finetune_lm
     from nlpbook.ulmfit import finetune_lm
 
 
-def test_02_ulmfit_cell_32():
+def test_02_ulmfit_cell_33():
     test_fail(lambda: finetune_lm(lm_df, ['/no/such/lm', '/no/such/lm_vocab'], RUN), contains="['/no/such/lm.pth', '/no/such/lm_vocab.pkl'] not found")
 
 
-def test_02_ulmfit_cell_33():
+def test_02_ulmfit_cell_34():
     global LM_EPOCHS, dls_lm, learn_lm, lm_acc, lm_loss, lm_metrics, t0
     LM_EPOCHS = (1, 10) if FULL else (1, 1)
     set_seed(0)
@@ -326,7 +335,7 @@ def test_02_ulmfit_cell_33():
     lm_metrics
 
 
-def test_02_ulmfit_cell_34():
+def test_02_ulmfit_cell_35():
     global N_SENTENCES, N_WORDS, TEXT, preds
     TEXT, N_WORDS, N_SENTENCES = "I liked this movie because", 40, 2
     set_seed(0)
@@ -336,7 +345,7 @@ def test_02_ulmfit_cell_34():
     test_eq(all(len(p.split()) >= len(TEXT.split()) + N_WORDS // 2 for p in preds), True)
 
 
-def test_02_ulmfit_cell_35():
+def test_02_ulmfit_cell_36():
     global wrong
     wrong = text_classifier_learner(dls, AWD_LSTM, config=clas_config, drop_mult=0.5, metrics=accuracy, pretrained=False)
     print(f"dls.vocab: {len(dls.vocab[0]):,} tokens; dls_lm.vocab: {len(dls_lm.vocab):,} tokens")
@@ -344,13 +353,13 @@ def test_02_ulmfit_cell_35():
     else: test_ne(dls.vocab[0], dls_lm.vocab)   # same size by chance: it would load, with every id meaning another word
 
 
-def test_02_ulmfit_cell_36():
+def test_02_ulmfit_cell_37():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ulmfit_lr_slices
     from nlpbook.ulmfit import ulmfit_lr_slices
 
 
-def test_02_ulmfit_cell_37():
+def test_02_ulmfit_cell_38():
     global lrs, s
     s = ulmfit_lr_slices(1e-2)
     test_eq(s, slice(1e-2 / 2.6**4, 1e-2))                       # the book's slice(1e-2/(2.6**4), 1e-2)
@@ -361,23 +370,23 @@ def test_02_ulmfit_cell_37():
     [f"{x:.2e}" for x in lrs]
 
 
-def test_02_ulmfit_cell_38():
+def test_02_ulmfit_cell_39():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global GRADUAL_STAGES, gradual_unfreeze
     from nlpbook.ulmfit import GRADUAL_STAGES, gradual_unfreeze
 
 
-def test_02_ulmfit_cell_39():
+def test_02_ulmfit_cell_40():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_classifier
     from nlpbook.ulmfit import train_classifier
 
 
-def test_02_ulmfit_cell_40():
+def test_02_ulmfit_cell_41():
     test_fail(lambda: train_classifier(clas_df, dls_lm.vocab, RUN, encoder_name='no_such_encoder'), contains='no_such_encoder.pth not found')
 
 
-def test_02_ulmfit_cell_41():
+def test_02_ulmfit_cell_42():
     global CLAS_EPOCHS, clas_metrics, learn_clas, t0, ulmfit_acc
     CLAS_EPOCHS = (1, 1, 1, 2) if FULL else (1, 1, 1, 1)
     set_seed(0)
@@ -391,20 +400,20 @@ def test_02_ulmfit_cell_41():
     clas_metrics
 
 
-def test_02_ulmfit_cell_42():
+def test_02_ulmfit_cell_43():
     global group_lrs
     group_lrs = [g['lr'] for g in learn_clas.opt.hypers]
     print([f"{x:.2e}" for x in group_lrs])
     test_close([group_lrs[i + 1] / group_lrs[i] for i in range(4)], [2.6] * 4, eps=1e-6)
 
 
-def test_02_ulmfit_cell_43():
+def test_02_ulmfit_cell_44():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit
     from nlpbook.ulmfit import train_ulmfit
 
 
-def test_02_ulmfit_cell_44():
+def test_02_ulmfit_cell_45():
     global t0, tiny_learn, tiny_metrics
     t0 = time.time()
     set_seed(0)
@@ -419,7 +428,7 @@ def test_02_ulmfit_cell_44():
     tiny_metrics
 
 
-def test_02_ulmfit_cell_45():
+def test_02_ulmfit_cell_46():
     global idx, pred, probs
     pred, idx, probs = learn_clas.predict("That movie was wicked cool!")
     print(pred, probs)
@@ -427,7 +436,7 @@ def test_02_ulmfit_cell_45():
     test_close(float(probs.sum()), 1.0, eps=1e-5)
 
 
-def test_02_ulmfit_cell_46():
+def test_02_ulmfit_cell_47():
     global book_vs_ours, scale
     scale = ("book scale" if FULL else
              f"CPU scale: {(~clas_df.is_valid).sum()} train / {clas_df.is_valid.sum()} test reviews cut to {MAX_CHARS} chars, "
@@ -448,7 +457,7 @@ def test_02_ulmfit_cell_46():
     book_vs_ours
 
 
-def test_02_ulmfit_cell_47():
+def test_02_ulmfit_cell_48():
     global bench, k, res, v
     for bench in [Path('../benchmarks/results/ch02_ulmfit.json'), Path('../benchmarks/results/ch02_ulmfit_medium.json')]:
         if not bench.exists(): print(f"{bench} not found: run benchmarks/ch02_ulmfit.py from the project root"); continue

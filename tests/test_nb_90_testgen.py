@@ -13,10 +13,10 @@ _like_nbdev_test = _notebook_fixture(globals(), _NBS)
 def test_90_testgen_cell_01():
     # exported to nlpbook.testgen: take what the cell defines from the installed package
     global NBProcessor, Path, _skip_cell, argparse, ast, gc, get_config, ifnone, in_ipython, io, os
-    global re, sys, tokenize
+    global re, require, sys, tokenize
     from nlpbook.testgen import (
         NBProcessor, Path, _skip_cell, argparse, ast, gc, get_config, ifnone, in_ipython, io, os, re,
-        sys, tokenize,
+        require, sys, tokenize,
     )
 
 

@@ -15,13 +15,13 @@ def test_91_docs_cell_01():
     global CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor
     global _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape
     global exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html
-    global os, re, read_nb, rm_export, subprocess, sys, tempfile, time, traceback, warnings
+    global os, re, read_nb, require, rm_export, subprocess, sys, tempfile, time, traceback, warnings
     global working_directory, write_nb
     from nlpbook.docs import (
         CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor,
         _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape,
         exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os,
-        re, read_nb, rm_export, subprocess, sys, tempfile, time, traceback, warnings,
+        re, read_nb, require, rm_export, subprocess, sys, tempfile, time, traceback, warnings,
         working_directory, write_nb,
     )
 
