@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
-from .models import require
+from .models import repo_url, require
 require("nbdev", "execnb", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
 from fastcore.nbio import read_nb, write_nb, mk_cell, md_frontmatter, cell_frontmatter
 from fastcore.xtras import working_directory
@@ -25,9 +25,9 @@ from nbdev.test import nb_test_cells
 
 # %% auto #0
 __all__ = ['DEFAULT_SKIP_FLAGS', 'DocsError', 'execute_notebook', 'imports_only', 'rm_hidden', 'exec_show_docs_kept',
-           'BookFilter', 'split_quarto_options', 'showdoc_md', 'page_name', 'local_links', 'for_myst',
-           'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'doc_page', 'sphinx_build', 'build_docs',
-           'rebase_links', 'readme_md', 'render_readme', 'main']
+           'BookFilter', 'split_quarto_options', 'showdoc_md', 'page_name', 'local_links', 'colab_url', 'colab_links',
+           'for_myst', 'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'doc_page', 'sphinx_build',
+           'build_docs', 'rebase_links', 'readme_md', 'render_readme', 'main']
 
 # %% ../nbs/91_docs.ipynb #da357e35
 class DocsError(Exception):
@@ -168,6 +168,21 @@ def local_links(md, doc_prefix=None):
         md = re.sub(r'\[([^\]]*)\]\(' + re.escape(doc_prefix) + r'([^)\s]+)\)', lambda m: f'<a href="{m.group(2)}">{_code(m.group(1))}</a>', md)
     return re.sub(r'\]\((?!\w+://)([^)\s]*/)?(\d+[a-zA-Z0-9]*_[\w-]+)\.ipynb', lambda m: f']({page_name(m.group(2))}.ipynb', md)
 
+# %% ../nbs/91_docs.ipynb #f99b180d
+_re_colab = re.compile(r'\]\(colab:([\w.-]+\.ipynb)\)')
+
+def colab_url(nb: str, repo: str | None = None, branch: str | None = None, nbs: str = 'nbs') -> str:
+    "Colab's URL for notebook `nb` in folder `nbs` of GitHub repository `repo` (default: pyproject.toml's) on `branch`"
+    repo,branch = (repo or repo_url()).rstrip('/'),branch or get_config().get('branch', 'main')
+    m = re.fullmatch(r'https://github\.com/([^/]+/[^/]+?)(?:\.git)?', repo)
+    if not m: raise DocsError(f"{repo}: Colab opens notebooks from GitHub; set [project.urls] Repository in "
+                              "pyproject.toml to https://github.com/OWNER/REPO")
+    return f"https://colab.research.google.com/github/{m.group(1)}/blob/{branch}/{nbs}/{nb}"
+
+def colab_links(md: str, repo: str | None = None, branch: str | None = None) -> str:
+    "Replace each `colab:NB.ipynb` link target in `md` with `colab_url(NB.ipynb)`"
+    return _re_colab.sub(lambda m: f"]({colab_url(m.group(1), repo, branch)})", md)
+
 # %% ../nbs/91_docs.ipynb #3a2ad95f
 def _md_outputs(cell):
     "The text/markdown outputs of `cell`, joined"
@@ -181,7 +196,7 @@ def for_myst(nb, title_md=None, doc_prefix=None):
             if not title_md and fm.get('title'): title_md = f"# {fm['title']}" + (f"\n\n> {fm['description']}" if fm.get('description') else '')
             if title_md: cells.append(mk_cell(title_md, 'markdown'))
             continue
-        if cell.cell_type == 'markdown': cell.source = local_links(cell.source, doc_prefix)
+        if cell.cell_type == 'markdown': cell.source = local_links(colab_links(cell.source), doc_prefix)
         if cell.cell_type != 'code': cells.append(cell); continue
         opts,src = split_quarto_options(cell.source)
         if opts.get('include') == 'false': continue
@@ -363,7 +378,7 @@ def readme_md(nb_path, prefix=''):
     parts = [f"<!-- Made from {Path(nb_path).name} by `python -m nlpbook.docs readme` (make readme): edit the notebook, not this file. -->"]
     for cell in nb.cells:
         src = cell.source.strip()
-        if cell.cell_type == 'markdown' and src: parts.append(rebase_links(src, prefix))
+        if cell.cell_type == 'markdown' and src: parts.append(rebase_links(colab_links(src), prefix))
         if cell.cell_type != 'code': continue
         d = cell.directives_
         if d.keys() & _readme_drop or d.get('include') == 'false': continue

@@ -15,14 +15,14 @@ def test_91_docs_cell_01():
     global CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor
     global _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape
     global exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html
-    global os, re, read_nb, require, rm_export, subprocess, sys, tempfile, time, traceback, warnings
-    global working_directory, write_nb
+    global os, re, read_nb, repo_url, require, rm_export, subprocess, sys, tempfile, time, traceback
+    global warnings, working_directory, write_nb
     from nlpbook.docs import (
         CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor,
         _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape,
         exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os,
-        re, read_nb, require, rm_export, subprocess, sys, tempfile, time, traceback, warnings,
-        working_directory, write_nb,
+        re, read_nb, repo_url, require, rm_export, subprocess, sys, tempfile, time, traceback,
+        warnings, working_directory, write_nb,
     )
 
 
@@ -165,17 +165,49 @@ def test_91_docs_cell_18():
 
 def test_91_docs_cell_19():
     # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _re_colab, colab_links, colab_url
+    from nlpbook.docs import _re_colab, colab_links, colab_url
+
+
+def test_91_docs_cell_20():
+    global badge, colab_links, colab_url, get_config, owner_repo, repo_url, test_eq, test_fail
+    from fastcore.test import test_eq, test_fail
+    from nbdev.config import get_config
+    from nlpbook.docs import colab_links, colab_url
+    from nlpbook.models import repo_url
+    badge = '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](colab:01_spacy_basics.ipynb)'
+    test_eq(colab_links(badge, 'https://github.com/o/r.git', 'dev'),
+            '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]'
+            '(https://colab.research.google.com/github/o/r/blob/dev/nbs/01_spacy_basics.ipynb)')
+    test_eq(colab_links('[ch 1](01_spacy_basics.ipynb)', 'https://github.com/o/r'), '[ch 1](01_spacy_basics.ipynb)')
+    owner_repo = repo_url().removeprefix('https://github.com/')
+    test_eq(colab_url('00_data.ipynb'), f'https://colab.research.google.com/github/{owner_repo}/blob/{get_config().branch}/nbs/00_data.ipynb')
+    test_fail(lambda: colab_url('00_data.ipynb', 'https://gitlab.com/o/r'), contains='[project.urls] Repository')
+
+
+def test_91_docs_cell_21():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
     global _md_outputs, _title_md, for_myst
     from nlpbook.docs import _md_outputs, _title_md, for_myst
 
 
-def test_91_docs_cell_20():
+def test_91_docs_cell_22():
+    global badge, colab_links, for_myst, mk_cell, new_nb, test_eq
+    # The book's pages get the same Colab targets as README.md
+    from fastcore.nbio import new_nb, mk_cell
+    from fastcore.test import test_eq
+    from nlpbook.docs import colab_links, for_myst
+    badge = '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](colab:01_spacy_basics.ipynb)'
+    test_eq(for_myst(new_nb([mk_cell(badge, 'markdown')])).cells[0].source, colab_links(badge))
+
+
+def test_91_docs_cell_23():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global process_for_docs
     from nlpbook.docs import process_for_docs
 
 
-def test_91_docs_cell_21():
+def test_91_docs_cell_24():
     global card, i, proc, srcs
     proc = read_nb(process_for_docs(executed, tmp/'_nbs'/'tiny.ipynb'))
     srcs = [c.source for c in proc.cells]
@@ -192,7 +224,7 @@ def test_91_docs_cell_21():
     test_eq(proc.metadata['language_info']['name'], 'python')
 
 
-def test_91_docs_cell_22():
+def test_91_docs_cell_25():
     global echo, opts_nb, proc, warned
     opts_nb = tiny_notebook(tmp/'opts', '03_opts.ipynb', extra=[mk_cell("#| echo: false\nprint('only the output')"),
                                                                 mk_cell("#| include: false\nprint('nothing')"),
@@ -207,13 +239,13 @@ def test_91_docs_cell_22():
     test_eq(any("nothing" in c.source for c in proc.cells), False)
 
 
-def test_91_docs_cell_23():
+def test_91_docs_cell_26():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _at_root, book_notebooks, project_root, toctree_md
     from nlpbook.docs import _at_root, book_notebooks, project_root, toctree_md
 
 
-def test_91_docs_cell_24():
+def test_91_docs_cell_27():
     test_eq([p.name for p in book_notebooks(tmp/'nbs')], ['01_tiny.ipynb'])
     (tmp/'nbs'/'index.ipynb').write_text((tmp/'nbs'/'01_tiny.ipynb').read_text())
     (tmp/'nbs'/'_scratch.ipynb').write_text('{}')
@@ -221,13 +253,13 @@ def test_91_docs_cell_24():
     test_eq(toctree_md(['data', 'models']).splitlines()[-3:], ['data', 'models', '```'])
 
 
-def test_91_docs_cell_25():
+def test_91_docs_cell_28():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-def test_91_docs_cell_26():
+def test_91_docs_cell_29():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
@@ -236,19 +268,19 @@ def test_91_docs_cell_26():
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-def test_91_docs_cell_27():
+def test_91_docs_cell_30():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-def test_91_docs_cell_28():
+def test_91_docs_cell_31():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-def test_91_docs_cell_29():
+def test_91_docs_cell_32():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
@@ -260,7 +292,7 @@ def test_91_docs_cell_29():
     test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
 
 
-def test_91_docs_cell_30():
+def test_91_docs_cell_33():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -277,7 +309,7 @@ def test_91_docs_cell_30():
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-def test_91_docs_cell_31():
+def test_91_docs_cell_34():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -289,7 +321,7 @@ def test_91_docs_cell_31():
     test_eq(err2, err)
 
 
-def test_91_docs_cell_32():
+def test_91_docs_cell_35():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -297,7 +329,7 @@ def test_91_docs_cell_32():
     )
 
 
-def test_91_docs_cell_33():
+def test_91_docs_cell_36():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -310,18 +342,18 @@ def test_91_docs_cell_33():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-def test_91_docs_cell_34():
+def test_91_docs_cell_37():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-def test_91_docs_cell_35():
+def test_91_docs_cell_38():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-def test_91_docs_cell_36():
+def test_91_docs_cell_39():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -333,5 +365,5 @@ def test_91_docs_cell_36():
     test_eq('is out of date' in r.stderr, True)
 
 
-def test_91_docs_cell_38():
+def test_91_docs_cell_41():
     shutil.rmtree(tmp, ignore_errors=True)
