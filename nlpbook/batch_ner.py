@@ -18,11 +18,11 @@ from .data import atomic_dir, atomic_write, cache_dir, file_hash
 from .models import load_spacy, spacy_model_path
 
 # %% auto #0
-__all__ = ['ENGINES', 'ENTITY_FIELDS', 'MANIFEST', 'RUN_COLUMNS', 'BatchNERError', 'doc_entities', 'entity_type', 'as_tuples',
-           'ner_apply', 'ner_only', 'ner_pipe', 'ner_pipe_mp', 'spark_conf', 'spark_session', 'spark_entity_type',
-           'entities_udf', 'entities_pandas_udf', 'with_entities', 'ner_spark', 'entities_of', 'read_table', 'model_id',
-           'read_manifest', 'is_complete', 'read_entities', 'default_run_log', 'log_run', 'read_runs', 'spark_progress',
-           'batch_ner']
+__all__ = ['ENGINES', 'ENTITY_FIELDS', 'PIPELINES', 'MANIFEST', 'RUN_COLUMNS', 'BatchNERError', 'doc_entities', 'entity_type',
+           'as_tuples', 'ner_only', 'ner_apply', 'ner_pipe', 'ner_pipe_mp', 'spark_conf', 'spark_session',
+           'spark_entity_type', 'entities_udf', 'entities_pandas_udf', 'with_entities', 'ner_spark', 'entities_of',
+           'read_table', 'model_id', 'read_manifest', 'is_complete', 'read_entities', 'default_run_log', 'log_run',
+           'read_runs', 'spark_progress', 'batch_ner']
 
 # %% ../nbs/11_batch_ner.ipynb #fdc8367b
 class BatchNERError(Exception):
@@ -47,6 +47,13 @@ def as_tuples(ents) -> list[tuple[str, int, int, str]]:
     if ents is None: return []
     return [(e['text'], int(e['start_char']), int(e['end_char']), e['label']) for e in ents]
 
+# %% ../nbs/11_batch_ner.ipynb #41ba4db5
+def ner_only(nlp) -> list[str]:
+    "Names of `nlp`'s components NER needs: those assigning `doc.ents`, and the tok2vec/transformer they listen to."
+    keep = {n for n in nlp.pipe_names if 'doc.ents' in nlp.get_pipe_meta(n).assigns}
+    keep |= {n for n, c in nlp.pipeline if set(getattr(c, 'listening_components', None) or []) & keep}
+    return [n for n in nlp.pipe_names if n in keep]
+
 # %% ../nbs/11_batch_ner.ipynb #67d3d2c4
 def _text(t) -> str:
     "A cell of the text column as a str: missing values (None, NaN) are the empty text."
@@ -62,34 +69,37 @@ class _Ticker:
         self.i += k
         if self.pb is not None and (self.i % self.every < k or self.i >= self.n): self.pb.update(min(self.i, self.n))
 
-def ner_apply(texts, nlp, progress: bool = False) -> list[list[tuple]]:
-    "The book's loop: `pd.Series(texts).apply(...)` calling the full `nlp` once per row; entities per row."
+PIPELINES = ('ner', 'full')
+
+def _components(nlp, pipeline: str):
+    "A context with only NER's components enabled (`pipeline='ner'`) or the whole pipeline as loaded ('full')."
+    if pipeline not in PIPELINES: raise BatchNERError(f"pipeline must be 'ner' or 'full', got {pipeline!r}")
+    return nlp.select_pipes(enable=ner_only(nlp)) if pipeline == 'ner' else contextlib.nullcontext()
+
+def ner_apply(texts, nlp, pipeline: str = 'ner', progress: bool = False) -> list[list[tuple]]:
+    "The book's loop, `pd.Series(texts).apply(...)` calling `nlp` once per row; the book's `pipeline` is 'full'."
     tk = _Ticker(len(texts), progress)
     def one(t):
         r = doc_entities(nlp(_text(t))); tk.tick(); return r
-    return pd.Series(list(texts), dtype=object).apply(one).tolist()
+    with _components(nlp, pipeline): return pd.Series(list(texts), dtype=object).apply(one).tolist()
 
 # %% ../nbs/11_batch_ner.ipynb #2447fa69
-def ner_only(nlp) -> list[str]:
-    "Names of `nlp`'s components NER needs: those assigning `doc.ents`, and the tok2vec/transformer they listen to."
-    keep = {n for n in nlp.pipe_names if 'doc.ents' in nlp.get_pipe_meta(n).assigns}
-    keep |= {n for n, c in nlp.pipeline if set(getattr(c, 'listening_components', None) or []) & keep}
-    return [n for n in nlp.pipe_names if n in keep]
-
-def ner_pipe(texts, nlp, batch_size: int = 256, n_process: int = 1, progress: bool = False) -> list[list[tuple]]:
-    "Entities per text from `nlp.pipe` in batches of `batch_size` with only `ner_only(nlp)` enabled."
+def ner_pipe(texts, nlp, batch_size: int = 256, n_process: int = 1, pipeline: str = 'ner',
+             progress: bool = False) -> list[list[tuple]]:
+    "Entities per text from `nlp.pipe` in batches of `batch_size`, with only `ner_only(nlp)` enabled unless `pipeline='full'`."
     texts = [_text(t) for t in texts]
     tk = _Ticker(len(texts), progress)
     out = []
-    with nlp.select_pipes(enable=ner_only(nlp)):
+    with _components(nlp, pipeline):
         for d in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
             out.append(doc_entities(d)); tk.tick()
     return out
 
 # %% ../nbs/11_batch_ner.ipynb #1f280535
-def ner_pipe_mp(texts, nlp, n_process: int = 2, batch_size: int = 256, progress: bool = False) -> list[list[tuple]]:
+def ner_pipe_mp(texts, nlp, n_process: int = 2, batch_size: int = 256, pipeline: str = 'ner',
+                progress: bool = False) -> list[list[tuple]]:
     "`ner_pipe` with spaCy's multiprocessing: `n_process` worker processes, batches of `batch_size`."
-    return ner_pipe(texts, nlp, batch_size=batch_size, n_process=n_process, progress=progress)
+    return ner_pipe(texts, nlp, batch_size=batch_size, n_process=n_process, pipeline=pipeline, progress=progress)
 
 # %% ../nbs/11_batch_ner.ipynb #62d78e91
 # pandas 3 works here (every engine is tested equal), but PySpark 4.3 warns on each pandas conversion
@@ -169,48 +179,50 @@ def spark_entity_type():
     return T.ArrayType(T.StructType([T.StructField('text', T.StringType()), T.StructField('start_char', T.IntegerType()),
                                      T.StructField('end_char', T.IntegerType()), T.StructField('label', T.StringType())]))
 
-def entities_udf(model: str = 'en_core_web_sm'):
-    "The book's Spark `udf`: full `model` on one row at a time (pickled rows, no Arrow)."
+def entities_udf(model: str = 'en_core_web_sm', pipeline: str = 'ner'):
+    "The book's Spark `udf`: `model` (the book's `pipeline`: 'full') on one row at a time (pickled rows, no Arrow)."
     from pyspark.sql.functions import udf
+    only_ner = pipeline == 'ner'
     def entities(text):
         from nlpbook.batch_ner import _worker_nlp, _text, doc_entities   # by reference on the workers, even from a notebook
-        return doc_entities(_worker_nlp(model, False)(_text(text)))
+        return doc_entities(_worker_nlp(model, only_ner)(_text(text)))
     return udf(entities, spark_entity_type(), useArrow=False)
 
-def entities_pandas_udf(model: str = 'en_core_web_sm', batch_size: int = 256):
+def entities_pandas_udf(model: str = 'en_core_web_sm', batch_size: int = 256, pipeline: str = 'ner'):
     "An `Iterator[pd.Series]` `pandas_udf`: `model` loaded once per worker, `nlp.pipe` over each Arrow batch."
     from pyspark.sql.functions import pandas_udf
     def entities(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
         from nlpbook.batch_ner import _worker_nlp, ner_pipe   # by reference on the workers, even from a notebook
-        nlp = _worker_nlp(model, True)
-        for s in batches: yield pd.Series(ner_pipe(s.tolist(), nlp, batch_size=batch_size))
+        nlp = _worker_nlp(model, False)
+        for s in batches: yield pd.Series(ner_pipe(s.tolist(), nlp, batch_size=batch_size, pipeline=pipeline))
     return pandas_udf(entities, spark_entity_type())
 
 def with_entities(sdf, text_col: str = 'description', model: str = 'en_core_web_sm', kind: str = 'pandas_udf',
-                  batch_size: int = 256):
+                  batch_size: int = 256, pipeline: str = 'ner'):
     "Spark DataFrame `sdf` with an `entities` column from `text_col`; `kind`: 'pandas_udf' or the book's 'udf'."
     if kind not in ('pandas_udf', 'udf'): raise ValueError(f"with_entities: kind must be 'pandas_udf' or 'udf', got {kind!r}")
-    f = entities_pandas_udf(model, batch_size) if kind == 'pandas_udf' else entities_udf(model)
+    if pipeline not in PIPELINES: raise BatchNERError(f"pipeline must be 'ner' or 'full', got {pipeline!r}")
+    f = entities_pandas_udf(model, batch_size, pipeline) if kind == 'pandas_udf' else entities_udf(model, pipeline)
     return sdf.withColumn('entities', f(sdf[text_col]))
 
 def ner_spark(texts, model: str = 'en_core_web_sm', kind: str = 'pandas_udf', spark=None, master: str = 'local[*]',
-              batch_size: int = 256) -> list[list[tuple]]:
+              batch_size: int = 256, pipeline: str = 'ner') -> list[list[tuple]]:
     "Entities per text computed by Spark (`with_entities`) and collected in order; a session on `master` if `spark` is None."
     with (contextlib.nullcontext(spark) if spark is not None else spark_session(master)) as spark:
         sdf = spark.createDataFrame(pd.DataFrame({'text': [_text(t) for t in texts]}))   # Arrow: in-order slices
-        got = with_entities(sdf, 'text', model, kind, batch_size).select('entities').toPandas().entities
+        got = with_entities(sdf, 'text', model, kind, batch_size, pipeline).select('entities').toPandas().entities
         return [as_tuples(e) for e in got]
 
 # %% ../nbs/11_batch_ner.ipynb #6c53ba8d
-def entities_of(texts, engine: str = 'spacy', model: str = 'en_core_web_sm', spark=None, master: str = 'local[*]',
-                batch_size: int = 256, n_process: int = 2, progress: bool = False) -> list[list[tuple]]:
+def entities_of(texts, engine: str = 'spacy', model: str = 'en_core_web_sm', pipeline: str = 'ner', spark=None,
+                master: str = 'local[*]', batch_size: int = 256, n_process: int = 2, progress: bool = False) -> list[list[tuple]]:
     "Entities per text by `engine` (one of `ENGINES`), the one call that tests and benchmarks compare engines with."
     if engine not in ENGINES: raise BatchNERError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine.startswith('spark'):
-        return ner_spark(texts, model, 'udf' if engine == 'spark-udf' else 'pandas_udf', spark, master, batch_size)
+        return ner_spark(texts, model, 'udf' if engine == 'spark-udf' else 'pandas_udf', spark, master, batch_size, pipeline)
     nlp = _worker_nlp(model, False)
-    if engine == 'pandas': return ner_apply(texts, nlp, progress)
-    return ner_pipe(texts, nlp, batch_size, n_process if engine == 'spacy-mp' else 1, progress)
+    if engine == 'pandas': return ner_apply(texts, nlp, pipeline, progress)
+    return ner_pipe(texts, nlp, batch_size, n_process if engine == 'spacy-mp' else 1, pipeline, progress)
 
 # %% ../nbs/11_batch_ner.ipynb #e2eb2070
 _PARQUET = ('.parquet', '.pq')
@@ -351,28 +363,29 @@ def _write_local(tmp: Path, df: pd.DataFrame, ents):
     (tmp / '_SUCCESS').touch()
 
 def batch_ner(input, output, engine: str = 'spacy', model: str = 'en_core_web_sm', text_col: str = 'description',
-              master: str = 'local[*]', force: bool = False, run_log=None, progress: bool = True, spark=None,
-              batch_size: int = 256, n_process: int = 2) -> dict:
+              master: str = 'local[*]', pipeline: str = 'ner', force: bool = False, run_log=None, progress: bool = True,
+              spark=None, batch_size: int = 256, n_process: int = 2) -> dict:
     "NER of `text_col` in CSV/Parquet `input` by `engine`, written atomically to Parquet folder `output`; the logged run record."
     rec = dict(run_id=uuid.uuid4().hex[:12], start=_now(), end=None, duration_s=None, status=None, rows=None,
                engine=engine, model=model, input=str(input), output=str(output), error=None)
     t0 = time.perf_counter()
     try:
         if engine not in ENGINES: raise BatchNERError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        if pipeline not in PIPELINES: raise BatchNERError(f"pipeline must be 'ner' or 'full', got {pipeline!r}")
         out = _check_output(output)
         df = read_table(input, text_col)
         rec['rows'] = len(df)
-        key = dict(input_sha256=file_hash(input), text_col=text_col, model=model_id(model))
+        key = dict(input_sha256=file_hash(input), text_col=text_col, model=model_id(model), pipeline=pipeline)
         if not force and is_complete(out, key): rec['status'] = 'skipped'   # same input, column and model: nothing to do
         else:
             def write(tmp):
                 if engine.startswith('spark'):
                     with (contextlib.nullcontext(spark) if spark is not None else spark_session(master)) as s:
                         sdf = with_entities(s.createDataFrame(df), text_col, model,
-                                            'udf' if engine == 'spark-udf' else 'pandas_udf', batch_size)
+                                            'udf' if engine == 'spark-udf' else 'pandas_udf', batch_size, pipeline)
                         with spark_progress(s, progress): sdf.write.mode('overwrite').parquet(str(tmp))
                 else:
-                    _write_local(tmp, df, entities_of(df[text_col].tolist(), engine, model, batch_size=batch_size,
+                    _write_local(tmp, df, entities_of(df[text_col].tolist(), engine, model, pipeline, batch_size=batch_size,
                                                       n_process=n_process, progress=progress))
                 (tmp / MANIFEST).write_text(json.dumps(dict(key=key, rows=len(df), engine=engine, run_id=rec['run_id'],
                                                             created=_now()), indent=1), encoding='utf-8')

@@ -27,7 +27,7 @@ def _data_fetch(a):
 
 def _batch_ner(a):
     from nlpbook.batch_ner import batch_ner
-    r = batch_ner(a.input, a.output, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master,
+    r = batch_ner(a.input, a.output, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline,
                   force=a.force, run_log=a.run_log, progress=sys.stdout.isatty())   # a bar in a terminal, not in a pipe
     return f"{r['status']}: {r['rows']:,} rows of {r['input']} -> {r['output']} ({r['duration_s']:.1f}s, {r['engine']}, run {r['run_id']})"
 
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--model", default="en_core_web_sm", help="spaCy pipeline name or folder (default: en_core_web_sm)")
     bn.add_argument("--text-col", default="description", help="the column holding the text (default: description)")
     bn.add_argument("--master", default="local[*]", help="Spark master URL for the spark engines (default: local[*])")
+    bn.add_argument("--pipeline", default="ner", choices=["ner", "full"],
+                    help="ner: only the components NER needs (default); full: every component, as the book ran it")
     bn.add_argument("--force", action="store_true", help="recompute even when OUTPUT is complete for this input and model")
     bn.add_argument("--run-log", help="JSONL file the run is recorded in (default: $NLPBOOK_CACHE/runs/batch_ner.jsonl)")
     bn.set_defaults(func=_batch_ner)
