@@ -22,7 +22,7 @@ __all__ = ['ENGINES', 'ENTITY_FIELDS', 'PIPELINES', 'MANIFEST', 'RUN_COLUMNS', '
            'as_tuples', 'ner_only', 'ner_apply', 'ner_pipe', 'ner_pipe_mp', 'spark_conf', 'spark_session',
            'spark_entity_type', 'entities_udf', 'entities_pandas_udf', 'with_entities', 'ner_spark', 'entities_of',
            'read_table', 'model_id', 'read_manifest', 'is_complete', 'read_entities', 'default_run_log', 'log_run',
-           'read_runs', 'spark_progress', 'batch_ner']
+           'read_runs', 'spark_progress', 'output_lock', 'batch_ner']
 
 # %% ../nbs/11_batch_ner.ipynb #fdc8367b
 class BatchNERError(Exception):
@@ -308,7 +308,8 @@ def read_entities(output) -> pd.DataFrame:
     return df
 
 # %% ../nbs/11_batch_ner.ipynb #6db12b38
-RUN_COLUMNS = ['run_id', 'start', 'end', 'duration_s', 'status', 'rows', 'engine', 'model', 'input', 'output', 'error']
+RUN_COLUMNS = ['run_id', 'start', 'end', 'duration_s', 'status', 'rows', 'engine', 'model', 'input', 'output', 'error',
+               'trigger', 'attempt']
 
 def default_run_log() -> Path:
     "Where `batch_ner` logs its runs unless told: `$NLPBOOK_CACHE/runs/batch_ner.jsonl`."
@@ -362,35 +363,34 @@ def _write_local(tmp: Path, df: pd.DataFrame, ents):
     pq.write_table(t.append_column('entities', pa.array(ents, type=entity_type())), tmp / 'part-00000.parquet')
     (tmp / '_SUCCESS').touch()
 
+@contextlib.contextmanager
+def output_lock(output):
+    "Hold an exclusive lock on `output` (a `.NAME.lock` file beside it), or raise: two runs never write one output at once."
+    output = Path(output)
+    try: import fcntl
+    except ImportError: yield; return   # no fcntl (Windows): no cross-process lock
+    lock = output.parent / f'.{output.name}.lock'
+    with open(lock, 'a') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchNERError(f"{output}: another batch_ner run is writing it (lock {lock.name}). "
+                                "Wait for that run to finish; this one wrote nothing.") from None
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 def batch_ner(input, output, engine: str = 'spacy', model: str = 'en_core_web_sm', text_col: str = 'description',
               master: str = 'local[*]', pipeline: str = 'ner', force: bool = False, run_log=None, progress: bool = True,
-              spark=None, batch_size: int = 256, n_process: int = 2) -> dict:
+              spark=None, batch_size: int = 256, n_process: int = 2, trigger: str = 'manual', attempt: int = 1) -> dict:
     "NER of `text_col` in CSV/Parquet `input` by `engine`, written atomically to Parquet folder `output`; the logged run record."
     rec = dict(run_id=uuid.uuid4().hex[:12], start=_now(), end=None, duration_s=None, status=None, rows=None,
-               engine=engine, model=model, input=str(input), output=str(output), error=None)
+               engine=engine, model=model, input=str(input), output=str(output), error=None, trigger=trigger, attempt=attempt)
     t0 = time.perf_counter()
     try:
         if engine not in ENGINES: raise BatchNERError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         if pipeline not in PIPELINES: raise BatchNERError(f"pipeline must be 'ner' or 'full', got {pipeline!r}")
         out = _check_output(output)
-        df = read_table(input, text_col)
-        rec['rows'] = len(df)
-        key = dict(input_sha256=file_hash(input), text_col=text_col, model=model_id(model), pipeline=pipeline)
-        if not force and is_complete(out, key): rec['status'] = 'skipped'   # same input, column and model: nothing to do
-        else:
-            def write(tmp):
-                if engine.startswith('spark'):
-                    with (contextlib.nullcontext(spark) if spark is not None else spark_session(master)) as s:
-                        sdf = with_entities(s.createDataFrame(df), text_col, model,
-                                            'udf' if engine == 'spark-udf' else 'pandas_udf', batch_size, pipeline)
-                        with spark_progress(s, progress): sdf.write.mode('overwrite').parquet(str(tmp))
-                else:
-                    _write_local(tmp, df, entities_of(df[text_col].tolist(), engine, model, pipeline, batch_size=batch_size,
-                                                      n_process=n_process, progress=progress))
-                (tmp / MANIFEST).write_text(json.dumps(dict(key=key, rows=len(df), engine=engine, run_id=rec['run_id'],
-                                                            created=_now()), indent=1), encoding='utf-8')
-            atomic_dir(out, write)
-            rec['status'] = 'succeeded'
+        with output_lock(out): rec['status'] = _run(rec, input, out, engine, model, text_col, master, pipeline, force,
+                                                    progress, spark, batch_size, n_process)
     except BaseException as e:   # Ctrl-C too: the run is recorded as failed, and nothing half-written is left
         rec.update(status='failed', error=f"{type(e).__name__}: {e}")
         raise
@@ -398,3 +398,23 @@ def batch_ner(input, output, engine: str = 'spacy', model: str = 'en_core_web_sm
         rec.update(end=_now(), duration_s=round(time.perf_counter() - t0, 3))
         log_run(rec, run_log)
     return rec
+
+def _run(rec, input, out, engine, model, text_col, master, pipeline, force, progress, spark, batch_size, n_process) -> str:
+    "batch_ner's work under the output lock: read and check, skip if complete, else write atomically; the status."
+    df = read_table(input, text_col)
+    rec['rows'] = len(df)
+    key = dict(input_sha256=file_hash(input), text_col=text_col, model=model_id(model), pipeline=pipeline)
+    if not force and is_complete(out, key): return 'skipped'   # same input, column, model and pipeline: nothing to do
+    def write(tmp):
+        if engine.startswith('spark'):
+            with (contextlib.nullcontext(spark) if spark is not None else spark_session(master)) as s:
+                sdf = with_entities(s.createDataFrame(df), text_col, model,
+                                    'udf' if engine == 'spark-udf' else 'pandas_udf', batch_size, pipeline)
+                with spark_progress(s, progress): sdf.write.mode('overwrite').parquet(str(tmp))
+        else:
+            _write_local(tmp, df, entities_of(df[text_col].tolist(), engine, model, pipeline, batch_size=batch_size,
+                                              n_process=n_process, progress=progress))
+        (tmp / MANIFEST).write_text(json.dumps(dict(key=key, rows=len(df), engine=engine, run_id=rec['run_id'],
+                                                    created=_now()), indent=1), encoding='utf-8')
+    atomic_dir(out, write)
+    return 'succeeded'

@@ -314,8 +314,8 @@ def test_11_batch_ner_cell_29():
 
 def test_11_batch_ner_cell_30():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
-    global _now, _write_local, batch_ner
-    from nlpbook.batch_ner import _now, _write_local, batch_ner
+    global _now, _run, _write_local, batch_ner, output_lock
+    from nlpbook.batch_ner import _now, _run, _write_local, batch_ner, output_lock
 
 
 def test_11_batch_ner_cell_31():
@@ -339,7 +339,7 @@ def test_11_batch_ner_cell_31():
     test_eq(batch_ner(tmp / 'small.csv', out, run_log=log, progress=False)['rows'], 39)
     test_eq(read_entities(out).entities.tolist(), ref[:39])
     small.to_csv(tmp / 'small.csv', index=False)
-    test_eq(sorted(p.name for p in tmp.iterdir() if p.name.startswith('.')), [])        # no temp folders left
+    test_eq(sorted(p.name for p in tmp.iterdir() if p.name.endswith('.part')), [])    # no temp folders left
 
 
 def test_11_batch_ner_cell_32():
@@ -367,10 +367,12 @@ def test_11_batch_ner_cell_33():
     test_fail(lambda: batch_ner(tmp / 'small.csv', bad_out, text_col='body', run_log=log), contains="no column 'body'")
     test_fail(lambda: batch_ner(tmp / 'small.csv', tmp / 'small.csv' / 'x.parquet', run_log=log), contains="cannot write in")
     test_fail(lambda: batch_ner(tmp / 'small.csv', bad_out, engine='dask', run_log=log), contains="unknown engine 'dask'")
+    with output_lock(out):   # another run holds the output: this one waits for nothing and writes nothing
+        test_fail(lambda: batch_ner(tmp / 'small.csv', out, force=True, run_log=log), contains="another batch_ner run is writing it")
     test_eq(bad_out.exists(), False)
-    test_eq(sorted(p.name for p in tmp.iterdir() if p.name.startswith('.')), [])
+    test_eq(sorted(p.name for p in tmp.iterdir() if p.name.endswith('.part')), [])
     runs = read_runs(log)
-    n_bad = len(cases) + 3
+    n_bad = len(cases) + 4
     test_eq(runs.status.head(n_bad).tolist(), ['failed'] * n_bad)
     test_eq(runs.error.head(n_bad).str.startswith('BatchNERError: ').all(), True)
 
