@@ -27,8 +27,14 @@ def _data_fetch(a):
 
 def _batch_ner(a):
     from nlpbook.batch_ner import batch_ner
-    r = batch_ner(a.input, a.output, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline,
-                  force=a.force, run_log=a.run_log, progress=sys.stdout.isatty())   # a bar in a terminal, not in a pipe
+    kw = dict(engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline, force=a.force,
+              run_log=a.run_log, progress=sys.stdout.isatty())   # a bar in a terminal, not in a pipe
+    if a.every:   # Chapter 11's schedule: runs until Ctrl-C (or --times ticks); each run is in the run log
+        from nlpbook.batch_schedule import schedule_batch_ner
+        schedule_batch_ner(a.input, a.output, a.every, retries=a.retries, retry_delay=a.retry_delay, times=a.times,
+                           blocking=True, **kw)
+        return ""
+    r = batch_ner(a.input, a.output, **kw)
     return f"{r['status']}: {r['rows']:,} rows of {r['input']} -> {r['output']} ({r['duration_s']:.1f}s, {r['engine']}, run {r['run_id']})"
 
 def _testgen(a):
@@ -40,7 +46,8 @@ def _testgen(a):
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
-  nlpbook batch-ner news.parquet news_ner.parquet --engine spark --master spark://127.0.0.1:7077"""
+  nlpbook batch-ner news.parquet news_ner.parquet --engine spark --master spark://127.0.0.1:7077
+  nlpbook batch-ner incoming/news.csv ner/news.parquet --every 1h --retries 2"""
 
 def build_parser() -> argparse.ArgumentParser:
     "The `nlpbook` argument parser: one subcommand per task."
@@ -70,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ner: only the components NER needs (default); full: every component, as the book ran it")
     bn.add_argument("--force", action="store_true", help="recompute even when OUTPUT is complete for this input and model")
     bn.add_argument("--run-log", help="JSONL file the run is recorded in (default: $NLPBOOK_CACHE/runs/batch_ner.jsonl)")
+    bn.add_argument("--every", help="run now and then every EVERY (90, 90s, 15m, 1h, 1d) until Ctrl-C; never two runs at once")
+    bn.add_argument("--retries", type=int, default=2, help="with --every: retry a failed run this many times (default: 2)")
+    bn.add_argument("--retry-delay", type=float, default=30.0, help="with --every: seconds before the first retry, doubling (default: 30)")
+    bn.add_argument("--times", type=int, help="with --every: stop after this many ticks")
     bn.set_defaults(func=_batch_ner)
     tg = sub.add_parser("testgen", help="generate tests/ from the notebooks' cells (developers)")
     tg.add_argument("--check", action="store_true", help="write nothing; fail if tests/ is stale")

@@ -65,11 +65,11 @@ def test_00b_cli_cell_09():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
-    for opt in ("--engine", "--model", "--text-col", "--master"): assert opt in out.getvalue(), opt
+    for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
 def test_00b_cli_cell_10():
-    global Path, args, code, d, err, out, pd, tempfile
+    global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
     with tempfile.TemporaryDirectory() as d:
@@ -83,3 +83,10 @@ def test_00b_cli_cell_10():
         with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args + ["--text-col", "text"]), 0)
         assert out.getvalue().startswith("succeeded: 1 rows of"), out.getvalue()
         test_eq(pd.read_parquet(d / 'out.parquet').entities[0][-1]['text'], 'Paris')
+        # on a schedule: two ticks a second apart, both find the output complete (nothing is recomputed)
+        test_eq(main(args + ["--text-col", "text", "--every", "1", "--times", "2"]), 0)
+        from nlpbook.batch_ner import read_runs
+        test_eq(read_runs(d / 'runs.jsonl').trigger.tolist()[:2], ['schedule', 'schedule'])
+        assert set(read_runs(d / 'runs.jsonl').status[:2]) <= {'skipped', 'overlap'}   # overlap only on a starved machine
+        with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(main(args + ["--every", "hourly"]), 2)
+        assert "expected a positive number" in err.getvalue(), err.getvalue()
