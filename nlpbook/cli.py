@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, json, sys
 
 # %% auto #0
-__all__ = ['build_parser', 'main']
+__all__ = ['BATCH_NER_EXAMPLE', 'build_parser', 'main']
 
 # %% ../nbs/00b_cli.ipynb #6fcd351f
 def _ner(a):
@@ -25,6 +25,18 @@ def _data_fetch(a):
     names = [a.file] if a.file else list(dataset_info(a.name)['files'])
     return "\n".join(str(load_dataset_file(a.name, f)) for f in names)
 
+def _batch_ner(a):
+    from nlpbook.batch_ner import batch_ner
+    kw = dict(engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline, force=a.force,
+              run_log=a.run_log, progress=sys.stdout.isatty())   # a bar in a terminal, not in a pipe
+    if a.every:   # Chapter 11's schedule: runs until Ctrl-C (or --times ticks); each run is in the run log
+        from nlpbook.batch_schedule import schedule_batch_ner
+        schedule_batch_ner(a.input, a.output, a.every, retries=a.retries, retry_delay=a.retry_delay, times=a.times,
+                           blocking=True, **kw)
+        return ""
+    r = batch_ner(a.input, a.output, **kw)
+    return f"{r['status']}: {r['rows']:,} rows of {r['input']} -> {r['output']} ({r['duration_s']:.1f}s, {r['engine']}, run {r['run_id']})"
+
 def _testgen(a):
     from nlpbook.testgen import main as testgen_main
     code = testgen_main(['--check'] if a.check else [])
@@ -32,6 +44,11 @@ def _testgen(a):
     return ""
 
 # %% ../nbs/00b_cli.ipynb #abf36d21
+BATCH_NER_EXAMPLE = """example:
+  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
+  nlpbook batch-ner news.parquet news_ner.parquet --engine spark --master spark://127.0.0.1:7077
+  nlpbook batch-ner incoming/news.csv ner/news.parquet --every 1h --retries 2"""
+
 def build_parser() -> argparse.ArgumentParser:
     "The `nlpbook` argument parser: one subcommand per task."
     p = argparse.ArgumentParser(prog="nlpbook", description="Applied NLP in the Enterprise: the book's tools, offline and tested.")
@@ -46,6 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = data.add_parser("fetch", help="verify (and download or copy from $NLPBOOK_MIRROR) a dataset's files into the cache")
     fetch.add_argument("name"); fetch.add_argument("file", nargs="?", help="one file (default: all of the dataset's files)")
     fetch.set_defaults(func=_data_fetch)
+    bn = sub.add_parser("batch-ner", help="named entities of a CSV/Parquet column, written to a Parquet folder (Chapter 11)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=BATCH_NER_EXAMPLE)
+    bn.add_argument("input", help="CSV (UTF-8, header row) or Parquet file")
+    bn.add_argument("output", help="Parquet folder to write (replaced atomically; skipped when already complete)")
+    bn.add_argument("--engine", default="spacy", choices=["pandas", "spacy", "spacy-mp", "spark-udf", "spark"],
+                    help="pandas: the book's .apply loop; spacy: nlp.pipe (default); spacy-mp: two processes; "
+                         "spark-udf: the book's Spark udf; spark: Spark pandas_udf")
+    bn.add_argument("--model", default="en_core_web_sm", help="spaCy pipeline name or folder (default: en_core_web_sm)")
+    bn.add_argument("--text-col", default="description", help="the column holding the text (default: description)")
+    bn.add_argument("--master", default="local[*]", help="Spark master URL for the spark engines (default: local[*])")
+    bn.add_argument("--pipeline", default="ner", choices=["ner", "full"],
+                    help="ner: only the components NER needs (default); full: every component, as the book ran it")
+    bn.add_argument("--force", action="store_true", help="recompute even when OUTPUT is complete for this input and model")
+    bn.add_argument("--run-log", help="JSONL file the run is recorded in (default: $NLPBOOK_CACHE/runs/batch_ner.jsonl)")
+    bn.add_argument("--every", help="run now and then every EVERY (90, 90s, 15m, 1h, 1d) until Ctrl-C; never two runs at once")
+    bn.add_argument("--retries", type=int, default=2, help="with --every: retry a failed run this many times (default: 2)")
+    bn.add_argument("--retry-delay", type=float, default=30.0, help="with --every: seconds before the first retry, doubling (default: 30)")
+    bn.add_argument("--times", type=int, help="with --every: stop after this many ticks")
+    bn.set_defaults(func=_batch_ner)
     tg = sub.add_parser("testgen", help="generate tests/ from the notebooks' cells (developers)")
     tg.add_argument("--check", action="store_true", help="write nothing; fail if tests/ is stale")
     tg.set_defaults(func=_testgen)
@@ -56,7 +92,8 @@ def _known_errors():
     "The library's user-facing exception types: printed as one line, never as a traceback."
     from nlpbook.data import DatasetError
     from nlpbook.models import MissingExtraError, ModelNotFoundError
-    return (DatasetError, ModelNotFoundError, MissingExtraError)
+    from nlpbook.batch_ner import BatchNERError
+    return (DatasetError, ModelNotFoundError, MissingExtraError, BatchNERError)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `nlpbook` command; returns the exit status."

@@ -28,15 +28,15 @@ def _cell_02():
 @_nb.setup(3, '6fcd351f')
 def _cell_03():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global _data_fetch, _data_list, _ner, _testgen
-    from nlpbook.cli import _data_fetch, _data_list, _ner, _testgen
+    global _batch_ner, _data_fetch, _data_list, _ner, _testgen
+    from nlpbook.cli import _batch_ner, _data_fetch, _data_list, _ner, _testgen
 
 
 @_nb.setup(4, 'abf36d21')
 def _cell_04():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global build_parser
-    from nlpbook.cli import build_parser
+    global BATCH_NER_EXAMPLE, build_parser
+    from nlpbook.cli import BATCH_NER_EXAMPLE, build_parser
 
 
 @_nb.setup(5, '0bf597cf')
@@ -51,7 +51,7 @@ def test_00b_cli_cell_06():
     global cmd, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
-    for cmd in ("ner", "data", "testgen"): assert cmd in out.getvalue(), cmd
+    for cmd in ("ner", "data", "batch-ner", "testgen"): assert cmd in out.getvalue(), cmd
 
 
 @_nb.check(7, '2b40da5d')
@@ -81,3 +81,36 @@ def test_00b_cli_cell_09():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
+
+
+@_nb.check(10, '21b87198')
+def test_00b_cli_cell_10():
+    global opt, out
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
+    assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
+    for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
+
+
+@_nb.check(11, '5396ad2f')
+def test_00b_cli_cell_11():
+    global Path, args, code, d, err, out, pd, read_runs, tempfile
+    import tempfile, pandas as pd
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); pd.DataFrame({'text': ['Apple opened a store in Paris.']}).to_csv(d / 'in.csv', index=False)
+        args = ["batch-ner", str(d / 'in.csv'), str(d / 'out.parquet'), "--run-log", str(d / 'runs.jsonl')]
+        with contextlib.redirect_stderr(io.StringIO()) as err: code = main(args)          # the default column is 'description'
+        test_eq(code, 2)
+        test_eq(err.getvalue().count("\n"), 1)
+        assert err.getvalue().startswith(f"nlpbook batch-ner: error: {d / 'in.csv'}: no column 'description'"), err.getvalue()
+        test_eq((d / 'out.parquet').exists(), False)
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args + ["--text-col", "text"]), 0)
+        assert out.getvalue().startswith("succeeded: 1 rows of"), out.getvalue()
+        test_eq(pd.read_parquet(d / 'out.parquet').entities[0][-1]['text'], 'Paris')
+        # on a schedule: two ticks a second apart, both find the output complete (nothing is recomputed)
+        test_eq(main(args + ["--text-col", "text", "--every", "1", "--times", "2"]), 0)
+        from nlpbook.batch_ner import read_runs
+        test_eq(read_runs(d / 'runs.jsonl').trigger.tolist()[:2], ['schedule', 'schedule'])
+        assert set(read_runs(d / 'runs.jsonl').status[:2]) <= {'skipped', 'overlap'}   # overlap only on a starved machine
+        with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(main(args + ["--every", "hourly"]), 2)
+        assert "expected a positive number" in err.getvalue(), err.getvalue()
