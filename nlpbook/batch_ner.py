@@ -14,7 +14,7 @@ from typing import Iterator
 import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
-from .data import atomic_dir, atomic_write, cache_dir, file_hash
+from .data import atomic_dir, atomic_write, cache_dir, file_hash, set_env
 from .models import load_spacy, spacy_model_path
 
 # %% auto #0
@@ -120,17 +120,6 @@ def _log4j2_file() -> Path:
     if not p.is_file() or p.read_text() != _LOG4J2: atomic_write(p, lambda t: t.write_text(_LOG4J2))
     return p
 
-@contextlib.contextmanager
-def _env(**kv):
-    "Environment variables set for the duration of the block (the JVM copies them when it starts)."
-    old = {k: os.environ.get(k) for k in kv}
-    os.environ.update(kv)
-    try: yield
-    finally:
-        for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
-
 def spark_conf(master: str = 'local[*]', python: str | None = None) -> dict:
     "The Spark settings `spark_session` uses: 127.0.0.1, no UI, quiet logs, workers on `python` (default: this Python)."
     python = python or sys.executable
@@ -159,7 +148,7 @@ def spark_session(master: str = 'local[*]', app_name: str = 'nlpbook', python: s
         yield SparkSession.builder.getOrCreate(); return
     b = SparkSession.builder.appName(app_name)
     for k, v in {**spark_conf(master, python), **(conf or {})}.items(): b = b.config(k, v)
-    with _env(PYSPARK_PYTHON=python or sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP='127.0.0.1'):
+    with set_env(PYSPARK_PYTHON=python or sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP='127.0.0.1'):
         spark = b.getOrCreate()
     spark.sparkContext.setLogLevel('ERROR')
     try: yield spark

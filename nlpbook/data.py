@@ -18,8 +18,8 @@ __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR
            'WIKITEXT_SPLITS', 'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info',
            'list_datasets', 'file_hash', 'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download',
            'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file', 'normalize_columns', 'full_scale',
-           'use_checkout_mirror', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review', 'clean_ag_news',
-           'load_ag_news', 'wikitext_articles', 'load_wikitext']
+           'use_checkout_mirror', 'set_env', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review',
+           'clean_ag_news', 'load_ag_news', 'wikitext_articles', 'load_wikitext']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -256,6 +256,20 @@ def use_checkout_mirror(nbs_dir='.'):
     "Set `NLPBOOK_MIRROR` to the `shared/data` beside this checkout (`nbs_dir`/../../shared/data), unless one is set."
     beside = Path(nbs_dir).resolve().parent.parent/'shared'/'data'
     if beside.is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(beside))
+
+# %% ../nbs/00_data.ipynb #f816edab
+from contextlib import contextmanager
+
+@contextmanager
+def set_env(**values):
+    "Set environment variables for the duration of a `with` block, then restore each (unset if it was unset)."
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try: yield
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
 
 # %% ../nbs/00_data.ipynb #f5a7d6c9
 def load_jeopardy(n: int | None = None) -> pd.DataFrame:

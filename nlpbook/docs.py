@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
+from .data import set_env
 from .models import repo_url, require
 require("nbdev", "execnb", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
 from fastcore.nbio import read_nb, write_nb, mk_cell, md_frontmatter, cell_frontmatter
@@ -37,17 +38,6 @@ class DocsError(Exception):
 DEFAULT_SKIP_FLAGS = ("slow", "cuda", "download")
 
 # %% ../nbs/91_docs.ipynb #1d5aa595
-@contextmanager
-def _env(**kw):
-    "Set environment variables for the duration of a block"
-    old = {k: os.environ.get(k) for k in kw}
-    os.environ.update(kw)
-    try: yield
-    finally:
-        for k,v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
-
 @contextmanager
 def _own_shell():
     "Keep IPython's current shell (if we run inside one) when a block creates a `CaptureShell` of its own"
@@ -75,7 +65,7 @@ def execute_notebook(src, dest, skip_flags=DEFAULT_SKIP_FLAGS, cell_timeout=None
         k = CaptureShell(src, profile=bool(cfg.get('exec_profile', False)))
         k.set_path(cfg.config_path)  # nbdev-test puts the project root on sys.path too
         try:
-            with working_directory(src.parent), _env(IN_TEST='1'):
+            with working_directory(src.parent), set_env(IN_TEST='1'):
                 for cell in nb.cells:
                     if cell.idx_ not in to_run: continue
                     k.cell(cell, timeout=cell_timeout)
@@ -231,7 +221,7 @@ def process_for_docs(executed_nb, dest, skip_flags=DEFAULT_SKIP_FLAGS):
     nb = read_nb(executed_nb)
     title = _title_md(nb)
     src = Path(nb.metadata.get('nlpbook_docs', {}).get('source', executed_nb))
-    with _own_shell(), working_directory(src.parent if src.parent.is_dir() else executed_nb.parent), _env(IN_TEST='1'):
+    with _own_shell(), working_directory(src.parent if src.parent.is_dir() else executed_nb.parent), set_env(IN_TEST='1'):
         BookFilter(skip_flags)(nb)
     for_myst(nb, title, _doc_prefix(get_config()))
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)

@@ -333,21 +333,41 @@ def test_00_data_cell_35():
         else: os.environ[k] = v
 
 
-@_nb.setup(36, 'f5a7d6c9')
+@_nb.setup(36, 'f816edab')
 def _cell_36():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global contextmanager, set_env
+    from nlpbook.data import contextmanager, set_env
+
+
+@_nb.check(37, 'f25378cb')
+def test_00_data_cell_37():
+    global _raise_inside
+    os.environ.pop('NLPBOOK_T1', None); os.environ['NLPBOOK_T2'] = 'before'
+    with set_env(NLPBOOK_T1='a', NLPBOOK_T2='b'): test_eq((os.environ['NLPBOOK_T1'], os.environ['NLPBOOK_T2']), ('a', 'b'))
+    test_eq((os.environ.get('NLPBOOK_T1'), os.environ['NLPBOOK_T2']), (None, 'before'))
+    @_module_level
+    def _raise_inside():
+        with set_env(NLPBOOK_T2='c'): raise ValueError('inside')
+    test_fail(_raise_inside, contains='inside')
+    test_eq(os.environ.pop('NLPBOOK_T2'), 'before')  # restored after an error too
+
+
+@_nb.setup(38, 'f5a7d6c9')
+def _cell_38():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_jeopardy
     from nlpbook.data import load_jeopardy
 
 
-@_nb.setup(37, 'ebe7cb3c')
-def _cell_37():
+@_nb.setup(39, 'ebe7cb3c')
+def _cell_39():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     use_checkout_mirror()
 
 
-@_nb.check(38, 'd000ecab')
-def test_00_data_cell_38():
+@_nb.check(40, 'd000ecab')
+def test_00_data_cell_40():
     global jeopardy
     jeopardy = load_jeopardy(1000)
     test_eq(len(jeopardy), 1000)
@@ -356,15 +376,15 @@ def test_00_data_cell_38():
     jeopardy.head(3)
 
 
-@_nb.setup(39, 'b4a1a9c2')
-def _cell_39():
+@_nb.setup(41, 'b4a1a9c2')
+def _cell_41():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global balanced_sample
     from nlpbook.data import balanced_sample
 
 
-@_nb.check(40, 'b4a1a9c3')
-def test_00_data_cell_40():
+@_nb.check(42, 'b4a1a9c3')
+def test_00_data_cell_42():
     global picked, toy
     toy = pd.DataFrame(dict(text=list('abcdefghij'), label=[0]*6 + [1]*4))
     picked = balanced_sample(toy, 5)
@@ -377,15 +397,15 @@ def test_00_data_cell_40():
     picked
 
 
-@_nb.setup(41, '1f68b1d7')
-def _cell_41():
+@_nb.setup(43, '1f68b1d7')
+def _cell_43():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_SPLITS, load_imdb
     from nlpbook.data import IMDB_SPLITS, load_imdb
 
 
-@_nb.check(42, '44456720')
-def test_00_data_cell_42():
+@_nb.check(44, '44456720')
+def test_00_data_cell_44():
     global imdb, short
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
@@ -403,29 +423,29 @@ def test_00_data_cell_42():
     imdb.head(3)
 
 
-@_nb.setup(43, 'fc7b540c')
-def _cell_43():
+@_nb.setup(45, 'fc7b540c')
+def _cell_45():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global BR_RE, clean_review
     from nlpbook.data import BR_RE, clean_review
 
 
-@_nb.check(44, 'f087beca')
-def test_00_data_cell_44():
+@_nb.check(46, 'f087beca')
+def test_00_data_cell_46():
     test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
     assert not any("<br" in clean_review(t).lower() for t in imdb.text)
     test_fail(lambda: clean_review(None), contains="expected a str")
 
 
-@_nb.setup(45, '9d874e89')
-def _cell_45():
+@_nb.setup(47, '9d874e89')
+def _cell_47():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
     from nlpbook.data import AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
 
 
-@_nb.check(46, 'dacf7e9c')
-def test_00_data_cell_46():
+@_nb.check(48, 'dacf7e9c')
+def test_00_data_cell_48():
     test_eq(clean_ag_news("Reuters - Short-sellers, Wall Street's dwindling\\band of ultra-cynics, are seeing green again."),
             "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
     test_eq(clean_ag_news("  rose to  #36;46 a\\barrel   today "), "rose to $46 a barrel today")
@@ -433,15 +453,15 @@ def test_00_data_cell_46():
     test_fail(lambda: clean_ag_news(float('nan')), contains="expected a str, got float")
 
 
-@_nb.setup(47, 'd4c09d13')
-def _cell_47():
+@_nb.setup(49, 'd4c09d13')
+def _cell_49():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_ag_news
     from nlpbook.data import load_ag_news
 
 
-@_nb.check(48, '472d2447')
-def test_00_data_cell_48():
+@_nb.check(50, '472d2447')
+def test_00_data_cell_50():
     global ag, ag_raw
     ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
     test_eq(list(ag.columns), ['class_index', 'title', 'description', 'class_name'])
@@ -456,15 +476,15 @@ def test_00_data_cell_48():
     ag.head(3)
 
 
-@_nb.check(49, 'f9a3e94c')
-def test_00_data_cell_49():
+@_nb.check(51, 'f9a3e94c')
+def test_00_data_cell_51():
     if not is_verified(cache_dir()/'ag_news'/'train.csv', file_info('ag_news', 'train.csv')):
         test_fail(lambda: load_ag_news('train'), contains="load_ag_news('train', download=True)")
     test_fail(lambda: load_ag_news('dev'), contains="split must be one of")
 
 
-@_nb.check(50, '64410518', 'download')
-def test_00_data_cell_50():
+@_nb.check(52, '64410518', 'download')
+def test_00_data_cell_52():
     global ag_train
     ag_train = load_ag_news('train', download=True)
     test_eq(len(ag_train), 120_000)
@@ -473,15 +493,15 @@ def test_00_data_cell_50():
     test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
 
 
-@_nb.setup(51, '644270ff')
-def _cell_51():
+@_nb.setup(53, '644270ff')
+def _cell_53():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _WT_HEADING, _WT_JOINS, wikitext_articles
     from nlpbook.data import _WT_HEADING, _WT_JOINS, wikitext_articles
 
 
-@_nb.check(52, '55e46a3a')
-def test_00_data_cell_52():
+@_nb.check(54, '55e46a3a')
+def test_00_data_cell_54():
     global sample, wt_test
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
@@ -492,15 +512,15 @@ def test_00_data_cell_52():
     len(wt_test)
 
 
-@_nb.setup(53, '5d7227e4')
-def _cell_53():
+@_nb.setup(55, '5d7227e4')
+def _cell_55():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global WIKITEXT_SPLITS, load_wikitext
     from nlpbook.data import WIKITEXT_SPLITS, load_wikitext
 
 
-@_nb.check(54, '289586cb')
-def test_00_data_cell_54():
+@_nb.check(56, '289586cb')
+def test_00_data_cell_56():
     test_eq(wikitext_articles(load_wikitext('test')), wt_test)
     test_eq(load_wikitext('valid').count('\n'), file_info('wikitext2', 'wiki.valid.raw')['rows'])
     test_fail(lambda: load_wikitext('train'), contains="one of ('valid', 'test')")

@@ -15,12 +15,12 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib, datetime, file_hash
-    global json, load_spacy, lru_cache, os, pd, progress_bar, spacy_model_path, sys, tempfile
-    global threading, time, uuid, warnings
+    global json, load_spacy, lru_cache, os, pd, progress_bar, set_env, spacy_model_path, sys
+    global tempfile, threading, time, uuid, warnings
     from nlpbook.batch_ner import (
         Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib, datetime, file_hash, json,
-        load_spacy, lru_cache, os, pd, progress_bar, spacy_model_path, sys, tempfile, threading,
-        time, uuid, warnings,
+        load_spacy, lru_cache, os, pd, progress_bar, set_env, spacy_model_path, sys, tempfile,
+        threading, time, uuid, warnings,
     )
 
 
@@ -184,8 +184,8 @@ def test_11_batch_ner_cell_15():
 @_nb.setup(16, '62d78e91')
 def _cell_16():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
-    global _LOG4J2, _env, _log4j2_file, spark_conf, spark_session
-    from nlpbook.batch_ner import _LOG4J2, _env, _log4j2_file, spark_conf, spark_session
+    global _LOG4J2, _log4j2_file, spark_conf, spark_session
+    from nlpbook.batch_ner import _LOG4J2, _log4j2_file, spark_conf, spark_session
 
 
 @_nb.check(17, 'a910c75c')

@@ -17,14 +17,14 @@ def _cell_01():
     global CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor
     global _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape
     global exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html
-    global os, re, read_nb, repo_url, require, rm_export, subprocess, sys, tempfile, time, traceback
-    global warnings, working_directory, write_nb
+    global os, re, read_nb, repo_url, require, rm_export, set_env, subprocess, sys, tempfile, time
+    global traceback, warnings, working_directory, write_nb
     from nlpbook.docs import (
         CaptureShell, FilterDefaults, InteractiveShell, NBProcessor, Path, ThreadPoolExecutor,
         _show_docs, argparse, as_completed, ast, cell_frontmatter, contextmanager, escape,
         exec_show_docs, get_config, hashlib, md_frontmatter, mk_cell, nb_test_cells, nbpath2html, os,
-        re, read_nb, repo_url, require, rm_export, subprocess, sys, tempfile, time, traceback,
-        warnings, working_directory, write_nb,
+        re, read_nb, repo_url, require, rm_export, set_env, subprocess, sys, tempfile, time,
+        traceback, warnings, working_directory, write_nb,
     )
 
 
@@ -68,8 +68,8 @@ def _cell_04():
 @_nb.setup(5, '1d5aa595')
 def _cell_05():
     # exported to nlpbook.docs: take what the cell defines from the installed package
-    global _env, _own_shell
-    from nlpbook.docs import _env, _own_shell
+    global _own_shell
+    from nlpbook.docs import _own_shell
 
 
 @_nb.setup(6, 'f214f98d')
