@@ -15,7 +15,7 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 from .data import atomic_dir, atomic_write, cache_dir, file_hash, set_env
-from .models import load_spacy, spacy_model_path
+from .models import DEFAULT_SPACY_MODEL, load_spacy, spacy_model_path
 
 # %% auto #0
 __all__ = ['ENGINES', 'ENTITY_FIELDS', 'PIPELINES', 'MANIFEST', 'RUN_COLUMNS', 'BatchNERError', 'doc_entities', 'entity_type',
@@ -168,7 +168,7 @@ def spark_entity_type():
     return T.ArrayType(T.StructType([T.StructField('text', T.StringType()), T.StructField('start_char', T.IntegerType()),
                                      T.StructField('end_char', T.IntegerType()), T.StructField('label', T.StringType())]))
 
-def entities_udf(model: str = 'en_core_web_sm', pipeline: str = 'ner'):
+def entities_udf(model: str = DEFAULT_SPACY_MODEL, pipeline: str = 'ner'):
     "The book's Spark `udf`: `model` (the book's `pipeline`: 'full') on one row at a time (pickled rows, no Arrow)."
     from pyspark.sql.functions import udf
     only_ner = pipeline == 'ner'
@@ -177,7 +177,7 @@ def entities_udf(model: str = 'en_core_web_sm', pipeline: str = 'ner'):
         return doc_entities(_worker_nlp(model, only_ner)(_text(text)))
     return udf(entities, spark_entity_type(), useArrow=False)
 
-def entities_pandas_udf(model: str = 'en_core_web_sm', batch_size: int = 256, pipeline: str = 'ner'):
+def entities_pandas_udf(model: str = DEFAULT_SPACY_MODEL, batch_size: int = 256, pipeline: str = 'ner'):
     "An `Iterator[pd.Series]` `pandas_udf`: `model` loaded once per worker, `nlp.pipe` over each Arrow batch."
     from pyspark.sql.functions import pandas_udf
     def entities(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
@@ -186,7 +186,7 @@ def entities_pandas_udf(model: str = 'en_core_web_sm', batch_size: int = 256, pi
         for s in batches: yield pd.Series(ner_pipe(s.tolist(), nlp, batch_size=batch_size, pipeline=pipeline))
     return pandas_udf(entities, spark_entity_type())
 
-def with_entities(sdf, text_col: str = 'description', model: str = 'en_core_web_sm', kind: str = 'pandas_udf',
+def with_entities(sdf, text_col: str = 'description', model: str = DEFAULT_SPACY_MODEL, kind: str = 'pandas_udf',
                   batch_size: int = 256, pipeline: str = 'ner'):
     "Spark DataFrame `sdf` with an `entities` column from `text_col`; `kind`: 'pandas_udf' or the book's 'udf'."
     if kind not in ('pandas_udf', 'udf'): raise ValueError(f"with_entities: kind must be 'pandas_udf' or 'udf', got {kind!r}")
@@ -194,7 +194,7 @@ def with_entities(sdf, text_col: str = 'description', model: str = 'en_core_web_
     f = entities_pandas_udf(model, batch_size, pipeline) if kind == 'pandas_udf' else entities_udf(model, pipeline)
     return sdf.withColumn('entities', f(sdf[text_col]))
 
-def ner_spark(texts, model: str = 'en_core_web_sm', kind: str = 'pandas_udf', spark=None, master: str = 'local[*]',
+def ner_spark(texts, model: str = DEFAULT_SPACY_MODEL, kind: str = 'pandas_udf', spark=None, master: str = 'local[*]',
               batch_size: int = 256, pipeline: str = 'ner') -> list[list[tuple]]:
     "Entities per text computed by Spark (`with_entities`) and collected in order; a session on `master` if `spark` is None."
     with (contextlib.nullcontext(spark) if spark is not None else spark_session(master)) as spark:
@@ -203,7 +203,7 @@ def ner_spark(texts, model: str = 'en_core_web_sm', kind: str = 'pandas_udf', sp
         return [as_tuples(e) for e in got]
 
 # %% ../nbs/11_batch_ner.ipynb #6c53ba8d
-def entities_of(texts, engine: str = 'spacy', model: str = 'en_core_web_sm', pipeline: str = 'ner', spark=None,
+def entities_of(texts, engine: str = 'spacy', model: str = DEFAULT_SPACY_MODEL, pipeline: str = 'ner', spark=None,
                 master: str = 'local[*]', batch_size: int = 256, n_process: int = 2, progress: bool = False) -> list[list[tuple]]:
     "Entities per text by `engine` (one of `ENGINES`), the one call that tests and benchmarks compare engines with."
     if engine not in ENGINES: raise BatchNERError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -257,7 +257,7 @@ def read_table(path, text_col: str = 'description') -> pd.DataFrame:
     return df
 
 # %% ../nbs/11_batch_ner.ipynb #b31eb10e
-def model_id(model: str = 'en_core_web_sm') -> str:
+def model_id(model: str = DEFAULT_SPACY_MODEL) -> str:
     "`model`'s name and version as spaCy records them (e.g. 'en_core_web_sm-3.8.0'), read from meta.json without loading it."
     import spacy
     p = spacy_model_path(model)
@@ -367,7 +367,7 @@ def output_lock(output):
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
-def batch_ner(input, output, engine: str = 'spacy', model: str = 'en_core_web_sm', text_col: str = 'description',
+def batch_ner(input, output, engine: str = 'spacy', model: str = DEFAULT_SPACY_MODEL, text_col: str = 'description',
               master: str = 'local[*]', pipeline: str = 'ner', force: bool = False, run_log=None, progress: bool = True,
               spark=None, batch_size: int = 256, n_process: int = 2, trigger: str = 'manual', attempt: int = 1) -> dict:
     "NER of `text_col` in CSV/Parquet `input` by `engine`, written atomically to Parquet folder `output`; the logged run record."

@@ -10,6 +10,7 @@ import datetime, re, threading, time, uuid
 from pathlib import Path
 
 from .batch_ner import BatchNERError, _now, batch_ner, log_run
+from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
 __all__ = ['batch_ner_with_retries', 'parse_every', 'schedule_batch_ner']
@@ -60,7 +61,7 @@ def schedule_batch_ner(input, output, every, retries: int = 2, retry_delay: floa
     def overlap(event):
         if not tick(): return
         log_run(dict(run_id=uuid.uuid4().hex[:12], start=_now(), end=_now(), duration_s=0.0, status='overlap',
-                     engine=kwargs.get('engine', 'spacy'), model=kwargs.get('model', 'en_core_web_sm'), input=str(input),
+                     engine=kwargs.get('engine', 'spacy'), model=kwargs.get('model', DEFAULT_SPACY_MODEL), input=str(input),
                      output=str(output), error='the previous run was still going; this tick was skipped',
                      trigger='schedule', attempt=None), run_log)
     sched.add_listener(overlap, EVENT_JOB_MAX_INSTANCES)

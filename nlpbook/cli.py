@@ -7,6 +7,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/cli.html.md"""
 # %% ../nbs/00b_cli.ipynb #c4ff01a2
 from __future__ import annotations
 import argparse, json, sys
+from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
 __all__ = ['BATCH_NER_EXAMPLE', 'build_parser', 'main']
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ner = sub.add_parser("ner", help="named entities in TEXT, one per line: start end LABEL text (Chapter 1)")
     ner.add_argument("text", help="the text to analyse")
-    ner.add_argument("--model", default="en_core_web_sm", help="spaCy pipeline name or folder (default: en_core_web_sm)")
+    ner.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
     ner.add_argument("--json", action="store_true", help="print a JSON list of {start, end, label, text}")
     ner.set_defaults(func=_ner)
     data = sub.add_parser("data", help="the dataset registry").add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--engine", default="spacy", choices=["pandas", "spacy", "spacy-mp", "spark-udf", "spark"],
                     help="pandas: the book's .apply loop; spacy: nlp.pipe (default); spacy-mp: two processes; "
                          "spark-udf: the book's Spark udf; spark: Spark pandas_udf")
-    bn.add_argument("--model", default="en_core_web_sm", help="spaCy pipeline name or folder (default: en_core_web_sm)")
+    bn.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
     bn.add_argument("--text-col", default="description", help="the column holding the text (default: description)")
     bn.add_argument("--master", default="local[*]", help="Spark master URL for the spark engines (default: local[*])")
     bn.add_argument("--pipeline", default="ner", choices=["ner", "full"],

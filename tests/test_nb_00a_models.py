@@ -97,8 +97,8 @@ def test_00a_models_cell_09():
 @_nb.setup(10, '3a9c7a6a')
 def _cell_10():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global OFFLINE_PACKAGES, SPACY2_SHORTCUTS
-    from nlpbook.models import OFFLINE_PACKAGES, SPACY2_SHORTCUTS
+    global DEFAULT_SPACY_MODEL, OFFLINE_PACKAGES, SPACY2_SHORTCUTS
+    from nlpbook.models import DEFAULT_SPACY_MODEL, OFFLINE_PACKAGES, SPACY2_SHORTCUTS
 
 
 @_nb.setup(11, '1456dfc2')

@@ -14,8 +14,8 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, 'c4ff01a2')
 def _cell_01():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global argparse, json, sys
-    from nlpbook.cli import argparse, json, sys
+    global DEFAULT_SPACY_MODEL, argparse, json, sys
+    from nlpbook.cli import DEFAULT_SPACY_MODEL, argparse, json, sys
 
 
 @_nb.setup(2, '1715cfa2')

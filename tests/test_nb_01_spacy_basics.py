@@ -15,11 +15,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '6e286c1c')
 def _cell_01():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
-    global Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools, json, load_spacy
-    global np, os, pd, re, spacy, urllib
+    global DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools
+    global json, load_spacy, np, os, pd, re, spacy, urllib
     from nlpbook.spacy_basics import (
-        Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools, json, load_spacy, np,
-        os, pd, re, spacy, urllib,
+        DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools,
+        json, load_spacy, np, os, pd, re, spacy, urllib,
     )
 
 

@@ -15,13 +15,13 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '7a43d543')
 def _cell_01():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
-    global AG_NEWS_CLASSES, DownloadRequired, Path, atomic_dir, cache_dir, json, load_ag_news, np
-    global os, pd, re, set_hashes, spacy, subprocess, sys, task_labels, tasks_to_docbin, time
-    global train_eval_split
+    global AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, DownloadRequired, Path, atomic_dir, cache_dir, json
+    global load_ag_news, np, os, pd, re, set_hashes, spacy, subprocess, sys, task_labels
+    global tasks_to_docbin, time, train_eval_split
     from nlpbook.textcat import (
-        AG_NEWS_CLASSES, DownloadRequired, Path, atomic_dir, cache_dir, json, load_ag_news, np, os,
-        pd, re, set_hashes, spacy, subprocess, sys, task_labels, tasks_to_docbin, time,
-        train_eval_split,
+        AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, DownloadRequired, Path, atomic_dir, cache_dir, json,
+        load_ag_news, np, os, pd, re, set_hashes, spacy, subprocess, sys, task_labels,
+        tasks_to_docbin, time, train_eval_split,
     )
 
 

@@ -14,13 +14,13 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '16ce16e9')
 def _cell_01():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
-    global Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib, datetime, file_hash
-    global json, load_spacy, lru_cache, os, pd, progress_bar, set_env, spacy_model_path, sys
-    global tempfile, threading, time, uuid, warnings
+    global DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib
+    global datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, set_env
+    global spacy_model_path, sys, tempfile, threading, time, uuid, warnings
     from nlpbook.batch_ner import (
-        Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib, datetime, file_hash, json,
-        load_spacy, lru_cache, os, pd, progress_bar, set_env, spacy_model_path, sys, tempfile,
-        threading, time, uuid, warnings,
+        DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib,
+        datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, set_env,
+        spacy_model_path, sys, tempfile, threading, time, uuid, warnings,
     )
 
 

@@ -14,9 +14,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, 'f6480d6f')
 def _cell_01():
     # exported to nlpbook.batch_schedule: take what the cell defines from the installed package
-    global BatchNERError, Path, _now, batch_ner, datetime, log_run, re, threading, time, uuid
+    global BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re
+    global threading, time, uuid
     from nlpbook.batch_schedule import (
-        BatchNERError, Path, _now, batch_ner, datetime, log_run, re, threading, time, uuid,
+        BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, threading,
+        time, uuid,
     )
 
 
