@@ -330,9 +330,9 @@ def test_07a_attention_variants_cell_25():
 @_nb.setup(26, '32433cdf')
 def _cell_26():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
-    global CHAR_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars
+    global CHAR_LM_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars
     from nlpbook.attention_variants import (
-        CHAR_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars,
+        CHAR_LM_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars,
     )
 
 

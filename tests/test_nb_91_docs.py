@@ -209,12 +209,18 @@ def test_91_docs_cell_20():
 @_nb.setup(21, '3a2ad95f')
 def _cell_21():
     # exported to nlpbook.docs: take what the cell defines from the installed package
-    global _md_outputs, _title_md, for_myst
-    from nlpbook.docs import _md_outputs, _title_md, for_myst
+    global _md_outputs, _title_md, for_myst, md_body
+    from nlpbook.docs import _md_outputs, _title_md, for_myst, md_body
 
 
-@_nb.check(22, '32ee010f')
+@_nb.check(22, '0b9737e5')
 def test_91_docs_cell_22():
+    test_eq(md_body("#| export\nThe chapter's intro.\n\n#| not a directive here"), "The chapter's intro.\n\n#| not a directive here")
+    test_eq(md_body("Plain text"), "Plain text")
+
+
+@_nb.check(23, '32ee010f')
+def test_91_docs_cell_23():
     global badge, colab_links, for_myst, mk_cell, new_nb, test_eq
     # The book's pages get the same Colab targets as README.md
     from fastcore.nbio import new_nb, mk_cell
@@ -224,15 +230,15 @@ def test_91_docs_cell_22():
     test_eq(for_myst(new_nb([mk_cell(badge, 'markdown')])).cells[0].source, colab_links(badge))
 
 
-@_nb.setup(23, '17e4b315')
-def _cell_23():
+@_nb.setup(24, '17e4b315')
+def _cell_24():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global process_for_docs
     from nlpbook.docs import process_for_docs
 
 
-@_nb.check(24, '4ffb4018')
-def test_91_docs_cell_24():
+@_nb.check(25, '4ffb4018')
+def test_91_docs_cell_25():
     global card, i, proc, srcs
     proc = read_nb(process_for_docs(executed, tmp/'_nbs'/'tiny.ipynb'))
     srcs = [c.source for c in proc.cells]
@@ -249,8 +255,8 @@ def test_91_docs_cell_24():
     test_eq(proc.metadata['language_info']['name'], 'python')
 
 
-@_nb.check(25, 'e41b327c')
-def test_91_docs_cell_25():
+@_nb.check(26, 'e41b327c')
+def test_91_docs_cell_26():
     global echo, opts_nb, proc, warned
     opts_nb = tiny_notebook(tmp/'opts', '03_opts.ipynb', extra=[mk_cell("#| echo: false\nprint('only the output')"),
                                                                 mk_cell("#| include: false\nprint('nothing')"),
@@ -265,15 +271,15 @@ def test_91_docs_cell_25():
     test_eq(any("nothing" in c.source for c in proc.cells), False)
 
 
-@_nb.setup(26, '91bdb241')
-def _cell_26():
+@_nb.setup(27, '91bdb241')
+def _cell_27():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _at_root, book_notebooks, project_root, toctree_md
     from nlpbook.docs import _at_root, book_notebooks, project_root, toctree_md
 
 
-@_nb.check(27, 'd6b172de')
-def test_91_docs_cell_27():
+@_nb.check(28, 'd6b172de')
+def test_91_docs_cell_28():
     test_eq([p.name for p in book_notebooks(tmp/'nbs')], ['01_tiny.ipynb'])
     (tmp/'nbs'/'index.ipynb').write_text((tmp/'nbs'/'01_tiny.ipynb').read_text())
     (tmp/'nbs'/'_scratch.ipynb').write_text('{}')
@@ -281,15 +287,15 @@ def test_91_docs_cell_27():
     test_eq(toctree_md(['data', 'models']).splitlines()[-3:], ['data', 'models', '```'])
 
 
-@_nb.setup(28, 'cedede9c')
-def _cell_28():
+@_nb.setup(29, 'cedede9c')
+def _cell_29():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-@_nb.check(29, 'f2c68926')
-def test_91_docs_cell_29():
+@_nb.check(30, 'f2c68926')
+def test_91_docs_cell_30():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
@@ -298,22 +304,22 @@ def test_91_docs_cell_29():
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-@_nb.setup(30, '85502af1')
-def _cell_30():
+@_nb.setup(31, '85502af1')
+def _cell_31():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-@_nb.setup(31, '4682a1a4')
-def _cell_31():
+@_nb.setup(32, '4682a1a4')
+def _cell_32():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-@_nb.check(32, '5ee415a1')
-def test_91_docs_cell_32():
+@_nb.check(33, '5ee415a1')
+def test_91_docs_cell_33():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
@@ -325,8 +331,8 @@ def test_91_docs_cell_32():
     test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
 
 
-@_nb.check(33, 'c0a7f2d2')
-def test_91_docs_cell_33():
+@_nb.check(34, 'c0a7f2d2')
+def test_91_docs_cell_34():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -343,8 +349,8 @@ def test_91_docs_cell_33():
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-@_nb.check(34, '014907b4')
-def test_91_docs_cell_34():
+@_nb.check(35, '014907b4')
+def test_91_docs_cell_35():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -356,8 +362,8 @@ def test_91_docs_cell_34():
     test_eq(err2, err)
 
 
-@_nb.setup(35, '7c16e492')
-def _cell_35():
+@_nb.setup(36, '7c16e492')
+def _cell_36():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -365,8 +371,8 @@ def _cell_35():
     )
 
 
-@_nb.check(36, '4cbe4b4f')
-def test_91_docs_cell_36():
+@_nb.check(37, '4cbe4b4f')
+def test_91_docs_cell_37():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -379,21 +385,21 @@ def test_91_docs_cell_36():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-@_nb.setup(37, '4bfc17ee')
-def _cell_37():
+@_nb.setup(38, '4bfc17ee')
+def _cell_38():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-@_nb.setup(38, '07a190a1')
-def _cell_38():
+@_nb.setup(39, '07a190a1')
+def _cell_39():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-@_nb.check(39, '004ba6d6')
-def test_91_docs_cell_39():
+@_nb.check(40, '004ba6d6')
+def test_91_docs_cell_40():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -405,12 +411,12 @@ def test_91_docs_cell_39():
     test_eq('is out of date' in r.stderr, True)
 
 
-@_nb.setup(41, '8c9431d2')
-def _cell_41():
+@_nb.setup(42, '8c9431d2')
+def _cell_42():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_91_docs_runs_to_end():
-    "The last cells (code cell 41) check nothing themselves: they must run without error"
+    "The last cells (code cell 42) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
