@@ -190,7 +190,7 @@ def promote(name: str, version: str | int, alias: str = 'production') -> str:
     return f"models:/{name}@{alias}"
 
 def resolve_model_uri(model: str, alias: str = 'production') -> str:
-    "A model URI from `models:/...`, `runs:/...`, a folder, `name@alias` or `name` (its `alias`); registry names are checked."
+    "A model URI from `models:/...`, `runs:/...`, an MLflow model folder, `name@alias` or `name` (its `alias`); registry names are checked."
     if model.startswith('models:/'):
         ref = model.removeprefix('models:/')
         name, sep, a = ref.partition('@')
@@ -199,7 +199,7 @@ def resolve_model_uri(model: str, alias: str = 'production') -> str:
             name, _, v = ref.partition('/')
             model_version(name, version=v) if v.isdigit() else model_version(name)
         return model                                          # else MLflow 3's logged-model id, models:/m-...
-    if '://' in model or model.startswith('runs:/') or Path(model).expanduser().exists(): return model
+    if '://' in model or model.startswith('runs:/') or (Path(model).expanduser()/'MLmodel').is_file(): return model  # URI, model folder
     name, _, a = model.partition('@')
     model_version(name, alias=a or alias)
     return f"models:/{name}@{a or alias}"
@@ -362,6 +362,8 @@ def list_models() -> pd.DataFrame:
 def serve_forever(model: str, port: int = 5000, host: str = '127.0.0.1', workers: int = 1) -> str:
     "Serve `model` with `model_server` until Ctrl-C (the `nlpbook model serve` command); returns a closing line."
     port = check_port(port, host)
+    signal.signal(signal.SIGINT, signal.default_int_handler)        # Ctrl-C, even where the parent ignored SIGINT
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))            # `kill` also stops the server (via the finally below)
     with model_server(model, port, host, workers=workers) as url:
         print(f"serving {resolve_model_uri(model)} at {url}/invocations (Ctrl-C stops it)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

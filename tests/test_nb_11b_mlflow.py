@@ -341,7 +341,8 @@ def test_11b_mlflow_cell_29():
         _busy.bind(('127.0.0.1', 0)); _busy.listen()
         test_fail(lambda: check_port(_busy.getsockname()[1]), contains="is not free")
     test_fail(lambda: model_server('ag_news_textcat@canary').__enter__(), contains="has no alias 'canary'")
-    test_fail(lambda: model_server(str(WORK/'textcat'/'textcat.cfg'), timeout=60).__enter__(), contains="exited with status")
+    test_fail(lambda: model_server((WORK/'textcat').as_uri(), timeout=60).__enter__(), contains="No such artifact: 'MLmodel'")
+    test_fail(lambda: resolve_model_uri(str(WORK/'textcat')), contains="no registered model")   # a folder without MLmodel is not a model
 
 
 @_nb.setup(30, '4090c29b')
