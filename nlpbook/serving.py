@@ -273,6 +273,7 @@ def model_server(model: str, port: int | None = None, host: str = '127.0.0.1', t
     "Run `mlflow models serve` on `model` (URI or `name[@alias]`) at host:port inside a `with` block; yields its base URL."
     uri = resolve_model_uri(model)
     port = check_port(port, host) if port else free_port(host)
+    own_log = log is None   # a log file we make is deleted when the server stops; errors quote its tail
     log = Path(log) if log else Path(tempfile.mkstemp(prefix='mlflow-serve-', suffix='.log')[1])
     env = {**os.environ, 'MLFLOW_TRACKING_URI': mlflow.get_tracking_uri(), 'MLFLOW_REGISTRY_URI': mlflow.get_registry_uri(),
            'PATH': os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')])}
@@ -298,6 +299,7 @@ def model_server(model: str, port: int | None = None, host: str = '127.0.0.1', t
     finally:
         stop()
         atexit.unregister(stop)
+        if own_log: log.unlink(missing_ok=True)
 
 # %% ../nbs/11b_mlflow.ipynb #4090c29b
 PAYLOAD_FORMATS = ('dataframe_split', 'dataframe_records', 'instances', 'inputs')

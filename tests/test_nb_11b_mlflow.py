@@ -31,9 +31,9 @@ def _cell_02():
 
 @_nb.setup(3, 'b9d11520')
 def _cell_03():
-    global FULL, T0, WORK, display, load_ag_news, requests, shutil, test_close, test_eq, test_fail
-    global test_ne, warnings
-    import shutil, warnings, requests
+    global FULL, T0, WORK, atexit, display, load_ag_news, requests, shutil, test_close, test_eq
+    global test_fail, test_ne, warnings
+    import atexit, shutil, warnings, requests
     from IPython.display import display
     from fastcore.test import test_eq, test_ne, test_fail, test_close
     from nlpbook.data import load_ag_news
@@ -41,6 +41,7 @@ def _cell_03():
     FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch (see above)
     os.environ['MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR'] = 'false'   # no progress bars in the book's pages
     WORK = Path(tempfile.mkdtemp(prefix='nlpbook-ch11-'))  # everything this notebook writes; deleted at the end
+    atexit.register(shutil.rmtree, WORK, ignore_errors=True)   # also when a run stops early (or pytest runs only some cells)
     T0 = time.perf_counter()
     print(f"FULL={FULL}, work folder {WORK}")
 
