@@ -16,7 +16,7 @@ import argparse, json, sys
 from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
-__all__ = ['BATCH_NER_EXAMPLE', 'build_parser', 'main']
+__all__ = ['BATCH_NER_EXAMPLE', 'add_model_commands', 'build_parser', 'main']
 
 # %% ../nbs/00b_cli.ipynb #6fcd351f
 def _ner(a):
@@ -50,6 +50,83 @@ def _testgen(a):
     if code: raise SystemExit(code)
     return ""
 
+# %% ../nbs/00b_cli.ipynb #bba070d0
+_MODEL_EXAMPLES = """examples:
+  nlpbook model log ~/.cache/nlpbook/pipelines/ag_news_textcat_few/model-best --name ag_news_textcat --alias staging
+  nlpbook model promote ag_news_textcat 1 --alias production
+  nlpbook model list
+  nlpbook model serve ag_news_textcat@production --port 5001
+
+The store is --store (a folder, or a tracking URI), else $MLFLOW_TRACKING_URI, else ~/.cache/nlpbook/mlflow (Chapter 11, 11b_mlflow)."""
+
+def _model_store(a) -> str:
+    import logging
+    from nlpbook.serving import setup_tracking
+    logging.getLogger("mlflow").setLevel(logging.WARNING)   # MLflow's INFO lines (schema creation, ...) would crowd stderr
+    return setup_tracking(uri=a.store) if a.store and '://' in a.store else setup_tracking(root=a.store)
+
+def _model_log(a):
+    from nlpbook.serving import log_spacy_model, promote
+    uri = _model_store(a)
+    info = log_spacy_model(a.pipeline, a.name, task=a.task)
+    out = [f"logged {a.pipeline} ({info['task']}) as {info['model_uri']}, run {info['run_id']}, store {uri}"]
+    if a.name: out.append(f"registered {a.name} version {info['version']}")
+    if a.alias: out.append(promote(a.name, info['version'], a.alias))
+    return "\n".join(out)
+
+def _model_promote(a):
+    from nlpbook.serving import promote
+    _model_store(a)
+    return promote(a.name, a.version, a.alias)
+
+def _model_list(a):
+    from nlpbook.serving import list_models
+    uri = _model_store(a)
+    df = list_models()
+    return df.to_string(index=False) if len(df) else f"no registered models in {uri}"
+
+def _model_serve(a):
+    from nlpbook.serving import check_port, serve_forever
+    check_port(a.port, a.host)   # a bad port fails before the store is opened
+    _model_store(a)
+    return serve_forever(a.model, a.port, a.host, a.workers)
+
+def add_model_commands(sub):
+    "The `nlpbook model` subcommands (Chapter 11, `nlpbook.serving`): log, promote, list, serve."
+    fmt = argparse.RawDescriptionHelpFormatter
+    m = sub.add_parser("model", help="log, register, promote and serve spaCy pipelines with MLflow (Chapter 11)",
+                       description="MLflow 3 model registry and serving for spaCy pipelines.", epilog=_MODEL_EXAMPLES, formatter_class=fmt)
+    acts = m.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", help="MLflow store: a folder (SQLite + artifacts) or a tracking URI (default: $MLFLOW_TRACKING_URI, "
+                                       "else ~/.cache/nlpbook/mlflow)")
+    lg = acts.add_parser("log", parents=[store], help="log a spaCy pipeline folder (textcat or NER) and register it",
+                         epilog="example: nlpbook model log model-best --name ag_news_textcat --alias staging", formatter_class=fmt)
+    lg.add_argument("pipeline", help="a spaCy pipeline folder, e.g. .../model-best")
+    lg.add_argument("--name", help="registered model name (default: log without registering)")
+    lg.add_argument("--task", choices=["textcat", "ner"], help="what the served model answers (default: from the pipeline)")
+    lg.add_argument("--alias", help="also point this alias (e.g. staging) at the new version")
+    lg.set_defaults(func=_model_log)
+    pr = acts.add_parser("promote", parents=[store], help="point an alias (e.g. production) at a registered version",
+                         epilog="example: nlpbook model promote ag_news_textcat 2 --alias production", formatter_class=fmt)
+    pr.add_argument("name"); pr.add_argument("version")
+    pr.add_argument("--alias", default="production", help="alias to set (default: production)")
+    pr.set_defaults(func=_model_promote)
+    ls = acts.add_parser("list", parents=[store], help="registered models, latest versions and aliases",
+                         epilog="example: nlpbook model list --store ./mlflow", formatter_class=fmt)
+    ls.set_defaults(func=_model_list)
+    sv = acts.add_parser("serve", parents=[store], help="serve a model over REST with `mlflow models serve` until Ctrl-C",
+                         epilog="example: nlpbook model serve ag_news_textcat@production --port 5001\n"
+                                "  then: curl -s localhost:5001/invocations -H 'Content-Type: application/json' "
+                                "-d '{\"dataframe_records\": [{\"text\": \"Stocks fell.\"}]}'", formatter_class=fmt)
+    sv.add_argument("model", help="NAME (its production alias), NAME@ALIAS, or a models:/ or runs:/ URI")
+    sv.add_argument("--port", default="5000", help="TCP port (default: 5000)")
+    sv.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    sv.add_argument("--workers", type=int, default=1, help="uvicorn workers (default: 1)")
+    sv.set_defaults(func=_model_serve)
+    return m
+
+
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
@@ -60,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     "The `nlpbook` argument parser: one subcommand per task."
     p = argparse.ArgumentParser(prog="nlpbook", description="Applied NLP in the Enterprise: the book's tools, offline and tested.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_model_commands(sub)   # Chapter 11: nlpbook model log|promote|list|serve
     ner = sub.add_parser("ner", help="named entities in TEXT, one per line: start end LABEL text (Chapter 1)")
     ner.add_argument("text", help="the text to analyse")
     ner.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
@@ -100,7 +178,10 @@ def _known_errors():
     from nlpbook.data import DatasetError
     from nlpbook.models import MissingExtraError, ModelNotFoundError
     from nlpbook.batch_ner import BatchNERError
-    return (DatasetError, ModelNotFoundError, MissingExtraError, BatchNERError)
+    errors = (DatasetError, ModelNotFoundError, MissingExtraError, BatchNERError)
+    try: from nlpbook.serving import ServingError   # Chapter 11; needs the mlops extra (MLflow)
+    except ImportError: return errors
+    return errors + (ServingError,)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `nlpbook` command; returns the exit status."

@@ -32,30 +32,41 @@ def _cell_03():
     from nlpbook.cli import _batch_ner, _data_fetch, _data_list, _ner, _testgen
 
 
-@_nb.setup(4, 'abf36d21')
+@_nb.setup(4, 'bba070d0')
 def _cell_04():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global _MODEL_EXAMPLES, _model_list, _model_log, _model_promote, _model_serve, _model_store
+    global add_model_commands
+    from nlpbook.cli import (
+        _MODEL_EXAMPLES, _model_list, _model_log, _model_promote, _model_serve, _model_store,
+        add_model_commands,
+    )
+
+
+@_nb.setup(5, 'abf36d21')
+def _cell_05():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global BATCH_NER_EXAMPLE, build_parser
     from nlpbook.cli import BATCH_NER_EXAMPLE, build_parser
 
 
-@_nb.setup(5, '0bf597cf')
-def _cell_05():
+@_nb.setup(6, '0bf597cf')
+def _cell_06():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global _known_errors, main
     from nlpbook.cli import _known_errors, main
 
 
-@_nb.check(6, 'ec1d5a36')
-def test_00b_cli_cell_06():
+@_nb.check(7, 'ec1d5a36')
+def test_00b_cli_cell_07():
     global cmd, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
     for cmd in ("ner", "data", "batch-ner", "testgen"): assert cmd in out.getvalue(), cmd
 
 
-@_nb.check(7, '2b40da5d')
-def test_00b_cli_cell_07():
+@_nb.check(8, '2b40da5d')
+def test_00b_cli_cell_08():
     global code, err
     with contextlib.redirect_stderr(io.StringIO()) as err: code = main(["data", "fetch", "imbd"])
     test_eq(code, 2)
@@ -63,8 +74,8 @@ def test_00b_cli_cell_07():
     err.getvalue()
 
 
-@_nb.check(8, 'b57becbc')
-def test_00b_cli_cell_08():
+@_nb.check(9, 'b57becbc')
+def test_00b_cli_cell_09():
     global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
     import contextlib, io
     from fastcore.test import test_eq
@@ -76,23 +87,23 @@ def test_00b_cli_cell_08():
     test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
 
 
-@_nb.check(9, '935401e6')
-def test_00b_cli_cell_09():
+@_nb.check(10, '935401e6')
+def test_00b_cli_cell_10():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
 
 
-@_nb.check(10, '21b87198')
-def test_00b_cli_cell_10():
+@_nb.check(11, '21b87198')
+def test_00b_cli_cell_11():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
     for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
-@_nb.check(11, '5396ad2f')
-def test_00b_cli_cell_11():
+@_nb.check(12, '5396ad2f')
+def test_00b_cli_cell_12():
     global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
@@ -114,3 +125,30 @@ def test_00b_cli_cell_11():
         assert set(read_runs(d / 'runs.jsonl').status[:2]) <= {'skipped', 'overlap'}   # overlap only on a starved machine
         with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(main(args + ["--every", "hourly"]), 2)
         assert "expected a positive number" in err.getvalue(), err.getvalue()
+
+
+@_nb.check(13, '9d01af1f')
+def test_00b_cli_cell_13():
+    global args, out
+    for args in (["model", "--help"], ["model", "serve", "--help"], ["model", "log", "--help"], ["model", "promote", "--help"]):
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(args)
+        assert "example" in out.getvalue() and "nlpbook model " in out.getvalue(), args
+    print(out.getvalue())
+
+
+@_nb.check(14, '97db7e49')
+def test_00b_cli_cell_14():
+    global args, code, err, free_port, msg, out, store, tempfile
+    import tempfile
+    from nlpbook.serving import free_port
+    with tempfile.TemporaryDirectory() as store:
+        for args, msg in [(["model", "serve", "ag_news_textcat", "--port", "99999"], "port must be a number from 1 to 65535, got 99999"),
+                          (["model", "serve", "ag_news_textcat", "--port", "http"], "port must be a number from 1 to 65535, got 'http'"),
+                          (["model", "serve", "nope@production", "--store", store, "--port", str(free_port())], "no registered model 'nope'"),
+                          (["model", "promote", "nope", "1", "--store", store], "no registered model 'nope'")]:
+            with contextlib.redirect_stderr(io.StringIO()) as err: code = main(args)
+            test_eq(code, 2)
+            test_eq(err.getvalue().count("\n"), 1)   # one line
+            assert err.getvalue().startswith("nlpbook model: error: ") and msg in err.getvalue(), err.getvalue()
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["model", "list", "--store", store]), 0)
+        assert out.getvalue().startswith("no registered models in sqlite:///"), out.getvalue()
