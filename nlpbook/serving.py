@@ -35,7 +35,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/mlflow.html.md"""
 
 # %% ../nbs/11b_mlflow.ipynb #d155a048
 from __future__ import annotations
-import atexit, contextlib, functools, json, logging, os, signal, socket, subprocess, sys, tempfile, time, urllib.request
+import atexit, contextlib, functools, json, logging, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from pathlib import Path
 
 import mlflow
@@ -393,10 +393,12 @@ def list_models() -> pd.DataFrame:
 def serve_forever(model: str, port: int = 5000, host: str = '127.0.0.1', workers: int = 1) -> str:
     "Serve `model` with `model_server` until Ctrl-C (the `nlpbook model serve` command); returns a closing line."
     port = check_port(port, host)
-    signal.signal(signal.SIGINT, signal.default_int_handler)        # Ctrl-C, even where the parent ignored SIGINT
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))            # `kill` also stops the server (via the finally below)
+    uri = resolve_model_uri(model)  # an unknown model or alias is one clear error before anything starts
+    if threading.current_thread() is threading.main_thread():  # Python sets signal handlers only there
+        signal.signal(signal.SIGINT, signal.default_int_handler)    # Ctrl-C, even where the parent ignored SIGINT
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))        # `kill` also stops the server (via the finally below)
     with model_server(model, port, host, workers=workers) as url:
-        print(f"serving {resolve_model_uri(model)} at {url}/invocations (Ctrl-C stops it)", flush=True)
+        print(f"serving {uri} at {url}/invocations (Ctrl-C stops it)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True: time.sleep(3600)
     return f"stopped {url}"

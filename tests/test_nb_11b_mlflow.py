@@ -16,10 +16,10 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd, signal
-    global socket, spacy, subprocess, sys, tempfile, textcat_component, time, urllib
+    global socket, spacy, subprocess, sys, tempfile, textcat_component, threading, time, urllib
     from nlpbook.serving import (
         Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd, signal,
-        socket, spacy, subprocess, sys, tempfile, textcat_component, time, urllib,
+        socket, spacy, subprocess, sys, tempfile, textcat_component, threading, time, urllib,
     )
 
 
