@@ -5,7 +5,7 @@ runs (start, duration, status) in the Jobs UI. Off Databricks, the same needs th
 `batch_ner` (the previous notebook), which already writes atomically, skips work that is done, locks
 its output and logs every run:
 
-- a **timer**: APScheduler 3 (`pip install "nlpbook[prod]"`), in the process (`BackgroundScheduler`,
+- a **timer**: APScheduler 3 (`pip install "nlpbook-enterprise[prod]"`), in the process (`BackgroundScheduler`,
   for a notebook or a service) or as the process (`BlockingScheduler`, for `nlpbook batch-ner --every`);
 - **no overlap**: a run still going when the next is due is not started twice (APScheduler's
   `max_instances=1`); the skipped tick is written to the run log as status `overlap`, so a schedule too

@@ -10,7 +10,7 @@ embedded on one machine: the tracking and registry store is a SQLite file, the a
 and the REST server is `mlflow models serve` on 127.0.0.1. The same calls work against a remote tracking
 server or Databricks: set `MLFLOW_TRACKING_URI`.
 
-The `#| export` cells make up `nlpbook.serving` (install with `pip install "nlpbook[mlops]"`):
+The `#| export` cells make up `nlpbook.serving` (install with `pip install "nlpbook-enterprise[mlops]"`):
 
 ```python
 from nlpbook.serving import setup_tracking, log_spacy_model, promote, model_server, invoke
