@@ -57,9 +57,9 @@ from .data import load_dataset_file, load_imdb
 # %% auto #0
 __all__ = ['GRADUAL_STAGES', 'check_texts', 'imdb_lm_df', 'imdb_clas_df', 'gensim_enwiki_path', 'enwiki_articles', 'chunk_text',
            'general_corpus', 'lm_dataloaders', 'clas_dataloaders', 'awd_lstm_configs', 'perplexity',
-           'fastai_models_dir', 'find_wt103', 'atomic_torch_save', 'save_pretrained_lm', 'pretrain_lm',
-           'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'finetune_lm', 'ulmfit_lr_slices',
-           'gradual_unfreeze', 'train_ulmfit_classifier', 'ULMFiTConfig', 'train_ulmfit', 'wikitext_articles']
+           'fastai_models_dir', 'find_wt103', 'save_pretrained_lm', 'pretrain_lm', 'finetune_lm', 'ulmfit_lr_slices',
+           'gradual_unfreeze', 'train_ulmfit_classifier', 'ULMFiTConfig', 'train_ulmfit', 'wikitext_articles',
+           'atomic_torch_save', 'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable']
 
 # %% ../nbs/02_ulmfit.ipynb #c39a26fd
 def check_texts(df: pd.DataFrame, col: str = 'text', what: str = 'review') -> pd.DataFrame:
@@ -202,11 +202,10 @@ def find_wt103(models_dir=None) -> list[str] | None:
     return [str(pth[0].with_suffix('')), str(pkl[0].with_suffix(''))]
 
 # %% ../nbs/02_ulmfit.ipynb #8014cedf
-from .data import atomic_write   # Chapter 0 owns atomic files; this chapter adds the torch case
-
-def atomic_torch_save(obj, path) -> Path:
-    "`torch.save(obj, path)` through `atomic_write`: a crash mid-save never leaves a truncated checkpoint."
-    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+from .data import atomic_write   # Chapter 0 owns atomic files
+# Chapter 0c owns the training loop's checkpoints: atomic writes, weights-only loading, resuming (below)
+from .learner import atomic_torch_save, AtomicCheckpoint, metrics_table, load_checkpoint, fit_resumable, load_weights
+_all_ = ['atomic_torch_save', 'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable']   # still importable from here
 
 # %% ../nbs/02_ulmfit.ipynb #fee343b5
 def save_pretrained_lm(learn, folder, name: str = 'general_lm', vocab_name: str | None = None, config: dict | None = None) -> list[str]:
@@ -230,62 +229,6 @@ def pretrain_lm(general_df: pd.DataFrame, path, config: dict | None = None, epoc
     else: learn.fit_one_cycle(epochs, lr); table = metrics_table(learn)
     learn.ulmfit_metrics = table.assign(stage='general LM')
     return save_pretrained_lm(learn, Path(path)/'models', config=config), learn
-
-# %% ../nbs/02_ulmfit.ipynb #bc59b91a
-class AtomicCheckpoint(Callback):
-    "Write model, optimizer, epoch and metrics to `learn.path/learn.model_dir/fname.pth` atomically after every trained epoch."
-    order = Recorder.order + 5   # after the Recorder has this epoch's metrics
-    def __init__(self, fname: str = 'checkpoint', history: dict | None = None):
-        self.fname, self.history = fname, dict(history or {})
-    @property
-    def file(self) -> Path: return Path(self.learn.path)/self.learn.model_dir/f'{self.fname}.pth'
-    def before_epoch(self): self.trained = False
-    def after_train(self): self.trained = True   # epochs skipped on resume never reach after_train
-    def after_epoch(self):
-        if not self.trained: return
-        names = [n for n in self.recorder.metric_names[1:] if n != 'time']
-        self.history[self.epoch] = dict(zip(names, map(_num, self.recorder.values[-1])))
-        opt = self.learn.opt.state_dict() if self.learn.opt is not None else None
-        atomic_torch_save({'model': get_model(self.learn.model).state_dict(), 'opt': opt, 'epoch': self.epoch,
-                           'n_epoch': self.n_epoch, 'history': self.history}, self.file)
-    def table(self) -> pd.DataFrame:
-        "Metrics of every epoch of this run, resumed ones included."
-        return pd.DataFrame.from_dict(self.history, orient='index').rename_axis('epoch').reset_index()
-
-# %% ../nbs/02_ulmfit.ipynb #f783ac76
-def _num(x) -> float: return float('nan') if x is None else float(x)   # fastai logs None without a validation set
-
-def metrics_table(learn, stage: str | None = None) -> pd.DataFrame:
-    "The metrics of `learn`'s last fit, one row per trained epoch (skipped/resumed epochs dropped)."
-    names = [n for n in learn.recorder.metric_names[1:] if n != 'time']
-    rows = [dict(epoch=i, **dict(zip(names, map(_num, v)))) for i, v in enumerate(learn.recorder.values) if len(v)]
-    df = pd.DataFrame(rows)
-    return df if stage is None else df.assign(stage=stage)
-
-def load_checkpoint(learn, fname: str = 'checkpoint') -> dict | None:
-    "Load the `AtomicCheckpoint` `fname` into `learn` (model and optimizer); its dict, or None if there is none."
-    f = Path(learn.path)/learn.model_dir/f'{fname}.pth'
-    if not f.exists(): return None
-    state = torch.load(f, map_location=getattr(learn.dls, 'device', 'cpu'), weights_only=False)
-    get_model(learn.model).load_state_dict(state['model'])
-    if state['opt'] is not None:
-        if learn.opt is None: learn.create_opt()
-        learn.opt.load_state_dict(state['opt'])
-    return state
-
-def fit_resumable(learn, n_epoch: int, lr, fname: str = 'checkpoint', cbs=None, **kwargs) -> pd.DataFrame:
-    "`learn.fit_one_cycle(n_epoch, lr)` with an atomic checkpoint `fname` each epoch, resuming after the last saved epoch; metrics table."
-    state = load_checkpoint(learn, fname)
-    start, history = 0, {}
-    if state is not None:
-        if state['n_epoch'] != n_epoch:
-            raise ValueError(f"checkpoint {fname}.pth in {Path(learn.path)/learn.model_dir} is from a {state['n_epoch']}-epoch run, "
-                             f"not {n_epoch}; pass the same n_epoch to resume, or another fname (or delete the file) to start over")
-        start, history = state['epoch'] + 1, state['history']
-        print(f"resuming from {fname}.pth: epochs 0-{state['epoch']} done, continuing at epoch {start} of {n_epoch}")
-    cb = AtomicCheckpoint(fname, history)
-    if start < n_epoch: learn.fit_one_cycle(n_epoch, lr, start_epoch=start, cbs=[cb] + list(L(cbs)), **kwargs)
-    return cb.table()
 
 # %% ../nbs/02_ulmfit.ipynb #c518c7e8
 def finetune_lm(lm_df: pd.DataFrame, pretrained_fnames, path, config: dict | None = None, epochs=(1, 10),

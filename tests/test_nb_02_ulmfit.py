@@ -220,55 +220,30 @@ def test_02_ulmfit_cell_22():
 @_nb.setup(23, '8014cedf')
 def _cell_23():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global atomic_torch_save, atomic_write
-    from nlpbook.ulmfit import atomic_torch_save, atomic_write
+    global AtomicCheckpoint, _all_, atomic_torch_save, atomic_write, fit_resumable, load_checkpoint
+    global load_weights, metrics_table
+    from nlpbook.ulmfit import (
+        AtomicCheckpoint, _all_, atomic_torch_save, atomic_write, fit_resumable, load_checkpoint,
+        load_weights, metrics_table,
+    )
 
 
-@_nb.check(24, '16094c73')
-def test_02_ulmfit_cell_24():
-    global _Unsavable, p, tmp
-    @_module_level
-    class _Unsavable:
-        def __reduce__(self): raise OSError("disk full")          # fails halfway through torch.save
-
-    with tempfile.TemporaryDirectory() as tmp:
-        p = atomic_torch_save({'w': torch.ones(2)}, Path(tmp)/'m.pth')
-        test_eq(torch.load(p)['w'].tolist(), [1.0, 1.0])
-        test_fail(lambda: atomic_torch_save({'w': torch.zeros(2), 'x': _Unsavable()}, p), contains='disk full')
-        test_eq(torch.load(p)['w'].tolist(), [1.0, 1.0])         # the old file is intact
-        test_eq([f.name for f in Path(tmp).iterdir()], ['m.pth'])  # and no temporary file is left
-
-
-@_nb.setup(25, 'fee343b5')
-def _cell_25():
+@_nb.setup(24, 'fee343b5')
+def _cell_24():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global save_pretrained_lm
     from nlpbook.ulmfit import save_pretrained_lm
 
 
-@_nb.setup(26, '32f40ef7')
-def _cell_26():
+@_nb.setup(25, '32f40ef7')
+def _cell_25():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global pretrain_lm
     from nlpbook.ulmfit import pretrain_lm
 
 
-@_nb.setup(27, 'bc59b91a')
-def _cell_27():
-    # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global AtomicCheckpoint
-    from nlpbook.ulmfit import AtomicCheckpoint
-
-
-@_nb.setup(28, 'f783ac76')
-def _cell_28():
-    # exported to nlpbook.ulmfit: take what the cell defines from the installed package
-    global _num, fit_resumable, load_checkpoint, metrics_table
-    from nlpbook.ulmfit import _num, fit_resumable, load_checkpoint, metrics_table
-
-
-@_nb.check(29, 'e8c1f151')
-def test_02_ulmfit_cell_29():
+@_nb.check(26, 'e8c1f151')
+def test_02_ulmfit_cell_26():
     global CrashAt, EpochsTrained, ck_dls, ck_path, first, saved, second, seen, small_lm, table
     @_module_level
     class CrashAt(Callback):
@@ -292,7 +267,7 @@ def test_02_ulmfit_cell_29():
     set_seed(1)
     first = small_lm()
     test_fail(lambda: fit_resumable(first, 3, 1e-2, fname='lm_ckpt', cbs=CrashAt(1)), contains='simulated crash')
-    saved = torch.load(ck_path/'models'/'lm_ckpt.pth', weights_only=False)
+    saved = load_weights(ck_path/'models'/'lm_ckpt.pth')        # weights only: no code runs on loading
     test_eq(saved['epoch'], 0)                          # epoch 0 finished and was saved; epoch 1 was not
     test_eq([f.name for f in (ck_path/'models').iterdir()], ['lm_ckpt.pth'])   # no temporary file left behind
 
@@ -300,13 +275,13 @@ def test_02_ulmfit_cell_29():
     table = fit_resumable(second, 3, 1e-2, fname='lm_ckpt', cbs=seen)
     test_eq(seen.epochs, [1, 2])                         # resumed at epoch 1: epoch 0 was not trained again
     test_eq(list(table.epoch), [0, 1, 2])                # one metrics row per epoch, the first from the checkpoint
-    test_eq(torch.load(ck_path/'models'/'lm_ckpt.pth', weights_only=False)['epoch'], 2)
+    test_eq(load_weights(ck_path/'models'/'lm_ckpt.pth')['epoch'], 2)
     test_fail(lambda: fit_resumable(small_lm(), 5, 1e-2, fname='lm_ckpt'), contains='is from a 3-epoch run')
     table
 
 
-@_nb.check(30, '5bf63401')
-def test_02_ulmfit_cell_30():
+@_nb.check(27, '5bf63401')
+def test_02_ulmfit_cell_27():
     global BS, GEN_EPOCHS, GEN_LR, SEQ_LEN, clas_config, gen_loss, general_fnames, general_learn
     global lm_config, t0
     GEN_EPOCHS, GEN_LR, BS, SEQ_LEN = (10, 5e-3, 64, 72) if FULL else (1, 1e-2, 32, 48)
@@ -324,8 +299,8 @@ def test_02_ulmfit_cell_30():
     general_fnames
 
 
-@_nb.check(31, '21ed6725')
-def test_02_ulmfit_cell_31():
+@_nb.check(28, '21ed6725')
+def test_02_ulmfit_cell_28():
     global QUICK_EPOCHS, dls, gen_emb, gen_vocab, learn, quick_acc, t0
     QUICK_EPOCHS = 4 if FULL else 1
     set_seed(0)
@@ -342,20 +317,20 @@ def test_02_ulmfit_cell_31():
     print(f"quick baseline: test accuracy {quick_acc:.1%} on {clas_df.is_valid.sum():,} reviews, {time.time() - t0:.0f}s")
 
 
-@_nb.setup(32, 'c518c7e8')
-def _cell_32():
+@_nb.setup(29, 'c518c7e8')
+def _cell_29():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global finetune_lm
     from nlpbook.ulmfit import finetune_lm
 
 
-@_nb.check(33, '2587204b')
-def test_02_ulmfit_cell_33():
+@_nb.check(30, '2587204b')
+def test_02_ulmfit_cell_30():
     test_fail(lambda: finetune_lm(lm_df, ['/no/such/lm', '/no/such/lm_vocab'], RUN), contains="['/no/such/lm.pth', '/no/such/lm_vocab.pkl'] not found")
 
 
-@_nb.check(34, 'eccf20c8')
-def test_02_ulmfit_cell_34():
+@_nb.check(31, 'eccf20c8')
+def test_02_ulmfit_cell_31():
     global LM_EPOCHS, dls_lm, learn_lm, lm_acc, lm_loss, lm_metrics, t0
     LM_EPOCHS = (1, 10) if FULL else (1, 1)
     set_seed(0)
@@ -372,8 +347,8 @@ def test_02_ulmfit_cell_34():
     lm_metrics
 
 
-@_nb.check(35, '1d148f89')
-def test_02_ulmfit_cell_35():
+@_nb.check(32, '1d148f89')
+def test_02_ulmfit_cell_32():
     global N_SENTENCES, N_WORDS, TEXT, preds
     TEXT, N_WORDS, N_SENTENCES = "I liked this movie because", 40, 2
     set_seed(0)
@@ -383,8 +358,8 @@ def test_02_ulmfit_cell_35():
     test_eq(all(len(p.split()) >= len(TEXT.split()) + N_WORDS // 2 for p in preds), True)
 
 
-@_nb.check(36, 'ff868e10')
-def test_02_ulmfit_cell_36():
+@_nb.check(33, 'ff868e10')
+def test_02_ulmfit_cell_33():
     global wrong
     wrong = text_classifier_learner(dls, AWD_LSTM, config=clas_config, drop_mult=0.5, metrics=accuracy, pretrained=False)
     print(f"dls.vocab: {len(dls.vocab[0]):,} tokens; dls_lm.vocab: {len(dls_lm.vocab):,} tokens")
@@ -392,15 +367,15 @@ def test_02_ulmfit_cell_36():
     else: test_ne(dls.vocab[0], dls_lm.vocab)   # same size by chance: it would load, with every id meaning another word
 
 
-@_nb.setup(37, '7a952b6f')
-def _cell_37():
+@_nb.setup(34, '7a952b6f')
+def _cell_34():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ulmfit_lr_slices
     from nlpbook.ulmfit import ulmfit_lr_slices
 
 
-@_nb.check(38, 'db8645c2')
-def test_02_ulmfit_cell_38():
+@_nb.check(35, 'db8645c2')
+def test_02_ulmfit_cell_35():
     global lrs, s
     s = ulmfit_lr_slices(1e-2)
     test_eq(s, slice(1e-2 / 2.6**4, 1e-2))                       # the book's slice(1e-2/(2.6**4), 1e-2)
@@ -411,27 +386,27 @@ def test_02_ulmfit_cell_38():
     [f"{x:.2e}" for x in lrs]
 
 
-@_nb.setup(39, '402c39bc')
-def _cell_39():
+@_nb.setup(36, '402c39bc')
+def _cell_36():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global GRADUAL_STAGES, gradual_unfreeze
     from nlpbook.ulmfit import GRADUAL_STAGES, gradual_unfreeze
 
 
-@_nb.setup(40, '65cac039')
-def _cell_40():
+@_nb.setup(37, '65cac039')
+def _cell_37():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit_classifier
     from nlpbook.ulmfit import train_ulmfit_classifier
 
 
-@_nb.check(41, '90654b13')
-def test_02_ulmfit_cell_41():
+@_nb.check(38, '90654b13')
+def test_02_ulmfit_cell_38():
     test_fail(lambda: train_ulmfit_classifier(clas_df, dls_lm.vocab, RUN, encoder_name='no_such_encoder'), contains='no_such_encoder.pth not found')
 
 
-@_nb.check(42, '5bf1e951')
-def test_02_ulmfit_cell_42():
+@_nb.check(39, '5bf1e951')
+def test_02_ulmfit_cell_39():
     global CLAS_EPOCHS, clas_metrics, learn_clas, t0, ulmfit_acc
     CLAS_EPOCHS = (1, 1, 1, 2) if FULL else (1, 1, 1, 1)
     set_seed(0)
@@ -445,37 +420,37 @@ def test_02_ulmfit_cell_42():
     clas_metrics
 
 
-@_nb.check(43, '03290801')
-def test_02_ulmfit_cell_43():
+@_nb.check(40, '03290801')
+def test_02_ulmfit_cell_40():
     global group_lrs
     group_lrs = [g['lr'] for g in learn_clas.opt.hypers]
     print([f"{x:.2e}" for x in group_lrs])
     test_close([group_lrs[i + 1] / group_lrs[i] for i in range(4)], [2.6] * 4, eps=1e-6)
 
 
-@_nb.setup(44, '3f4d832b')
-def _cell_44():
+@_nb.setup(41, '3f4d832b')
+def _cell_41():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ULMFiTConfig
     from nlpbook.ulmfit import ULMFiTConfig
 
 
-@_nb.check(45, '36ccd6c6')
-def test_02_ulmfit_cell_45():
+@_nb.check(42, '36ccd6c6')
+def test_02_ulmfit_cell_42():
     test_eq(ULMFiTConfig().clas_epochs, (1, 1, 1, 2))
     test_eq(replace(ULMFiTConfig(), bs=16).bs, 16)
     test_fail(lambda: ULMFiTConfig(batch_size=16), contains="unexpected keyword argument 'batch_size'")
 
 
-@_nb.setup(46, 'ee304c32')
-def _cell_46():
+@_nb.setup(43, 'ee304c32')
+def _cell_43():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit
     from nlpbook.ulmfit import train_ulmfit
 
 
-@_nb.check(47, '6e8d24d1')
-def test_02_ulmfit_cell_47():
+@_nb.check(44, '6e8d24d1')
+def test_02_ulmfit_cell_44():
     global t0, tiny_learn, tiny_metrics, toy
     t0 = time.time()
     set_seed(0)
@@ -491,8 +466,8 @@ def test_02_ulmfit_cell_47():
     tiny_metrics
 
 
-@_nb.check(48, '417a8cc6')
-def test_02_ulmfit_cell_48():
+@_nb.check(45, '417a8cc6')
+def test_02_ulmfit_cell_45():
     global idx, pred, probs
     pred, idx, probs = learn_clas.predict("That movie was wicked cool!")
     print(pred, probs)
@@ -500,8 +475,8 @@ def test_02_ulmfit_cell_48():
     test_close(float(probs.sum()), 1.0, eps=1e-5)
 
 
-@_nb.setup(49, '09d4b727')
-def _cell_49():
+@_nb.setup(46, '09d4b727')
+def _cell_46():
     global book_vs_ours, scale
     scale = ("book scale" if FULL else
              f"CPU scale: {(~clas_df.is_valid).sum()} train / {clas_df.is_valid.sum()} test reviews cut to {MAX_CHARS} chars, "
@@ -522,8 +497,8 @@ def _cell_49():
     book_vs_ours
 
 
-@_nb.setup(50, '4ab60e83')
-def _cell_50():
+@_nb.setup(47, '4ab60e83')
+def _cell_47():
     global bench, k, res, v
     for bench in [Path('../benchmarks/results/ch02_ulmfit.json'), Path('../benchmarks/results/ch02_ulmfit_medium.json')]:
         if not bench.exists(): print(f"{bench} not found: run benchmarks/ch02_ulmfit.py from the project root"); continue
@@ -533,6 +508,6 @@ def _cell_50():
 
 
 def test_02_ulmfit_runs_to_end():
-    "The last cells (code cells 49-50) check nothing themselves: they must run without error"
+    "The last cells (code cells 46-47) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
