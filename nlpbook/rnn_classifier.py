@@ -42,7 +42,7 @@ from .data import clean_review
 # %% auto #0
 __all__ = ['REVIEW_TOKEN_RE', 'REVIEW_SPECIALS', 'tokenize_review', 'review_vocab', 'glove_coverage', 'glove_embedding',
            'check_reviews', 'ReviewDataset', 'pad_collate', 'SortishSampler', 'review_loader', 'RNNClassifier',
-           'model_device', 'evaluate_classifier', 'accuracy', 'fit', 'predict_sentiment']
+           'model_device', 'evaluate_classifier', 'accuracy', 'valid_acc', 'review_learner', 'fit', 'predict_sentiment']
 
 # %% ../nbs/05b_rnn_classifier.ipynb #3a588282
 REVIEW_TOKEN_RE = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+(?:[-/.][a-z0-9]+)*|\.\.\.|[^\sa-z0-9]")
@@ -186,30 +186,27 @@ def accuracy(model: nn.Module, dl: DataLoader) -> float:
     "Fraction of the reviews in `dl` that `model` classifies correctly."
     return evaluate_classifier(model, dl)[1]
 
+def valid_acc(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "The fastai metric: fraction of `logits` on the side of 0 that the 0/1 labels `y` say (logit > 0 means positive)."
+    return ((logits > 0).float() == y).float().mean()
+
+def review_learner(model: nn.Module, train_dl: DataLoader, valid_dl: DataLoader | None = None, lr: float = 1e-3,
+                   clip: float | None = None, cbs=None, progress: bool | None = None):
+    "fastai `Learner` for a review classifier: BCE-with-logits, PyTorch's Adam, `valid_acc`, gradient norm clipped to `clip`."
+    from nlpbook.learner import make_learner   # training needs the `fastai` extra; the model and predictions do not
+    return make_learner(model, train_dl, valid_dl, loss_func=nn.BCEWithLogitsLoss(), metrics=valid_acc, lr=lr, clip=clip,
+                        cbs=cbs, progress=progress)
+
 def fit(model: nn.Module, train_dl: DataLoader, valid_dl: DataLoader, epochs: int, lr: float = 1e-3,
-        device=None, clip: float | None = None) -> tuple[pd.DataFrame, list[float]]:
-    "Train with Adam and BCE-with-logits; returns (history: epoch, train_loss, valid_loss, valid_acc, seconds; loss per step)."
-    from fastprogress.fastprogress import master_bar, progress_bar
+        device=None, clip: float | None = None, one_cycle: bool = False, cbs=None,
+        progress: bool | None = None) -> tuple[pd.DataFrame, list[float]]:
+    "Train with Adam and BCE-with-logits in fastai's `Learner`; returns (history: epoch, train_loss, valid_loss, valid_acc, seconds; loss per step)."
+    from nlpbook.learner import epoch_table
     if device is not None: model.to(device)
-    dev = model_device(model)
-    opt, loss_func = torch.optim.Adam(model.parameters(), lr=lr), nn.BCEWithLogitsLoss()
-    rows, losses = [], []
-    mb = master_bar(range(epochs))
-    for epoch in mb:
-        start, total, n = time.perf_counter(), 0.0, 0
-        model.train()
-        for ids, lengths, y in progress_bar(train_dl, parent=mb):
-            ids, y = ids.to(dev), y.to(dev)
-            loss = loss_func(model(ids, lengths), y)
-            opt.zero_grad(); loss.backward()
-            if clip is not None: nn.utils.clip_grad_norm_(model.parameters(), clip)
-            opt.step()
-            losses.append(loss.item()); total += loss.item() * len(y); n += len(y)
-        seconds = time.perf_counter() - start
-        valid_loss, valid_acc = evaluate_classifier(model, valid_dl)
-        rows.append(dict(epoch=epoch + 1, train_loss=total / n, valid_loss=valid_loss, valid_acc=valid_acc, seconds=seconds))
-        mb.write(f"epoch {epoch + 1}: train_loss {total / n:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.4f}  ({seconds:.0f} s)")
-    return pd.DataFrame(rows), losses
+    learn = review_learner(model, train_dl, valid_dl, lr=lr, clip=clip, cbs=cbs, progress=progress)
+    if one_cycle: learn.fit_one_cycle(epochs, lr)   # warm up to lr, then anneal towards 0
+    else: learn.fit(epochs, lr)                      # the book's constant rate
+    return epoch_table(learn), learn.loss_log.losses
 
 # %% ../nbs/05b_rnn_classifier.ipynb #dabbe08d
 @torch.no_grad()

@@ -183,12 +183,33 @@ def test_05b_rnn_classifier_cell_15():
 @_nb.setup(16, 'f2344e14')
 def _cell_16():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
-    global accuracy, evaluate_classifier, fit, model_device
-    from nlpbook.rnn_classifier import accuracy, evaluate_classifier, fit, model_device
+    global accuracy, evaluate_classifier, fit, model_device, review_learner, valid_acc
+    from nlpbook.rnn_classifier import (
+        accuracy, evaluate_classifier, fit, model_device, review_learner, valid_acc,
+    )
 
 
-@_nb.setup(17, 'b212177e')
-def _cell_17():
+@_nb.check(17, '0569997a')
+def test_05b_rnn_classifier_cell_17():
+    global acc, hist, learn, steps, tiny, tiny_dl, tiny_ds, valid_loss
+    tiny_ds = ReviewDataset(train_df.head(64), vocab, max_len=30)   # its own loaders: train_dl's batch order stays the notebook's
+    tiny_dl = review_loader(tiny_ds, vocab, bs=16, seed=1)
+    tiny = RNNClassifier(glove_embedding(vocab, glove), hidden_size=8, cell="gru")
+    hist, steps = fit(tiny, tiny_dl, tiny_dl, epochs=2, lr=1e-2)
+    test_eq(list(hist.columns), ['epoch', 'train_loss', 'valid_loss', 'valid_acc', 'seconds'])
+    test_eq((hist.epoch.tolist(), len(steps)), ([1, 2], 2 * len(tiny_dl)))
+    test_close(hist.train_loss[0], np.mean(steps[:len(tiny_dl)]), eps=1e-6)     # batches of 16: the plain mean
+    valid_loss, acc = evaluate_classifier(tiny, tiny_dl)
+    test_close(hist.valid_loss.iloc[-1], valid_loss, eps=1e-5); test_close(hist.valid_acc.iloc[-1], acc, eps=1e-6)
+    learn = review_learner(tiny, tiny_dl, tiny_dl, lr=1e-2, clip=1.0)
+    learn.fit_one_cycle(2, 1e-2)
+    test_eq([type(cb).__name__ for cb in learn.cbs if type(cb).__name__ == "GradientClip"], ["GradientClip"])
+    test_close(max(learn.recorder.lrs), 1e-2, eps=1e-4); assert learn.recorder.lrs[-1] < 1e-3   # one cycle: up, then down
+    test_close(valid_acc(torch.tensor([2.0, -1.0, 0.5]), torch.tensor([1.0, 1.0, 0.0])).item(), 1 / 3, eps=1e-6)
+
+
+@_nb.setup(18, 'b212177e')
+def _cell_18():
     global book_history, book_losses, book_model
     torch.manual_seed(0)
     book_model = RNNClassifier(glove_embedding(vocab, glove), hidden_size=256, num_layers=1, cell="rnn")
@@ -196,8 +217,8 @@ def _cell_17():
     book_history
 
 
-@_nb.setup(18, '91733f6c')
-def _cell_18():
+@_nb.setup(19, '91733f6c')
+def _cell_19():
     global EPOCHS, history, losses, model
     EPOCHS = 4
     torch.manual_seed(0)
@@ -206,8 +227,8 @@ def _cell_18():
     history
 
 
-@_nb.check(19, '0a02f5ae')
-def test_05b_rnn_classifier_cell_19():
+@_nb.check(20, '0a02f5ae')
+def test_05b_rnn_classifier_cell_20():
     global test_acc
     test_acc = accuracy(model, test_dl)
     print(f"test accuracy on {len(test_ds):,} reviews: {test_acc:.1%} (book's model on the same budget: {book_history.valid_acc.iloc[-1]:.1%})")
@@ -215,15 +236,15 @@ def test_05b_rnn_classifier_cell_19():
     plot_losses({"book's RNN (lr 1e-4)": book_losses, "biLSTM (lr 2e-3)": losses}, title="IMDb training loss", smooth=10);
 
 
-@_nb.setup(20, 'dabbe08d')
-def _cell_20():
+@_nb.setup(21, 'dabbe08d')
+def _cell_21():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global predict_sentiment
     from nlpbook.rnn_classifier import predict_sentiment
 
 
-@_nb.setup(21, 'b478a4ca')
-def _cell_21():
+@_nb.setup(22, 'b478a4ca')
+def _cell_22():
     global p_review, review
     review = """I like that Far From Home is trying something new and that its
 humor  feels more real than the ironic cracks in most superhero movies.
@@ -232,8 +253,8 @@ I just wish its good pieces all came together more satisfyingly."""
     print(f"Probability positive: {p_review:.3f}")
 
 
-@_nb.check(22, '093a9386')
-def test_05b_rnn_classifier_cell_22():
+@_nb.check(23, '093a9386')
+def test_05b_rnn_classifier_cell_23():
     global p_neg, p_pos
     p_pos = predict_sentiment(model, vocab, "A wonderful, moving film with brilliant acting. I loved it and would watch it again.")
     p_neg = predict_sentiment(model, vocab, "A terrible, boring film with awful acting. I hated it, a complete waste of time.")
@@ -244,8 +265,8 @@ def test_05b_rnn_classifier_cell_22():
     test_fail(lambda: predict_sentiment(model, vocab, None), contains="must be a str")
 
 
-@_nb.setup(23, 'c6545283')
-def _cell_23():
+@_nb.setup(24, 'c6545283')
+def _cell_24():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("test accuracy, book's model (vanilla RNN 256, GloVe 100d, 6 epochs, 25k / 25k)", "about 75%",
@@ -262,8 +283,8 @@ def _cell_23():
     book_vs_ours
 
 
-@_nb.setup(24, 'efcb7401')
-def _cell_24():
+@_nb.setup(25, 'efcb7401')
+def _cell_25():
     global bench, json, r
     bench = Path('../benchmarks/results/ch05_imdb_rnn.json')
     if bench.exists():
@@ -274,6 +295,6 @@ def _cell_24():
 
 
 def test_05b_rnn_classifier_runs_to_end():
-    "The last cells (code cells 23-24) check nothing themselves: they must run without error"
+    "The last cells (code cells 24-25) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
