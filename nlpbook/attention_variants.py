@@ -32,7 +32,6 @@ import math, time
 import numpy as np, torch
 import torch.nn.functional as F
 from torch import nn
-from fastprogress.fastprogress import progress_bar
 from .attention import scaled_dot_product_attention, MultiHeadAttention, causal_mask, _split_heads, _merge_heads
 
 # %% auto #0
@@ -40,7 +39,8 @@ __all__ = ['SPAN_IMPLS', 'CHAR_LM_SPECIALS', 'causal_distances', 'soft_span_mask
            'span_log_mask', 'SpanParameter', 'adaptive_span_attention', 'AdaptiveSpanAttention', 'softmax_ffn',
            'memory_causal_mask', 'AllAttentionLayer', 'product_key_topk', 'cartesian_keys', 'ProductKeyMemory',
            'char_lm_vocab', 'char_lm_ids', 'load_wikitext2_chars', 'unigram_bpc', 'CausalSelfAttention', 'GPTBlock',
-           'CharGPT', 'random_windows', 'train_char_lm', 'evaluate_bpc', 'generate_chars']
+           'CharGPT', 'random_windows', 'span_callbacks', 'nanogpt_groups', 'char_lm_learner', 'train_char_lm',
+           'evaluate_bpc', 'generate_chars']
 
 # %% ../nbs/07a_attention_variants.ipynb #6ff9728f
 def causal_distances(lq: int, lk: int | None = None, device=None) -> torch.Tensor:
@@ -321,28 +321,46 @@ def random_windows(ids: torch.Tensor, batch_size: int, ctx: int, generator=None)
     w = torch.stack([ids[s: s + ctx + 1] for s in starts.tolist()])
     return w[:, :-1], w[:, 1:]
 
+def span_callbacks(span_lambda: float = 0.0) -> list:
+    "fastai callbacks for adaptive span: `span_lambda · span_penalty()` added to the loss (if not 0), spans projected into range after each step."
+    from nlpbook.learner import StepHook, ExtraLoss   # training needs the `fastai` extra
+    penalty = [ExtraLoss(lambda m: span_lambda * m.span_penalty())] if span_lambda else []
+    return penalty + [StepHook(lambda m: [s.clamp_() for s in m.span_params()])]
+
+def nanogpt_groups(params) -> list[dict]:
+    "AdamW parameter groups as nanoGPT makes them: weight decay 0.01 on matrices, none on biases, norms and span ratios."
+    return [dict(params=[p for p in params if p.dim() >= 2], weight_decay=0.01),
+            dict(params=[p for p in params if p.dim() < 2], weight_decay=0.0)]
+
+def char_lm_learner(model: CharGPT, ids: torch.Tensor, steps: int, batch_size: int = 32, lr: float = 3e-3,
+                    span_lambda: float = 0.0, warmup: int = 20, seed: int = 0, clip: float = 1.0, cbs=None,
+                    progress: bool | None = None):
+    "fastai `Learner` for `model` on `steps` batches of random windows of `ids` (one epoch): AdamW, warm-up and cosine, adaptive-span callbacks."
+    from fastai.callback.schedule import ParamScheduler
+    from nlpbook.learner import batch_loader, make_learner, torch_opt
+    if len(ids) <= model.ctx: raise ValueError(f"char_lm_learner: the text has {len(ids)} tokens, need more than ctx={model.ctx}")
+    g, ctx = torch.Generator().manual_seed(seed), model.ctx
+    starts = lambda: [torch.randint(0, len(ids) - ctx, (batch_size,), generator=g).tolist() for _ in range(steps)]
+    windows = lambda ws: (torch.stack(ws)[:, :-1], torch.stack(ws)[:, 1:])   # inputs, and targets shifted by one
+    train = batch_loader(_Windows(ids, ctx), starts, windows, seed=seed)
+    # the old LambdaLR's rate at step s, as a function of fastai's training progress pos = s / steps
+    schedule = lambda pos: lr * min(1.0, (pos * steps + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * pos))
+    callbacks = [ParamScheduler({'lr': schedule}), *(span_callbacks(span_lambda) if model.span_params() else []), *(cbs or [])]
+    return make_learner(model, train, opt_func=torch_opt(torch.optim.AdamW, groups=nanogpt_groups, betas=(0.9, 0.99)),
+                        lr=lr, clip=clip, cbs=callbacks, progress=progress)
+
+class _Windows(torch.utils.data.Dataset):
+    "The `ctx + 1` tokens of `ids` from each start index."
+    def __init__(self, ids: torch.Tensor, ctx: int): self.ids, self.ctx = ids, ctx
+    def __len__(self): return len(self.ids) - self.ctx
+    def __getitem__(self, start: int) -> torch.Tensor: return self.ids[start: start + self.ctx + 1]
+
 def train_char_lm(model: CharGPT, ids: torch.Tensor, steps: int, batch_size: int = 32, lr: float = 3e-3,
                   span_lambda: float = 0.0, warmup: int = 20, seed: int = 0, clip: float = 1.0) -> list[float]:
-    "Train `model` on random windows of `ids` for `steps` AdamW steps; returns the per-step cross-entropy (nats)."
-    g = torch.Generator().manual_seed(seed)
-    # weight decay on matrices only (as nanoGPT): not on biases, norms, or the span ratios, which have their own penalty
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW([dict(params=[p for p in params if p.dim() >= 2], weight_decay=0.01),
-                             dict(params=[p for p in params if p.dim() < 2], weight_decay=0.0)], lr=lr, betas=(0.9, 0.99))
-    schedule = lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * s / steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
-    device = next(model.parameters()).device
-    model.train(); losses = []
-    for step in progress_bar(range(steps)):
-        x, y = (t.to(device) for t in random_windows(ids, batch_size, model.ctx, g))
-        loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
-        total = loss + span_lambda * model.span_penalty() if span_lambda else loss
-        opt.zero_grad(set_to_none=True); total.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step(); sched.step()
-        for s in model.span_params(): s.clamp_()
-        losses.append(loss.item())
-    return losses
+    "Train `model` on random windows of `ids` for `steps` AdamW steps in fastai's `Learner`; returns the per-step cross-entropy (nats)."
+    learn = char_lm_learner(model, ids, steps, batch_size, lr, span_lambda, warmup, seed, clip)
+    learn.fit(1, lr)
+    return learn.loss_log.losses
 
 @torch.no_grad()
 def evaluate_bpc(model: CharGPT, ids: torch.Tensor, batch_size: int = 64) -> float:

@@ -36,8 +36,8 @@ from .models import ModelNotFoundError
 __all__ = ['CLOZE_PROMPT', 'BERT_FAMILY', 'cosine', 'char_ngrams', 'wikitext_paragraphs', 'train_fasttext', 'fasttext_oov_vector',
            'word_vectors_in_context', 'mask_tokens', 'MaskedLMHead', 'pack_wordpieces', 'masked_hidden_states',
            'unigram_log_probs', 'topk_accuracy', 'train_mlm_head', 'mlm_head_path', 'save_mlm_head', 'load_mlm_head',
-           'fill_mask', 'finetune_mlm', 'start_token', 'sentence_log_likelihood', 'mask_candidates', 'fill_mask_causal',
-           'wikitext_detokenize', 'cloze_items', 'prefix_change']
+           'fill_mask', 'MaskedLM', 'chosen_cross_entropy', 'finetune_mlm', 'start_token', 'sentence_log_likelihood',
+           'mask_candidates', 'fill_mask_causal', 'wikitext_detokenize', 'cloze_items', 'prefix_change']
 
 # %% ../nbs/08_bertology.ipynb #7d6c2a6a
 def cosine(a, b) -> float:
@@ -175,25 +175,20 @@ def topk_accuracy(logits: torch.Tensor, targets: torch.Tensor, ks=(1, 5)) -> dic
     return {f"top-{k}": (top[:, :k] == targets[:, None]).any(1).float().mean().item() for k in ks}
 
 # %% ../nbs/08_bertology.ipynb #b3f9ae98
+class _HeadBF16(nn.Module):
+    "`head` with its decoder matmul in bfloat16, as a module of one input for fastai's `Learner`."
+    def __init__(self, head: MaskedLMHead, bf16: bool = True): super().__init__(); self.head, self.bf16 = head, bf16
+    def forward(self, hidden): return self.head(hidden, bf16=self.bf16)
+
 def train_mlm_head(head: MaskedLMHead, states: torch.Tensor, targets: torch.Tensor, epochs: int = 1,
                    lr: float = 3e-3, batch_size: int = 64, seed: int = 0, bf16: bool = True) -> list[float]:
-    "Train `head` (the tied decoder frozen) on cached encoder `states` -> `targets` with AdamW and one cycle; the losses."
-    from fastprogress.fastprogress import progress_bar
+    "Train `head` (the tied decoder frozen) on cached encoder `states` -> `targets` with AdamW and one cycle in fastai's `Learner`; the losses."
+    from nlpbook.learner import make_learner, tensor_loader, torch_opt   # training needs the `fastai` extra
     head.decoder.weight.requires_grad_(False)                       # the encoder's embeddings stay as they are
-    params = [p for p in head.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    steps = epochs * -(-len(states) // batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
-    g, losses = torch.Generator().manual_seed(seed), []
-    head.train()
-    for _ in progress_bar(range(epochs), leave=False):
-        order = torch.randperm(len(states), generator=g)
-        for i in range(0, len(states), batch_size):
-            batch = order[i:i + batch_size]
-            loss = F.cross_entropy(head(states[batch], bf16=bf16), targets[batch])
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-            losses.append(loss.item())
-    return losses
+    learn = make_learner(_HeadBF16(head, bf16), tensor_loader(states, targets, bs=batch_size, seed=seed),
+                         opt_func=torch_opt(torch.optim.AdamW, weight_decay=0.01), lr=lr)
+    learn.fit_one_cycle(epochs, lr, pct_start=0.1, div=25, div_final=25 * 1e4)   # PyTorch's OneCycleLR, pct_start=0.1
+    return learn.loss_log.losses
 
 # %% ../nbs/08_bertology.ipynb #1487dcbc
 def mlm_head_path() -> Path:
@@ -234,24 +229,32 @@ def fill_mask(text: str, tokenizer, model, head: MaskedLMHead, k: int = 5) -> li
     return [(tokenizer.convert_ids_to_tokens(int(i)), float(p)) for p, i in zip(top.values, top.indices)]
 
 # %% ../nbs/08_bertology.ipynb #229f9ffc
+class MaskedLM(nn.Module):
+    "Encoder `model` and MLM `head` as one module: (input_ids, labels) -> logits (N, V) at the N positions whose label is not -100."
+    def __init__(self, model, head: MaskedLMHead): super().__init__(); self.model, self.head = model, head
+    def forward(self, input_ids, labels): return self.head(self.model(input_ids=input_ids).last_hidden_state[labels != -100])
+
+def chosen_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    "Cross-entropy of `MaskedLM`'s logits (N, V) against the N labels of `labels` that are not -100."
+    return F.cross_entropy(logits, labels[labels != -100])
+
 def finetune_mlm(model, head: MaskedLMHead, rows: torch.Tensor, tokenizer, steps: int, lr: float = 5e-5,
                  batch_size: int = 16, seed: int = 0) -> list[float]:
-    "Train the encoder `model` and `head` together on freshly masked `rows` (BERT's recipe); the losses."
+    "Train the encoder `model` and `head` together on freshly masked `rows` (BERT's recipe) in fastai's `Learner`; the losses."
+    from nlpbook.learner import batch_loader, make_learner, torch_opt   # training needs the `fastai` extra
     head.decoder.weight.requires_grad_(True)
-    params = list(dict.fromkeys([*model.parameters(), *head.parameters()]))   # the tied matrix once
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    g, losses = torch.Generator().manual_seed(seed), []
-    model.train(); head.train()
-    for step in range(steps):
-        batch = rows[torch.randint(len(rows), (batch_size,), generator=g)]
-        inputs, labels = mask_tokens(batch, tokenizer.mask_token_id, len(tokenizer), tokenizer.all_special_ids,
-                                     seed=seed * 1_000_003 + step)
-        chosen = labels != -100
-        loss = F.cross_entropy(head(model(input_ids=inputs).last_hidden_state[chosen]), labels[chosen])
-        opt.zero_grad(); loss.backward(); opt.step()
-        losses.append(loss.item())
+    g, step = torch.Generator().manual_seed(seed), iter(range(steps))
+    def masked(batch):                                              # a fresh mask for every step, seeded by the step
+        inputs, labels = mask_tokens(torch.stack(batch), tokenizer.mask_token_id, len(tokenizer), tokenizer.all_special_ids,
+                                     seed=seed * 1_000_003 + next(step))
+        return inputs, labels, labels
+    rows_dl = batch_loader(rows, lambda: [torch.randint(len(rows), (batch_size,), generator=g).tolist() for _ in range(steps)],
+                           masked, seed=seed)
+    learn = make_learner(MaskedLM(model, head), rows_dl, loss_func=chosen_cross_entropy,
+                         opt_func=torch_opt(torch.optim.AdamW, weight_decay=0.01), lr=lr)
+    learn.fit(1, lr)                                                # one pass of `steps` random batches
     model.eval(); head.eval()
-    return losses
+    return learn.loss_log.losses
 
 # %% ../nbs/08_bertology.ipynb #b243ab4c
 from .hf_inference import check_text, next_token_logits, cache_kwarg

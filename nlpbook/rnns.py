@@ -43,10 +43,10 @@ from .rnn_classifier import ReviewDataset, SortishSampler, pad_collate
 # %% auto #0
 __all__ = ['MONTHS', 'WEEKDAYS', 'DATE_FORMATS', 'CHAR_SPECIALS', 'BACKBONES', 'check_input', 'check_state', 'RecurrentCell',
            'RNNCell', 'copy_torch_weights', 'check_lengths', 'RNN', 'packed_torch', 'reverse_padded', 'Bidirectional',
-           'LSTMCell', 'LSTM', 'GRUCell', 'GRU', 'date_pairs', 'char_vocab', 'encode_chars', 'Seq2Seq', 'train_seq2seq',
-           'greedy_translate', 'exact_match', 'torch_direction', 'torch_final_state', 'packed_final_state',
-           'final_state', 'TextClassifier', 'label_collate', 'imdb_loaders', 'classifier_learner', 'padding_fraction',
-           'train_rnn_classifier', 'padded_state_spread']
+           'LSTMCell', 'LSTM', 'GRUCell', 'GRU', 'date_pairs', 'char_vocab', 'encode_chars', 'Seq2Seq',
+           'seq2seq_collate', 'seq2seq_learner', 'train_seq2seq', 'greedy_translate', 'exact_match', 'torch_direction',
+           'torch_final_state', 'packed_final_state', 'final_state', 'TextClassifier', 'label_collate', 'imdb_loaders',
+           'classifier_learner', 'padding_fraction', 'train_rnn_classifier', 'padded_state_spread']
 
 # %% ../nbs/06_rnns.ipynb #01d2f5eb
 def check_input(x: torch.Tensor, size: int, name: str, rank: int) -> torch.Tensor:
@@ -283,29 +283,33 @@ class Seq2Seq(nn.Module):
         return self.decode(self.encode(src, src_lengths), tgt_in)[0]         # (B, U, V)
 
 # %% ../nbs/06_rnns.ipynb #f6f716b2
+def seq2seq_collate(batch: list[tuple[str, str]], vocab: Vocab) -> tuple:
+    "(src ids, src lengths, target in: `<bos>` + target, target out: target + `<eos>`) of (source, target) string pairs."
+    src, src_len = encode_chars([a for a, _ in batch], vocab)
+    tgt, _ = encode_chars([b for _, b in batch], vocab, bos=True, eos=True)   # (B, U + 1)
+    return src, src_len, tgt[:, :-1], tgt[:, 1:]
+
+def seq2seq_learner(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, bs: int = 128, lr: float = 3e-3,
+                    seed: int = 0, clip: float | None = 1.0, cbs=None, progress: bool | None = None):
+    "fastai `Learner` for `model` on (source, target) `pairs`: shuffled batches, teacher forcing, cross-entropy, PyTorch's Adam, norm clipped to `clip`."
+    from fastai.losses import CrossEntropyLossFlat
+    from nlpbook.learner import batch_loader, make_learner   # training needs the `fastai` extra; the model does not
+    if not pairs: raise ValueError("seq2seq_learner: pairs is empty; pass (source, target) pairs, e.g. date_pairs(20_000)")
+    rng, order = random.Random(seed), list(range(len(pairs)))
+    def epoch_batches():
+        rng.shuffle(order)                               # each epoch shuffles the last epoch's order again
+        return [order[s:s + bs] for s in range(0, len(order), bs)]
+    train = batch_loader(pairs, epoch_batches, partial(seq2seq_collate, vocab=vocab), seed=seed)
+    return make_learner(model, train, loss_func=CrossEntropyLossFlat(ignore_index=vocab["<pad>"]), lr=lr, clip=clip,
+                        cbs=cbs, progress=progress)
+
 def train_seq2seq(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, epochs: int = 8, bs: int = 128,
                   lr: float = 3e-3, seed: int = 0) -> list[float]:
-    "Train `model` on (source, target) string `pairs` with teacher forcing, Adam and cross-entropy; returns the loss per step."
-    from fastprogress.fastprogress import master_bar, progress_bar
+    "Train `model` on (source, target) string `pairs` with teacher forcing, Adam, one cycle and cross-entropy; returns the loss per step."
     if not pairs: raise ValueError("train_seq2seq: pairs is empty; pass (source, target) pairs, e.g. date_pairs(20_000)")
-    dev, rng = next(model.parameters()).device, random.Random(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * -(-len(pairs) // bs))
-    loss_func, losses = nn.CrossEntropyLoss(ignore_index=vocab["<pad>"]), []
-    order, mb = list(range(len(pairs))), master_bar(range(epochs))
-    model.train()
-    for epoch in mb:
-        rng.shuffle(order)
-        for s in progress_bar(range(0, len(order), bs), parent=mb):
-            batch = [pairs[i] for i in order[s:s + bs]]
-            src, src_len = encode_chars([a for a, _ in batch], vocab)
-            tgt, _ = encode_chars([b for _, b in batch], vocab, bos=True, eos=True)   # (B, U + 1)
-            logits = model(src.to(dev), src_len, tgt[:, :-1].to(dev))                 # (B, U, V)
-            loss = loss_func(logits.flatten(0, 1), tgt[:, 1:].flatten().to(dev))
-            opt.zero_grad(); loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
-            losses.append(loss.item())
-        mb.write(f"epoch {epoch + 1}: loss {sum(losses[-20:]) / len(losses[-20:]):.4f}")
-    return losses
+    learn = seq2seq_learner(model, pairs, vocab, bs=bs, lr=lr, seed=seed)
+    learn.fit_one_cycle(epochs, lr, pct_start=0.3, div=25, div_final=25 * 1e4)   # PyTorch's OneCycleLR defaults
+    return learn.loss_log.losses
 
 @torch.no_grad()
 def greedy_translate(model: Seq2Seq, texts: list[str], vocab: Vocab, max_len: int = 20) -> list[str]:
@@ -431,13 +435,14 @@ def imdb_loaders(train_ds: ReviewDataset, valid_ds: ReviewDataset, pad_id: int, 
     return DataLoader(train_ds, batch_sampler=train, collate_fn=collate), DataLoader(valid_ds, batch_sampler=valid, collate_fn=collate)
 
 def classifier_learner(model: nn.Module, loaders: tuple, lr: float = 1e-3, **kwargs):
-    "fastai `Learner` for `model` on torch `loaders` (train, valid), with the book's `CrossEntropyLossFlat` and `accuracy`."
-    import fastai.callback.schedule   # noqa: F401  (adds Learner.fit_one_cycle)
-    from fastai.data.core import DataLoaders
-    from fastai.learner import Learner
+    "fastai `Learner` for `model` on torch `loaders` (train, valid): the book's `CrossEntropyLossFlat`, `accuracy` and fastai's own Adam; `kwargs` to `make_learner`."
     from fastai.losses import CrossEntropyLossFlat
     from fastai.metrics import accuracy
-    return Learner(DataLoaders(*loaders), model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, lr=lr, **kwargs)
+    from fastai.optimizer import Adam
+    from fastai.torch_core import default_device
+    from nlpbook.learner import make_learner   # training needs the `fastai` extra; the models do not
+    kwargs.setdefault("device", default_device())   # as the book's `Learner`: the GPU when there is one
+    return make_learner(model, *loaders, loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=Adam, lr=lr, **kwargs)
 
 def padding_fraction(dl: DataLoader) -> float:
     "Fraction of the token positions in `dl`'s batches that are padding."
@@ -455,8 +460,7 @@ def train_rnn_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_
     sampler = loaders[0].batch_sampler
     if isinstance(sampler, SortishSampler): sampler.set_epoch(0)   # the same batches for every model, whatever ran before
     model = TextClassifier(vocab_size, hidden_size, backbone, packed=packed, embedding=embedding)
-    from fastai.callback.training import GradientClip
-    learn = classifier_learner(model, loaders, lr=lr, cbs=[GradientClip(clip)] if clip else None)
+    learn = classifier_learner(model, loaders, lr=lr, clip=clip)
     start = time.perf_counter()
     if one_cycle: learn.fit_one_cycle(epochs, lr)   # warm up to lr, then anneal towards 0
     else: learn.fit(epochs)                          # the book's constant rate

@@ -1,4 +1,4 @@
-"""Chapter 3, "Custom NER", part (c): a transformer NER model for ORG, PERSON, GPE and TICKER trained with Hugging Face directly (no spacy-transformers): character spans to BIO wordpiece labels through the fast tokenizer's offsets, a plain PyTorch loop (AdamW, linear warmup and decay) over MiniLM with a token-classification head, exact-match span scores on the same 100 held-out descriptions as the spaCy pipelines, and an atomically saved model.
+"""Chapter 3, "Custom NER", part (c): a transformer NER model for ORG, PERSON, GPE and TICKER trained with Hugging Face directly (no spacy-transformers): character spans to BIO wordpiece labels through the fast tokenizer's offsets, fastai's `Learner` with PyTorch's AdamW and a linear warmup and decay over MiniLM with a token-classification head, exact-match span scores on the same 100 held-out descriptions as the spaCy pipelines, and an atomically saved model.
 
 The book's best custom NER model is a RoBERTa pipeline trained with `spacy train` and
 `spacy-transformers` on a GPU: F 95.40 overall and about 98 on TICKER, on its own (unpublished)
@@ -40,8 +40,8 @@ from .models import ModelNotFoundError, minilm_path
 
 # %% auto #0
 __all__ = ['bio_tags', 'check_spans', 'spans_to_bio', 'bio_to_spans', 'encode_tasks', 'pad_batch', 'sortish_batches', 'ner_model',
-           'freeze_below', 'frozen_states', 'top_logits', 'train_ner', 'predict_spans', 'fit_transformer_ner',
-           'ner_model_dir', 'save_ner_model', 'load_ner_model']
+           'freeze_below', 'frozen_states', 'top_logits', 'TokenLogits', 'TopLayers', 'warmup_linear', 'ner_learner',
+           'train_ner', 'predict_spans', 'fit_transformer_ner', 'ner_model_dir', 'save_ner_model', 'load_ner_model']
 
 # %% ../nbs/03d_transformer_ner.ipynb #92e94694
 def bio_tags(labels=NER_LABELS) -> list[str]:
@@ -159,35 +159,55 @@ def top_logits(model, states: torch.Tensor, attention_mask: torch.Tensor, n_froz
     return model.classifier(model.dropout(h))
 
 # %% ../nbs/03d_transformer_ner.ipynb #63df7887
-def train_ner(model, feats, epochs: int = 8, lr: float = 3e-4, bs: int = 8, n_trainable: int = 3,
-              warmup: float = 0.1, weight_decay: float = 0.01, seed: int = 0) -> pd.DataFrame:
-    "Fine-tune token-classification `model` on `feats` (AdamW, linear warmup/decay); returns the history per epoch."
-    from fastprogress.fastprogress import master_bar, progress_bar
-    from transformers import get_linear_schedule_with_warmup
+class TokenLogits(nn.Module):
+    "A Hugging Face token-classification `model` as a plain module: (input_ids, attention_mask) -> tag logits (B, L, n_tags)."
+    def __init__(self, model): super().__init__(); self.model = model
+    def forward(self, input_ids, attention_mask): return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+class TopLayers(nn.Module):
+    "The layers of a BERT token classifier above `n_frozen`, and its head, on cached states: (states, attention_mask) -> tag logits."
+    def __init__(self, model, n_frozen: int): super().__init__(); self.model, self.n_frozen = model, n_frozen
+    def forward(self, states, attention_mask): return top_logits(self.model, states, attention_mask, self.n_frozen)
+
+def warmup_linear(lr: float, warmup: float):
+    "A fastai schedule: linear from 0 to `lr` over the first `warmup` of training, then linear to 0 (Hugging Face's linear warmup)."
+    from fastai.callback.schedule import SchedLin, combine_scheds
+    return combine_scheds([warmup, 1 - warmup], [SchedLin(0, lr), SchedLin(lr, 0)])
+
+def ner_learner(model, feats, epochs: int = 8, lr: float = 3e-4, bs: int = 8, n_trainable: int = 3,
+                warmup: float = 0.1, weight_decay: float = 0.01, seed: int = 0, cbs=None, progress: bool | None = None):
+    "fastai `Learner` for token-classification `model` on `feats`: top `n_trainable` layers, sortish batches, AdamW, linear warmup/decay over `epochs`."
+    from fastai.callback.schedule import ParamScheduler
+    from fastai.losses import CrossEntropyLossFlat
+    from nlpbook.learner import batch_loader, make_learner, torch_opt   # training needs the `fastai` extra
     if not feats: raise ValueError("train_ner: no training features")
     n_frozen, _ = freeze_below(model, n_trainable)
     states = frozen_states(model, feats, n_frozen) if n_frozen else None
-    params = [p for p in model.parameters() if p.requires_grad]
-    g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
-    steps = epochs * -(-len(feats) // bs)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    sched = get_linear_schedule_with_warmup(opt, int(warmup * steps), steps)
-    loss_func, lens, rows = nn.CrossEntropyLoss(ignore_index=-100), [len(f['input_ids']) for f in feats], []
-    mb = master_bar(range(epochs))
-    for epoch in mb:
-        model.train(); t0, total, batches = time.perf_counter(), 0.0, sortish_batches(lens, bs, g)
-        for idx in progress_bar(batches, parent=mb):
-            b = pad_batch([feats[i] for i in idx])
-            if states is None: logits = model(input_ids=b['input_ids'], attention_mask=b['attention_mask']).logits
-            else: logits = top_logits(model, nn.utils.rnn.pad_sequence([states[i] for i in idx], batch_first=True),
-                                      b['attention_mask'], n_frozen)
-            loss = loss_func(logits.flatten(0, 1), b['labels'].flatten())
-            opt.zero_grad(); loss.backward(); nn.utils.clip_grad_norm_(params, 1.0); opt.step(); sched.step()
-            total += loss.item()
-        rows.append(dict(epoch=epoch + 1, loss=total / len(batches), lr=sched.get_last_lr()[0], seconds=time.perf_counter() - t0))
-        mb.write(f"epoch {epoch + 1}: loss {rows[-1]['loss']:.4f}  ({rows[-1]['seconds']:.0f} s)")
+    g, lens = torch.Generator().manual_seed(seed), [len(f['input_ids']) for f in feats]
+    def collate(idx):
+        b = pad_batch([feats[i] for i in idx])
+        x = b['input_ids'] if states is None else nn.utils.rnn.pad_sequence([states[i] for i in idx], batch_first=True)
+        return x, b['attention_mask'], b['labels']
+    train = batch_loader(range(len(feats)), lambda: sortish_batches(lens, bs, g), collate, seed=seed)
+    steps = epochs * len(train)
+    sched = warmup_linear(lr, int(warmup * steps) / steps)    # whole warm-up steps, as Hugging Face counts them
+    learn = make_learner(TokenLogits(model) if states is None else TopLayers(model, n_frozen), train, loss_func=CrossEntropyLossFlat(),
+                         opt_func=torch_opt(torch.optim.AdamW, weight_decay=weight_decay), lr=lr, clip=1.0,
+                         cbs=[ParamScheduler({'lr': sched}), *(cbs or [])], progress=progress)
+    learn.lr_schedule = sched
+    return learn
+
+def train_ner(model, feats, epochs: int = 8, lr: float = 3e-4, bs: int = 8, n_trainable: int = 3,
+              warmup: float = 0.1, weight_decay: float = 0.01, seed: int = 0) -> pd.DataFrame:
+    "Fine-tune token-classification `model` on `feats` (AdamW, linear warmup/decay) in fastai's `Learner`; returns the history per epoch."
+    from nlpbook.learner import epoch_table
+    learn = ner_learner(model, feats, epochs, lr, bs, n_trainable, warmup, weight_decay, seed)
+    torch.manual_seed(seed)                                   # dropout's random stream, after the frozen states
+    learn.fit(epochs, lr)
     model.eval()
-    return pd.DataFrame(rows)
+    hist = epoch_table(learn).rename(columns={'train_loss': 'loss'})
+    hist.insert(2, 'lr', [learn.lr_schedule(e / epochs) for e in hist.epoch])   # the rate after each epoch, 0 at the end
+    return hist
 
 # %% ../nbs/03d_transformer_ner.ipynb #777ab212
 @torch.no_grad()

@@ -232,13 +232,16 @@ def test_03d_transformer_ner_cell_21():
 @_nb.setup(22, '63df7887')
 def _cell_22():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
-    global train_ner
-    from nlpbook.transformer_ner import train_ner
+    global TokenLogits, TopLayers, ner_learner, train_ner, warmup_linear
+    from nlpbook.transformer_ner import (
+        TokenLogits, TopLayers, ner_learner, train_ner, warmup_linear,
+    )
 
 
 @_nb.check(23, 'dfd2de83')
 def test_03d_transformer_ner_cell_23():
-    global after, before, h, m_small
+    global _, after, before, get_linear_schedule_with_warmup, h, hf_lrs, hf_opt, hf_sched, learn
+    global m_small
     m_small = ner_model()
     before = {k: v.clone() for k, v in m_small.state_dict().items()}
     h = train_ner(m_small, feats[:8], epochs=3, lr=1e-3, bs=4, n_trainable=1)
@@ -248,6 +251,14 @@ def test_03d_transformer_ner_cell_23():
     test_eq(torch.equal(before['bert.encoder.layer.4.output.dense.weight'], after['bert.encoder.layer.4.output.dense.weight']), True)
     test_eq(torch.equal(before['classifier.weight'], after['classifier.weight']), False)
     test_close(h.lr.iloc[-1], 0.0)                    # linear decay to 0
+    test_eq(list(h.columns), ['epoch', 'loss', 'lr', 'seconds'])
+    learn = ner_learner(m_small, feats[:20], epochs=10, lr=1e-3, bs=4, n_trainable=1)       # 5 steps an epoch, 50 in all
+    from transformers import get_linear_schedule_with_warmup
+    hf_opt = torch.optim.AdamW(nn.Linear(1, 1).parameters(), lr=1e-3)
+    hf_sched, hf_lrs = get_linear_schedule_with_warmup(hf_opt, 5, 50), []
+    for _ in range(50): hf_lrs.append(hf_opt.param_groups[0]['lr']); hf_opt.step(); hf_sched.step()
+    test_close([learn.lr_schedule(s / 50) for s in range(50)], hf_lrs, eps=1e-9)   # Hugging Face's schedule, step for step
+    test_eq(type(learn.model).__name__, 'TopLayers')
     test_fail(lambda: train_ner(m_small, []), contains="no training features")
 
 

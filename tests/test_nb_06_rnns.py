@@ -295,12 +295,34 @@ def _cell_27():
 @_nb.setup(28, 'f6f716b2')
 def _cell_28():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
-    global exact_match, greedy_translate, train_seq2seq
-    from nlpbook.rnns import exact_match, greedy_translate, train_seq2seq
+    global exact_match, greedy_translate, seq2seq_collate, seq2seq_learner, train_seq2seq
+    from nlpbook.rnns import (
+        exact_match, greedy_translate, seq2seq_collate, seq2seq_learner, train_seq2seq,
+    )
 
 
-@_nb.setup(29, '0ae4c28b')
-def _cell_29():
+@_nb.check(29, '31cd6339')
+def test_06_rnns_cell_29():
+    global _, cv, gap, learn, opt, pairs8, sched, src, src_len, tgt_in, tgt_out, torch_lrs
+    pairs8 = date_pairs(8, seed=3)
+    src, src_len, tgt_in, tgt_out = seq2seq_collate(pairs8[:2], cv := char_vocab(a + b for a, b in pairs8))
+    test_eq(tgt_in[:, 0].tolist(), [cv["<bos>"]] * 2); test_eq(tgt_in[:, 1:], tgt_out[:, :-1])
+    test_eq([tgt_out[i, len(t)].item() for i, (_, t) in enumerate(pairs8[:2])], [cv["<eos>"]] * 2)
+    torch.manual_seed(0)
+    learn = seq2seq_learner(Seq2Seq(len(cv), 8, 16), date_pairs(128, seed=3), cv, bs=2, lr=3e-3)
+    learn.fit_one_cycle(2, 3e-3, pct_start=0.3, div=25, div_final=25 * 1e4)
+    opt = torch.optim.Adam(nn.Linear(1, 1).parameters(), lr=3e-3)
+    sched, torch_lrs = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=128), []
+    for _ in range(128): torch_lrs.append(opt.param_groups[0]["lr"]); opt.step(); sched.step()
+    gap = max(abs(a - b) for a, b in zip(learn.recorder.lrs, torch_lrs)) / 3e-3
+    assert gap < 0.03, gap                                     # fastai's one cycle is the loop's OneCycleLR, within 3% of the peak
+    test_eq([cb.max_norm for cb in learn.cbs if type(cb).__name__ == "GradientClip"], [1.0])
+    test_eq(len(learn.loss_log.losses), 128)
+    test_fail(lambda: train_seq2seq(Seq2Seq(len(cv)), [], cv), contains="pairs is empty")
+
+
+@_nb.setup(30, '0ae4c28b')
+def _cell_30():
     global DATE_EPOCHS, N_DATES, date_vocab, s2s, s2s_acc, s2s_losses, s2s_seconds, seen, start
     global test_pairs, train_pairs
     N_DATES, DATE_EPOCHS = (50_000, 8) if FULL else (20_000, 4)
@@ -319,36 +341,36 @@ def _cell_29():
     print(f"trained in {s2s_seconds:.0f} s; exact match on unseen dates: {s2s_acc:.1%}")
 
 
-@_nb.setup(30, 'b489cf2f')
-def _cell_30():
+@_nb.setup(31, 'b489cf2f')
+def _cell_31():
     global plot_losses
     from nlpbook.embeddings import plot_losses
     plot_losses(s2s_losses, title="date translation: training loss (teacher forcing)", smooth=20);
 
 
-@_nb.setup(31, '6fb0be60')
-def _cell_31():
+@_nb.setup(32, '6fb0be60')
+def _cell_32():
     global examples, pred, src
     examples = ["25 Nov 2026", "November 25, 2026", "Wednesday, 25 November 2026", "25.11.2026", "nov 25 26", "1 Jan 2000"]
     for src, pred in zip(examples, greedy_translate(s2s, examples, date_vocab)): print(f"{src!r:32} -> {pred}")
 
 
-@_nb.check(32, '01e78034')
-def test_06_rnns_cell_32():
+@_nb.check(33, '01e78034')
+def test_06_rnns_cell_33():
     assert s2s_acc >= 0.90, s2s_acc                      # measured: see the table at the end
     test_eq(greedy_translate(s2s, ["25 Nov 2026"], date_vocab), ["2026-11-25"])
     test_fail(lambda: greedy_translate(s2s, [], date_vocab), contains="texts is empty")
 
 
-@_nb.setup(33, '534b2d53')
-def _cell_33():
+@_nb.setup(34, '534b2d53')
+def _cell_34():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global _state_rows, packed_final_state, torch_direction, torch_final_state
     from nlpbook.rnns import _state_rows, packed_final_state, torch_direction, torch_final_state
 
 
-@_nb.check(34, 'c64ee432')
-def test_06_rnns_cell_34():
+@_nb.check(35, 'c64ee432')
+def test_06_rnns_cell_35():
     global a, b, g_ours, g_packed, layer, lengths, ours, packed, x
     x, lengths = torch.randn(5, 9, 8, requires_grad=True), torch.tensor([9, 3, 5, 1, 7])
     for layer in (nn.RNN(8, 16, batch_first=True), nn.RNN(8, 16, batch_first=True, bidirectional=True),
@@ -367,15 +389,15 @@ def test_06_rnns_cell_34():
     test_fail(lambda: torch_direction(nn.GRU(8, 16, batch_first=True), x, reverse=True), contains="bidirectional")
 
 
-@_nb.setup(35, '9ef9039d')
-def _cell_35():
+@_nb.setup(36, '9ef9039d')
+def _cell_36():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global BACKBONES, TextClassifier, final_state
     from nlpbook.rnns import BACKBONES, TextClassifier, final_state
 
 
-@_nb.check(36, '49aa0e1c')
-def test_06_rnns_cell_36():
+@_nb.check(37, '49aa0e1c')
+def test_06_rnns_cell_37():
     global ids, lens, name, pretrained, tc, tc8
     tc = TextClassifier(50, 16, backbone="gru")
     ids, lens = torch.randint(2, 50, (3, 9)), torch.tensor([9, 4, 2])
@@ -391,8 +413,8 @@ def test_06_rnns_cell_36():
     test_fail(lambda: tc(ids[:0], lens[:0]), contains="batch is empty")
 
 
-@_nb.check(37, '798826e8')
-def test_06_rnns_cell_37():
+@_nb.check(38, '798826e8')
+def test_06_rnns_cell_38():
     global a, b, mine, torchs
     for mine, torchs in (("scratch_rnn", "rnn"), ("scratch_birnn", "birnn"), ("scratch_lstm", "lstm"), ("scratch_gru", "gru")):
         a, b = TextClassifier(50, 16, backbone=mine), TextClassifier(50, 16, backbone=torchs)
@@ -403,15 +425,15 @@ def test_06_rnns_cell_37():
         assert_close(a(ids, lens), b(ids, lens))
 
 
-@_nb.setup(38, '1ce5bf5e')
-def _cell_38():
+@_nb.setup(39, '1ce5bf5e')
+def _cell_39():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global classifier_learner, imdb_loaders, label_collate, padding_fraction
     from nlpbook.rnns import classifier_learner, imdb_loaders, label_collate, padding_fraction
 
 
-@_nb.setup(39, 'f5c37c82')
-def _cell_39():
+@_nb.setup(40, 'f5c37c82')
+def _cell_40():
     global BS, EPOCHS, HIDDEN, LR, MAX_WORDS, N_TEST, N_TRAIN, load_imdb, pad_id, review_vocab
     global test_df, test_ds, train_df, train_ds, vocab
     from nlpbook.data import load_imdb
@@ -428,15 +450,15 @@ def _cell_39():
           f"hidden {HIDDEN}, batch {BS}, {EPOCHS} epochs, lr {LR}")
 
 
-@_nb.setup(40, '18a0c00d')
-def _cell_40():
+@_nb.setup(41, '18a0c00d')
+def _cell_41():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global train_rnn_classifier
     from nlpbook.rnns import train_rnn_classifier
 
 
-@_nb.check(41, '7941d842')
-def test_06_rnns_cell_41():
+@_nb.check(42, '7941d842')
+def test_06_rnns_cell_42():
     global clipped, constant, cycled, first, second, tiny, tiny_ds
     tiny_ds = ReviewDataset(train_df.head(96), vocab, 40)
     tiny = imdb_loaders(tiny_ds, tiny_ds, pad_id, bs=16)
@@ -451,8 +473,8 @@ def test_06_rnns_cell_41():
     test_fail(lambda: train_rnn_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=0), contains="clip must be a positive gradient norm")
 
 
-@_nb.check(42, '762fce37')
-def test_06_rnns_cell_42():
+@_nb.check(43, '762fce37')
+def test_06_rnns_cell_43():
     global ids, labels, learn, lengths, loaders, rnn_acc, rnn_seconds
     loaders = imdb_loaders(train_ds, test_ds, pad_id, BS)
     ids, lengths, labels = next(iter(loaders[0]))
@@ -461,15 +483,15 @@ def test_06_rnns_cell_42():
     plot_losses([float(l) for l in learn.recorder.losses], title="vanilla RNN on IMDb (packed)", smooth=5);
 
 
-@_nb.setup(43, '5d06cdad')
-def _cell_43():
+@_nb.setup(44, '5d06cdad')
+def _cell_44():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global padded_state_spread
     from nlpbook.rnns import padded_state_spread
 
 
-@_nb.check(44, '49504ff2')
-def test_06_rnns_cell_44():
+@_nb.check(45, '49504ff2')
+def test_06_rnns_cell_45():
     global rnn_model, sample, spread
     rnn_model = learn.model.cpu()
     sample = [test_ds.ids[i] for i in range(16)]
@@ -479,8 +501,8 @@ def test_06_rnns_cell_44():
     assert spread[71] < 0.1 * spread[0], spread        # 71 pads (fastai's worst case) erase what the review said
 
 
-@_nb.setup(45, '97e5faf4')
-def _cell_45():
+@_nb.setup(46, '97e5faf4')
+def _cell_46():
     global _, acc_packed, acc_unpacked, random_loaders
     random_loaders = imdb_loaders(train_ds, test_ds, pad_id, BS, sortish=False)
     print(f"padding: {padding_fraction(random_loaders[1]):.0%} of the test batches' positions with random batches, "
@@ -491,8 +513,8 @@ def _cell_45():
         print(f"vanilla RNN, random batches: padding read {acc_unpacked:.1%}, packed {acc_packed:.1%}")
 
 
-@_nb.setup(46, 'e19769b5')
-def _cell_46():
+@_nb.setup(47, 'e19769b5')
+def _cell_47():
     global _, backbone, comparison, label, pd, results, seconds
     results = {"RNN (nn.RNN)": rnn_acc}
     seconds = {"RNN (nn.RNN)": rnn_seconds}
@@ -504,8 +526,8 @@ def _cell_46():
     comparison
 
 
-@_nb.check(47, '700dd33a')
-def test_06_rnns_cell_47():
+@_nb.check(48, '700dd33a')
+def test_06_rnns_cell_48():
     global book_order, ours
     book_order = ["RNN (nn.RNN)", "BiRNN (nn.RNN, bidirectional)", "LSTM (nn.LSTM)", "GRU (nn.GRU)"]
     ours = sorted(book_order, key=results.get)
@@ -514,13 +536,13 @@ def test_06_rnns_cell_47():
     if not FULL: test_eq(ours[-1], "GRU (nn.GRU)")   # best on each of seeds 0, 1 and 2 at this scale (BENCHMARKS.md)
 
 
-@_nb.setup(48, 'd23a6b6b')
-def _cell_48():
+@_nb.setup(49, 'd23a6b6b')
+def _cell_49():
     print(" < ".join(f"{k} {v:.1%}" for k, v in sorted(results.items(), key=lambda kv: kv[1])))
 
 
-@_nb.check(49, 'e270dfa7')
-def test_06_rnns_cell_49():
+@_nb.check(50, 'e270dfa7')
+def test_06_rnns_cell_50():
     global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_results
     global book_scale_table, json, re, read_runs, run_seed, seed_table
     import json, re
@@ -577,8 +599,8 @@ def test_06_rnns_cell_49():
     book_scale
 
 
-@_nb.check(50, '25c9245d')
-def test_06_rnns_cell_50():
+@_nb.check(51, '25c9245d')
+def test_06_rnns_cell_51():
     global BOOK_CODE_RUNS, GRU_VARIANTS, gru_variants, variant_tables
     BOOK_CODE_RUNS = [f"ch06_book_code_seed{s}.json" for s in range(3)]   # benchmarks/ch06_book_code.py
     GRU_VARIANTS = {   # name: (result files, whether the model stops at each review's end)
@@ -597,8 +619,8 @@ def test_06_rnns_cell_50():
     gru_variants
 
 
-@_nb.check(51, '096f5c43')
-def test_06_rnns_cell_51():
+@_nb.check(52, '096f5c43')
+def test_06_rnns_cell_52():
     global GRU_CHOICES, gru_choice, held_out, held_out_table
     GRU_CHOICES = {   # setting: (runs of `ch06_rnns.py --backbones gru ... --valid 5000`, its test runs' row in the GRU table)
         "our preprocessing, stopping at each review's end": ([f"ch06_rnns_gru_valid_seed{s}.json" for s in range(3)],
@@ -638,8 +660,8 @@ def test_06_rnns_cell_51():
     held_out.round(2) if held_out is not None else None
 
 
-@_nb.check(52, '75b5fdc2')
-def test_06_rnns_cell_52():
+@_nb.check(53, '75b5fdc2')
+def test_06_rnns_cell_53():
     global chapter, chapter_table, chosen_files
     @_module_level
     def chapter_table(book_scale, gru_variants, gru_choice):
@@ -659,8 +681,8 @@ def test_06_rnns_cell_52():
     chapter
 
 
-@_nb.check(53, 'f488cc8e')
-def test_06_rnns_cell_53():
+@_nb.check(54, 'f488cc8e')
+def test_06_rnns_cell_54():
     global BOOK_EPOCHS, _, above, acc, ax, axes, backbone, book_code_curves, book_curves
     global curve_stats, curve_summary, curves, curves_frame, epoch_curves, fig, i, name, our_curves
     global plt, runs, style
@@ -719,8 +741,8 @@ def test_06_rnns_cell_53():
     curve_stats
 
 
-@_nb.setup(54, 'd1e89d3f')
-def _cell_54():
+@_nb.setup(55, 'd1e89d3f')
+def _cell_55():
     global book_vs_ours, scale
     scale = f"CPU scale: {len(train_ds):,} train / {len(test_ds):,} test reviews of <= {MAX_WORDS} words, batch {BS}, {EPOCHS} epochs"
     book_vs_ours = pd.DataFrame([
@@ -742,6 +764,6 @@ def _cell_54():
 
 
 def test_06_rnns_runs_to_end():
-    "The last cells (code cell 54) check nothing themselves: they must run without error"
+    "The last cells (code cell 55) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -15,9 +15,9 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np
-    global progress_bar, scaled_dot_product_attention, time, torch
+    global scaled_dot_product_attention, time, torch
     from nlpbook.attention_variants import (
-        F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np, progress_bar,
+        F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np,
         scaled_dot_product_attention, time, torch,
     )
 
@@ -374,15 +374,17 @@ def _cell_30():
 @_nb.setup(31, 'af0466ba')
 def _cell_31():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
-    global evaluate_bpc, generate_chars, random_windows, train_char_lm
+    global _Windows, char_lm_learner, evaluate_bpc, generate_chars, nanogpt_groups, random_windows
+    global span_callbacks, train_char_lm
     from nlpbook.attention_variants import (
-        evaluate_bpc, generate_chars, random_windows, train_char_lm,
+        _Windows, char_lm_learner, evaluate_bpc, generate_chars, nanogpt_groups, random_windows,
+        span_callbacks, train_char_lm,
     )
 
 
 @_nb.check(32, 'dca3f5a8')
 def test_07a_attention_variants_cell_32():
-    global tiny, xb, yb
+    global learn, small_span, tiny, xb, yb
     xb, yb = random_windows(torch.arange(100), 4, 8, torch.Generator().manual_seed(0))
     test_eq(xb.shape, (4, 8)); test_eq(yb, xb + 1)
     test_fail(lambda: random_windows(torch.arange(5), 2, 8), contains="need more than ctx=8")
@@ -390,6 +392,17 @@ def test_07a_attention_variants_cell_32():
     test_close(evaluate_bpc(tiny, test_ids[:1000]), math.log2(len(vocab)), eps=0.1)   # untrained: about uniform
     test_fail(lambda: tiny(torch.zeros(1, 17, dtype=torch.long)), contains="context is 16")
     test_fail(lambda: generate_chars(tiny, vocab, "a", temperature=0), contains="temperature must be > 0")
+    test_fail(lambda: train_char_lm(tiny, test_ids[:16], 2), contains="need more than ctx=16")
+    small_span = CharGPT(len(vocab), d_model=16, n_layers=1, n_heads=2, ctx=16, adaptive_span=True)
+    learn = char_lm_learner(small_span, train_ids[:5000], steps=6, batch_size=4, span_lambda=1.0, warmup=2)
+    with torch.no_grad(): small_span.span_params()[0].ratio.fill_(-0.5)        # out of range: the projection must fix it
+    learn.fit(1)
+    test_eq(len(learn.loss_log.losses), 6)
+    test_eq(small_span.span_params()[0].ratio.min().item() >= 0, True)         # projected after every step (λ pushes it below 0)
+    test_close(learn.recorder.lrs, [3e-3 * min(1, (s + 1) / 2) * 0.5 * (1 + math.cos(math.pi * s / 6)) for s in range(6)], eps=1e-9)
+    test_eq([type(cb).__name__ for cb in learn.cbs if type(cb).__name__ in ("ExtraLoss", "StepHook", "GradientClip")],
+            ["GradientClip", "ExtraLoss", "StepHook"])
+    test_eq([g["weight_decay"] for g in learn.opt.opt.param_groups] if learn.opt else None, [0.01, 0.0])
 
 
 @_nb.setup(33, 'e718c56f')

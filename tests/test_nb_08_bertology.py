@@ -327,8 +327,8 @@ def test_08_bertology_cell_33():
 @_nb.setup(34, 'b3f9ae98')
 def _cell_34():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
-    global train_mlm_head
-    from nlpbook.bertology import train_mlm_head
+    global _HeadBF16, train_mlm_head
+    from nlpbook.bertology import _HeadBF16, train_mlm_head
 
 
 @_nb.check(35, '1376cb01')
@@ -412,8 +412,8 @@ def test_08_bertology_cell_41():
 @_nb.setup(42, '229f9ffc')
 def _cell_42():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
-    global finetune_mlm
-    from nlpbook.bertology import finetune_mlm
+    global MaskedLM, chosen_cross_entropy, finetune_mlm
+    from nlpbook.bertology import MaskedLM, chosen_cross_entropy, finetune_mlm
 
 
 @_nb.check(43, '582b65f0')
