@@ -22,7 +22,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/cli.html.md"""
 
 # %% ../nbs/00b_cli.ipynb #c4ff01a2
 from __future__ import annotations
-import argparse, contextlib, functools, io, json, os, re, sys
+import argparse, contextlib, io, json, os, re, sys
 from pathlib import Path
 from fastcore.imports import in_ipython
 from .models import DEFAULT_SPACY_MODEL

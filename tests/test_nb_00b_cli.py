@@ -15,11 +15,9 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, 'c4ff01a2')
 def _cell_01():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global DEFAULT_SPACY_MODEL, Path, argparse, contextlib, functools, in_ipython, io, json, os, re
-    global sys
+    global DEFAULT_SPACY_MODEL, Path, argparse, contextlib, in_ipython, io, json, os, re, sys
     from nlpbook.cli import (
-        DEFAULT_SPACY_MODEL, Path, argparse, contextlib, functools, in_ipython, io, json, os, re,
-        sys,
+        DEFAULT_SPACY_MODEL, Path, argparse, contextlib, in_ipython, io, json, os, re, sys,
     )
 
 
@@ -91,8 +89,18 @@ def _cell_07():
     )
 
 
-@_nb.setup(8, 'bba070d0')
-def _cell_08():
+@_nb.check(8, 'e3ec4a0f')
+def test_00b_cli_cell_08():
+    global _t
+    _t = format_table(pd.DataFrame({"name": ["imdb", "ag_news"], "size": pd.array([33909423, None], dtype="Int64"), "version": [1.0, float("nan")]}))
+    print(_t)
+    test_eq(_t.splitlines(), ["name         size  version",
+                              "imdb     33909423        1",
+                              "ag_news         -        -"])
+
+
+@_nb.setup(9, 'bba070d0')
+def _cell_09():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global _MODEL_EXAMPLES, _check_alias, _check_model_name, _mlflow_errors, _model_list, _model_log
     global _model_promote, _model_serve, _model_store, _not_empty, add_model_commands
@@ -102,15 +110,15 @@ def _cell_08():
     )
 
 
-@_nb.setup(9, 'abf36d21')
-def _cell_09():
+@_nb.setup(10, 'abf36d21')
+def _cell_10():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
     from nlpbook.cli import BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
 
 
-@_nb.setup(10, '0bf597cf')
-def _cell_10():
+@_nb.setup(11, '0bf597cf')
+def _cell_11():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global KNOWN_ERRORS, _known_errors, _quiet_stdout, main, run_command, unexpected_error_line
     from nlpbook.cli import (
@@ -118,22 +126,22 @@ def _cell_10():
     )
 
 
-@_nb.setup(11, '2b5ed76e')
-def _cell_11():
+@_nb.setup(12, '2b5ed76e')
+def _cell_12():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     import nlpbook.cli  # the cell binds no names
 
 
-@_nb.check(12, 'ec1d5a36')
-def test_00b_cli_cell_12():
+@_nb.check(13, 'ec1d5a36')
+def test_00b_cli_cell_13():
     global out, word
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
     for word in ("ner", "data", "batch-ner", "testgen", "model", "--version", "Exit status"): assert word in out.getvalue(), word
 
 
-@_nb.setup(13, 'cc2b75aa')
-def _cell_13():
+@_nb.setup(14, 'cc2b75aa')
+def _cell_14():
     global PKG_ROOT, env_vars, nlpbook, run_cli, run_script, script_env, uninstalled
     import nlpbook
     from nlpbook.models import uninstalled
@@ -181,8 +189,8 @@ def _cell_13():
         return r.returncode, r.stdout.decode("utf-8", "backslashreplace"), r.stderr.decode("utf-8", "backslashreplace")
 
 
-@_nb.setup(14, 'a9a51781')
-def _cell_14():
+@_nb.setup(15, 'a9a51781')
+def _cell_15():
     global code, err, news, out
     news = Path(tempfile.mkdtemp(prefix="nlpbook-ner-"))
     (news/"a.txt").write_text("Apple opened a store in Paris.\n")
@@ -191,8 +199,8 @@ def _cell_14():
     print(out.replace(str(news), "news"))
 
 
-@_nb.check(15, '617e3383')
-def test_00b_cli_cell_15():
+@_nb.check(16, '617e3383')
+def test_00b_cli_cell_16():
     global _limit, cached_spacy, code, entities, ents, err, long_text, nlp_sm, out, rows, shutil
     from nlpbook.spacy_basics import cached_spacy, entities
     test_eq((code, err), (0, ""))
@@ -215,8 +223,8 @@ def test_00b_cli_cell_15():
     import shutil; shutil.rmtree(news)
 
 
-@_nb.check(16, '2b40da5d')
-def test_00b_cli_cell_16():
+@_nb.check(17, '2b40da5d')
+def test_00b_cli_cell_17():
     global code, err
     with contextlib.redirect_stderr(io.StringIO()) as err: code = main(["data", "fetch", "imbd"])
     test_eq(code, 2)
@@ -224,8 +232,8 @@ def test_00b_cli_cell_16():
     err.getvalue()
 
 
-@_nb.check(17, 'b57becbc')
-def test_00b_cli_cell_17():
+@_nb.check(18, 'b57becbc')
+def test_00b_cli_cell_18():
     global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
     import contextlib, io
     from fastcore.test import test_eq
@@ -237,15 +245,15 @@ def test_00b_cli_cell_17():
     test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
 
 
-@_nb.check(18, '935401e6')
-def test_00b_cli_cell_18():
+@_nb.check(19, '935401e6')
+def test_00b_cli_cell_19():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
 
 
-@_nb.check(19, '6fadfeb4')
-def test_00b_cli_cell_19():
+@_nb.check(20, '6fadfeb4')
+def test_00b_cli_cell_20():
     global code, err, file_info, header, jeopardy, out, rows
     from nlpbook.data import file_info
     code, out, err = run_cli(["data", "list"])
@@ -259,8 +267,8 @@ def test_00b_cli_cell_19():
     assert "e+" not in out and "True" not in out and "NaN" not in out, out
 
 
-@_nb.check(20, '089eee56')
-def test_00b_cli_cell_20():
+@_nb.check(21, '089eee56')
+def test_00b_cli_cell_21():
     global code, d, err, out, summary, why
     with tempfile.TemporaryDirectory() as d:
         (Path(d)/"mirror"/"ag_news").mkdir(parents=True)
@@ -275,16 +283,16 @@ def test_00b_cli_cell_20():
         test_eq(sorted(p.name for p in (Path(d)/"cache"/"ag_news").iterdir()), ["classes.txt"])   # nothing half-written
 
 
-@_nb.check(21, '21b87198')
-def test_00b_cli_cell_21():
+@_nb.check(22, '21b87198')
+def test_00b_cli_cell_22():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
     for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
-@_nb.check(22, '5396ad2f')
-def test_00b_cli_cell_22():
+@_nb.check(23, '5396ad2f')
+def test_00b_cli_cell_23():
     global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
@@ -308,8 +316,8 @@ def test_00b_cli_cell_22():
         assert "expected a positive number" in err.getvalue(), err.getvalue()
 
 
-@_nb.check(23, '9d01af1f')
-def test_00b_cli_cell_23():
+@_nb.check(24, '9d01af1f')
+def test_00b_cli_cell_24():
     global args, out
     for args in (["model", "--help"], ["model", "serve", "--help"], ["model", "log", "--help"], ["model", "promote", "--help"]):
         with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(args)
@@ -317,8 +325,8 @@ def test_00b_cli_cell_23():
     print(out.getvalue())
 
 
-@_nb.check(24, '97db7e49')
-def test_00b_cli_cell_24():
+@_nb.check(25, '97db7e49')
+def test_00b_cli_cell_25():
     global args, code, err, free_port, msg, out, store, tempfile
     import tempfile
     from nlpbook.serving import free_port
@@ -335,8 +343,8 @@ def test_00b_cli_cell_24():
         assert out.getvalue().startswith("no registered models in sqlite:///"), out.getvalue()
 
 
-@_nb.setup(25, '0e5e4465')
-def _cell_25():
+@_nb.setup(26, '0e5e4465')
+def _cell_26():
     global BAD_INPUTS, CSV, FIX, LATIN1, S, f, rows, shell_line, shell_word
     @_module_level
     def shell_word(arg: str) -> str:
@@ -470,8 +478,8 @@ def _cell_25():
         display(BAD_INPUTS[["command", "via", "exit", "message"]])
 
 
-@_nb.check(26, '28932cb1')
-def test_00b_cli_cell_26():
+@_nb.check(27, '28932cb1')
+def test_00b_cli_cell_27():
     global check_row, fill, free_port, p, problems, t0, time
     from nlpbook.serving import free_port   # the one row that needs a free port (it must fail on the model, not the port)
     @_module_level
@@ -497,8 +505,8 @@ def test_00b_cli_cell_26():
     assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "model", "testgen"}
 
 
-@_nb.check(27, '13b7ee45')
-def test_00b_cli_cell_27():
+@_nb.check(28, '13b7ee45')
+def test_00b_cli_cell_28():
     global big, code, dist_name, ents, err, first, out, p
     from nlpbook.models import dist_name
     code, out, err = run_script(["--version"])
@@ -518,8 +526,8 @@ def test_00b_cli_cell_27():
     test_eq((first, p.stderr.read(), p.wait(timeout=120)), (b"-:1\t0 5 ORG Apple\n", b"", 141))
 
 
-@_nb.check(28, 'd44bf5d4')
-def test_00b_cli_cell_28():
+@_nb.check(29, 'd44bf5d4')
+def test_00b_cli_cell_29():
     global ClosedPipe, a, err, interrupted, saved
     a = build_parser().parse_args(["data", "list"])
     a.func = lambda a: {}["no such key"]   # a bug
