@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DIST_NAME', 'REPO_URL', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF',
-           'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint', 'MissingExtraError', 'require', 'uninstalled',
-           'spacy_model_path', 'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path',
-           'load_minilm', 'smollm2_cache', 'load_smollm2']
+__all__ = ['DIST_NAME', 'REPO_URL', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SPACY_PIPELINE_FILES',
+           'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint', 'MissingExtraError',
+           'require', 'uninstalled', 'spacy_model_path', 'load_spacy', 'torchvision_mismatch',
+           'hide_mismatched_torchvision', 'minilm_path', 'load_minilm', 'smollm2_cache', 'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
@@ -118,15 +118,46 @@ SPACY2_SHORTCUTS = {"en": DEFAULT_SPACY_MODEL}
 
 # %% ../nbs/00a_models.ipynb #1456dfc2
 def _installed(name: str) -> bool:
-    "Is a top-level package `name` importable (without importing it)?"
-    return importlib.util.find_spec(name) is not None
+    "Is a top-level package `name` importable (without importing it)? A dotted or malformed name is not."
+    try: return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError): return False   # find_spec('a.b') imports `a` first and raises when it is absent
+
+def _spacy_package(name: str) -> bool:
+    "Is installed package `name` a spaCy pipeline? (`spacy package` puts meta.json beside its __init__.py.)"
+    locs = importlib.util.find_spec(name).submodule_search_locations
+    return bool(locs) and any((Path(d)/"meta.json").is_file() for d in locs)
 
 # %% ../nbs/00a_models.ipynb #a5fb42c9
-def spacy_model_path(name: str) -> str | Path:
-    "What to hand `spacy.load` for `name`: the package, its offline re-upload, or a path."
+SPACY_PIPELINE_FILES = ("config.cfg", "meta.json")   # what `spacy.load` reads from a pipeline folder
+
+def _pipeline_folder(p: Path) -> Path:
+    "`p` if it is a folder `spacy.load` can read, else a `ModelNotFoundError` naming what is missing."
+    if missing := [f for f in SPACY_PIPELINE_FILES if not (p/f).is_file()]:
+        raise ModelNotFoundError(f"{p} is not a spaCy pipeline folder: it has no {' or '.join(missing)}. Pass a folder written "
+                                 f"by nlp.to_disk or `spacy train` (e.g. .../model-best), or a package name such as {DEFAULT_SPACY_MODEL}")
+    return p
+
+def _looks_like_path(name: str) -> bool: return "/" in name or "\\" in name or name.startswith((".", "~"))
+
+def spacy_model_path(name: str | Path) -> str | Path:
+    "What to hand `spacy.load` for `name`: the package, its offline re-upload, or a pipeline folder; else a `ModelNotFoundError`."
+    if isinstance(name, Path): name = str(name)
     name = SPACY2_SHORTCUTS.get(name, name)
-    if Path(name).expanduser().is_dir(): return Path(name).expanduser()
-    if _installed(name): return name
+    if not name.strip():   # Path('') is the current folder: never load whatever happens to be there
+        raise ModelNotFoundError(f"The spaCy model name is empty. Pass a package name such as {DEFAULT_SPACY_MODEL}, or a pipeline folder")
+    p = Path(name).expanduser()
+    if p.is_dir(): return _pipeline_folder(p)
+    if p.exists(): raise ModelNotFoundError(f"{p} is a file, not a spaCy pipeline folder (a folder holding {' and '.join(SPACY_PIPELINE_FILES)})")
+    if _looks_like_path(name): raise ModelNotFoundError(f"No such folder: {p}. Pass an existing spaCy pipeline folder, or a package name "
+                                                        f"such as {DEFAULT_SPACY_MODEL}")
+    if not name.isidentifier():   # spacy.load would take 'os.path' or 'a b' for something else, or fail deep inside
+        hint = f" (that is its pip name; spaCy loads it as {name.replace('-', '_')})" if name.replace("-", "_").isidentifier() else ""
+        raise ModelNotFoundError(f"{name!r} is not a spaCy package name{hint}: those are Python identifiers such as "
+                                 f"{DEFAULT_SPACY_MODEL}. For a pipeline folder, pass its path (e.g. ./{name})")
+    if _installed(name):
+        if not _spacy_package(name): raise ModelNotFoundError(f"{name!r} is an installed Python package but not a spaCy pipeline "
+                                                              f"(it has no meta.json). Pass a pipeline such as {DEFAULT_SPACY_MODEL}")
+        return name
     if name in OFFLINE_PACKAGES:
         alt, req = OFFLINE_PACKAGES[name]
         if _installed(alt):

