@@ -16,7 +16,7 @@ import argparse, json, sys
 from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
-__all__ = ['BATCH_NER_EXAMPLE', 'add_model_commands', 'build_parser', 'main']
+__all__ = ['BATCH_NER_EXAMPLE', 'add_model_commands', 'add_app_commands', 'build_parser', 'main']
 
 # %% ../nbs/00b_cli.ipynb #6fcd351f
 def _ner(a):
@@ -127,6 +127,49 @@ def add_model_commands(sub):
     return m
 
 
+# %% ../nbs/00b_cli.ipynb #f442cf8c
+_APP_EXAMPLES = """examples:
+  nlpbook app --list
+  nlpbook app ner-agnews
+  nlpbook app textcat-custom --port 8502 --textcat ag_news_textcat@production --store ~/mlruns
+  nlpbook app annotate --source descriptions.csv --output answers.jsonl --labels ORG,PERSON,GPE,TICKER
+
+Serves on 127.0.0.1, waits for Streamlit's health check, prints the URL; Ctrl-C stops it (Chapter 10, 10_streamlit_apps)."""
+
+def _app(a):
+    import os
+    from nlpbook.apps import AppError, list_apps, run_app
+    if a.list: return list_apps()
+    if not a.name: a.parser.error("give an app NAME, or --list to see them")
+    try:
+        if a.store: os.environ['MLFLOW_TRACKING_URI'] = _model_store(a)   # the app's own process inherits it
+        return run_app(a.name, a.port, ner=a.ner, textcat=a.textcat, source=a.source, output=a.output, labels=a.labels,
+                       mode=a.mode)
+    except AppError as e:   # one line and exit status 2, as `main` does for the library's other errors
+        print(f"nlpbook app: error: {e}", file=sys.stderr)
+        raise SystemExit(2)
+
+def add_app_commands(sub):
+    "The `nlpbook app` subcommand (Chapter 10, `nlpbook.apps`): serve one of the book's Streamlit apps on 127.0.0.1."
+    ap = sub.add_parser("app", help="serve one of the book's Streamlit apps on 127.0.0.1 (Chapter 10)",
+                        description="Serve one of the book's Streamlit apps on 127.0.0.1.", epilog=_APP_EXAMPLES,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", nargs="?", help="ner-agnews, ner-custom, textcat-agnews, textcat-custom or annotate")
+    ap.add_argument("--list", action="store_true", help="list the apps and exit")
+    ap.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default: 8501)")
+    ap.add_argument("--ner", help="the NER apps' custom model: a spaCy folder or an MLflow model such as "
+                                  "ag_news_ticker_ner@production (default: Chapter 3's, trained if missing)")
+    ap.add_argument("--textcat", help="the text classifier: a spaCy folder or an MLflow model such as "
+                                      "ag_news_textcat@production (default: Chapter 3's, trained if missing)")
+    ap.add_argument("--store", help="MLflow store of --ner/--textcat names: a folder or a tracking URI "
+                                    "(default: $MLFLOW_TRACKING_URI, else ~/.cache/nlpbook/mlflow)")
+    ann = ap.add_argument_group("the annotate app (Chapter 3)")
+    ann.add_argument("--source", help="tasks to annotate: Prodigy JSONL, or CSV with a text column")
+    ann.add_argument("--output", help="JSONL the answers are appended to")
+    ann.add_argument("--labels", help="comma-separated labels, e.g. ORG,PERSON,GPE,TICKER")
+    ann.add_argument("--mode", default="ner", choices=["ner", "textcat"])
+    ap.set_defaults(func=_app, parser=ap)
+
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
@@ -138,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nlpbook", description="Applied NLP in the Enterprise: the book's tools, offline and tested.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_model_commands(sub)   # Chapter 11: nlpbook model log|promote|list|serve
+    add_app_commands(sub)     # Chapter 10: nlpbook app NAME | --list
     ner = sub.add_parser("ner", help="named entities in TEXT, one per line: start end LABEL text (Chapter 1)")
     ner.add_argument("text", help="the text to analyse")
     ner.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
