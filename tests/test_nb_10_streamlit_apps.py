@@ -172,7 +172,7 @@ def _cell_13():
 
 @_nb.check(14, '31b172f0')
 def test_10_streamlit_apps_cell_14():
-    global doc, sample, scores, table
+    global doc, sample, scores, table, typed_html
     sample = "Reuters - Intel Corp. (NASDAQ: INTC) said on Monday in Santa Clara that Paul Otellini would cut prices."
     doc = nlp_ner(sample)
     table = entity_table(doc)
@@ -181,6 +181,8 @@ def test_10_streamlit_apps_cell_14():
     assert ('INTC', 'TICKER') in marked_entities(entity_html(doc)), table
     test_eq([l for _, l in marked_entities(entity_html(doc, BASE_LABELS))], [l for l in table.label if l in BASE_LABELS])
     test_eq(marked_entities(entity_html(nlp_ner("nothing to see here"))), [])
+    typed_html = entity_html(nlp_ner('<img src=x onerror="alert(1)"> Apple opened a store in <b>Paris</b>.'))
+    assert '<img' not in typed_html and '<b>' not in typed_html and '&lt;img' in typed_html, typed_html   # shown, not run
     scores = category_scores(nlp_tc("Stocks fell on Wall Street as oil prices rose."))
     test_eq(list(scores.index), AG_CATEGORIES); test_close(scores.sum(), 1.0, eps=1e-4)
     test_eq(prediction(scores), (scores.idxmax(), scores.max()))
