@@ -29,7 +29,7 @@ from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
 __all__ = ['STDIN', 'BATCH_NER_EXAMPLE', 'NER_HELP', 'KNOWN_ERRORS', 'UsageError', 'decode_text', 'check_argv_text',
-           'read_documents', 'format_table', 'add_model_commands', 'version_line', 'build_parser',
+           'read_documents', 'format_table', 'add_model_commands', 'add_app_commands', 'version_line', 'build_parser',
            'unexpected_error_line', 'run_command', 'main']
 
 # %% ../nbs/00b_cli.ipynb #ac43fae4
@@ -289,6 +289,45 @@ def add_model_commands(sub):
     sv.set_defaults(func=_model_serve)
     return m
 
+# %% ../nbs/00b_cli.ipynb #f442cf8c
+_APP_EXAMPLES = """examples:
+  nlpbook app --list
+  nlpbook app ner-agnews
+  nlpbook app textcat-custom --port 8502 --textcat ag_news_textcat@production --store ~/mlruns
+  nlpbook app annotate --source descriptions.csv --output answers.jsonl --labels ORG,PERSON,GPE,TICKER
+
+Serves on 127.0.0.1, waits for Streamlit's health check, prints the URL; Ctrl-C stops it (Chapter 10, 10_streamlit_apps)."""
+
+def _app(a):
+    import os
+    from nlpbook.apps import list_apps, run_app   # its AppError is one of KNOWN_ERRORS: one line, exit status 2
+    if a.list: return list_apps()
+    if not a.name: a.parser.error("give an app NAME, or --list to see them")
+    if a.store: os.environ['MLFLOW_TRACKING_URI'] = _model_store(a)   # the app's own process inherits it
+    return run_app(a.name, a.port, ner=a.ner, textcat=a.textcat, source=a.source, output=a.output, labels=a.labels,
+                   mode=a.mode)
+
+def add_app_commands(sub):
+    "The `nlpbook app` subcommand (Chapter 10, `nlpbook.apps`): serve one of the book's Streamlit apps on 127.0.0.1."
+    ap = sub.add_parser("app", help="serve one of the book's Streamlit apps on 127.0.0.1 (Chapter 10)",
+                        description="Serve one of the book's Streamlit apps on 127.0.0.1.", epilog=_APP_EXAMPLES,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", nargs="?", help="ner-agnews, ner-custom, textcat-agnews, textcat-custom or annotate")
+    ap.add_argument("--list", action="store_true", help="list the apps and exit")
+    ap.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default: 8501)")
+    ap.add_argument("--ner", help="the NER apps' custom model: a spaCy folder or an MLflow model such as "
+                                  "ag_news_ticker_ner@production (default: Chapter 3's, trained if missing)")
+    ap.add_argument("--textcat", help="the text classifier: a spaCy folder or an MLflow model such as "
+                                      "ag_news_textcat@production (default: Chapter 3's, trained if missing)")
+    ap.add_argument("--store", help="MLflow store of --ner/--textcat names: a folder or a tracking URI "
+                                    "(default: $MLFLOW_TRACKING_URI, else ~/.cache/nlpbook/mlflow)")
+    ann = ap.add_argument_group("the annotate app (Chapter 3)")
+    ann.add_argument("--source", help="tasks to annotate: Prodigy JSONL, or CSV with a text column")
+    ann.add_argument("--output", help="JSONL the answers are appended to")
+    ann.add_argument("--labels", help="comma-separated labels, e.g. ORG,PERSON,GPE,TICKER")
+    ann.add_argument("--mode", default="ner", choices=["ner", "textcat"])
+    ap.set_defaults(func=_app, parser=ap)
+
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
@@ -332,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action=_VersionAction, help="print the distribution's name and version, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_model_commands(sub)   # Chapter 11: nlpbook model log|promote|list|serve
+    add_app_commands(sub)     # Chapter 10: nlpbook app NAME | --list
     ner = sub.add_parser("ner", help="named entities of a text, of files, or of standard input (Chapter 1)",
                          description="Named entities found by a spaCy pipeline.", epilog=NER_HELP, formatter_class=fmt)
     ner.add_argument("text", nargs="?", metavar="TEXT", help="the text to analyse; - reads it from standard input")
@@ -376,7 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
 # %% ../nbs/00b_cli.ipynb #0bf597cf
 #: The modules whose exception types mean "a bad input": (module, type names). A module not imported yet raised none.
 KNOWN_ERRORS = (("nlpbook.data", ("DatasetError",)), ("nlpbook.models", ("ModelNotFoundError", "MissingExtraError")),
-                ("nlpbook.batch_ner", ("BatchNERError",)), ("nlpbook.serving", ("ServingError",)))
+                ("nlpbook.batch_ner", ("BatchNERError",)), ("nlpbook.serving", ("ServingError",)),
+                ("nlpbook.apps", ("AppError",)))
 
 def _known_errors() -> tuple:
     "The user-facing exception types, printed as one line, never as a traceback: `UsageError` and those of `KNOWN_ERRORS`."
