@@ -43,30 +43,37 @@ def _cell_04():
     )
 
 
-@_nb.setup(5, 'abf36d21')
+@_nb.setup(5, '59cc388c')
 def _cell_05():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
+    from nlpbook.cli import BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
+
+
+@_nb.setup(6, 'abf36d21')
+def _cell_06():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global BATCH_NER_EXAMPLE, build_parser
     from nlpbook.cli import BATCH_NER_EXAMPLE, build_parser
 
 
-@_nb.setup(6, '0bf597cf')
-def _cell_06():
+@_nb.setup(7, '0bf597cf')
+def _cell_07():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global _known_errors, main
     from nlpbook.cli import _known_errors, main
 
 
-@_nb.check(7, 'ec1d5a36')
-def test_00b_cli_cell_07():
+@_nb.check(8, 'ec1d5a36')
+def test_00b_cli_cell_08():
     global cmd, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
     for cmd in ("ner", "data", "batch-ner", "testgen"): assert cmd in out.getvalue(), cmd
 
 
-@_nb.check(8, '2b40da5d')
-def test_00b_cli_cell_08():
+@_nb.check(9, '2b40da5d')
+def test_00b_cli_cell_09():
     global code, err
     with contextlib.redirect_stderr(io.StringIO()) as err: code = main(["data", "fetch", "imbd"])
     test_eq(code, 2)
@@ -74,8 +81,8 @@ def test_00b_cli_cell_08():
     err.getvalue()
 
 
-@_nb.check(9, 'b57becbc')
-def test_00b_cli_cell_09():
+@_nb.check(10, 'b57becbc')
+def test_00b_cli_cell_10():
     global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
     import contextlib, io
     from fastcore.test import test_eq
@@ -87,23 +94,23 @@ def test_00b_cli_cell_09():
     test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
 
 
-@_nb.check(10, '935401e6')
-def test_00b_cli_cell_10():
+@_nb.check(11, '935401e6')
+def test_00b_cli_cell_11():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
 
 
-@_nb.check(11, '21b87198')
-def test_00b_cli_cell_11():
+@_nb.check(12, '21b87198')
+def test_00b_cli_cell_12():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
     for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
-@_nb.check(12, '5396ad2f')
-def test_00b_cli_cell_12():
+@_nb.check(13, '5396ad2f')
+def test_00b_cli_cell_13():
     global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
@@ -127,8 +134,40 @@ def test_00b_cli_cell_12():
         assert "expected a positive number" in err.getvalue(), err.getvalue()
 
 
-@_nb.check(13, '9d01af1f')
-def test_00b_cli_cell_13():
+@_nb.check(14, 'b6a0a01b')
+def test_00b_cli_cell_14():
+    global BatchEventsError, _known_errors, args, d, err, lines, msg, opt, out
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner-watch", "--help"])
+    assert out.getvalue().rstrip().splitlines()[-1].lstrip().startswith("nlpbook batch-ner-watch /data/bucket --prefix"), out.getvalue()
+    for opt in ("--prefix", "--suffix", "--engine", "--poll", "--settle", "--no-events", "--once", "--run-log"): assert opt in out.getvalue(), opt
+    from nlpbook.batch_events import BatchEventsError
+    from nlpbook.cli import _known_errors
+    assert issubclass(BatchEventsError, _known_errors())
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d).resolve()
+        for args, msg in [([str(d / 'nope')], f"{d / 'nope'}: no such folder"), ([str(d), "--poll", "0"], "--poll 0: expected a positive number"),
+                          ([str(d), "--prefix", "/abs/"], "no leading '/'")]:
+            with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(main(["batch-ner-watch", *args]), 2)
+            test_eq(err.getvalue().count("\n"), 1)
+            assert err.getvalue().startswith("nlpbook batch-ner-watch: error: ") and msg in err.getvalue(), err.getvalue()
+        (d / 'ag_dataset' / 'input').mkdir(parents=True)
+        pd.DataFrame({'description': ['Apple opened a store in Paris.', 'Stocks fell.']}).to_csv(d / 'ag_dataset/input/in.csv', index=False)
+        pd.DataFrame({'text': ['No description column.']}).to_csv(d / 'ag_dataset/input/bad.csv', index=False)
+        args = ["batch-ner-watch", str(d), "--once", "--settle", "0", "--run-log", str(d / 'runs.jsonl')]
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args), 0)
+        lines = out.getvalue().splitlines()
+        print(out.getvalue())
+        assert lines[0].startswith(f"watching {d}/ag_dataset/input/*.csv ("), lines[0]
+        assert lines[1].startswith("succeeded: ag_dataset/input/in.csv -> ag_dataset/output/in.parquet (2 rows, "), lines[1]
+        assert lines[2].startswith("failed: ag_dataset/input/bad.csv moved to ag_dataset/failed/bad.csv: BatchNERError: "), lines[2]
+        test_eq(lines[-1], "2 files: 1 succeeded, 1 failed")
+        test_eq(pd.read_parquet(d / 'ag_dataset/output/in.parquet').entities[0][-1]['text'], 'Paris')
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args), 0)   # again: nothing is new
+        test_eq(out.getvalue().splitlines()[-1], "0 files")
+
+
+@_nb.check(15, '9d01af1f')
+def test_00b_cli_cell_15():
     global args, out
     for args in (["model", "--help"], ["model", "serve", "--help"], ["model", "log", "--help"], ["model", "promote", "--help"]):
         with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(args)
@@ -136,8 +175,8 @@ def test_00b_cli_cell_13():
     print(out.getvalue())
 
 
-@_nb.check(14, '97db7e49')
-def test_00b_cli_cell_14():
+@_nb.check(16, '97db7e49')
+def test_00b_cli_cell_16():
     global args, code, err, free_port, msg, out, store, tempfile
     import tempfile
     from nlpbook.serving import free_port
