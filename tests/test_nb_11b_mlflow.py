@@ -390,7 +390,7 @@ def test_11b_mlflow_cell_34():
     with model_server(NER_PROD, log=WORK/'serve_ner.log') as ner_url:
         served_ner = invoke(ner_url, texts10, 'dataframe_records')
     test_eq(served_ner, ref_ner)
-    test_eq(served_ner.entities.map(len).sum(), ref_ner.entities.map(len).sum())
+    assert served_ner.entities.map(len).sum() > 0   # entities to compare, not ten empty lists
     served_ner.entities[:3]
 
 
