@@ -26,9 +26,9 @@ def _cell_01():
 
 @_nb.check(2, '6203a313')
 def test_11c_batch_events_cell_02():
-    global ag, drop, load_ag_news, pd, read_entities, read_runs, runs_of, signal, subprocess, sys
-    global tempfile, test_eq, test_fail, tmp
-    import signal, subprocess, sys, tempfile
+    global ag, atexit, drop, load_ag_news, pd, read_entities, read_runs, runs_of, signal, subprocess
+    global sys, tempfile, test_eq, test_fail, tmp
+    import atexit, signal, subprocess, sys, tempfile
     import pandas as pd
     from fastcore.test import test_eq, test_fail
     from nlpbook.batch_ner import read_runs, read_entities
@@ -36,6 +36,7 @@ def test_11c_batch_events_cell_02():
 
     ag = load_ag_news('test')[['title', 'description']]
     tmp = Path(tempfile.mkdtemp(prefix='ch11c-')).resolve()
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # also when a run stops early (or pytest runs only some cells)
 
     @_module_level
     def runs_of(log, root, key) -> pd.DataFrame:
