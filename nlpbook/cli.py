@@ -28,9 +28,10 @@ from fastcore.imports import in_ipython
 from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
-__all__ = ['STDIN', 'BATCH_NER_EXAMPLE', 'NER_HELP', 'KNOWN_ERRORS', 'UsageError', 'decode_text', 'check_argv_text',
-           'read_documents', 'format_table', 'add_model_commands', 'add_app_commands', 'version_line', 'build_parser',
-           'unexpected_error_line', 'run_command', 'main']
+__all__ = ['STDIN', 'BATCH_NER_WATCH_EXAMPLE', 'BATCH_NER_EXAMPLE', 'NER_HELP', 'KNOWN_ERRORS', 'UsageError', 'decode_text',
+           'check_argv_text', 'read_documents', 'format_table', 'add_model_commands', 'add_app_commands',
+           'add_batch_ner_watch_command', 'version_line', 'build_parser', 'unexpected_error_line', 'run_command',
+           'main']
 
 # %% ../nbs/00b_cli.ipynb #ac43fae4
 class UsageError(ValueError):
@@ -328,6 +329,61 @@ def add_app_commands(sub):
     ann.add_argument("--mode", default="ner", choices=["ner", "textcat"])
     ap.set_defaults(func=_app, parser=ap)
 
+# %% ../nbs/00b_cli.ipynb #59cc388c
+BATCH_NER_WATCH_EXAMPLE = """examples:
+  nlpbook batch-ner-watch /data/bucket          # each new /data/bucket/ag_dataset/input/**.csv once, until Ctrl-C
+  nlpbook batch-ner-watch /data/bucket --once   # the files there now, then exit (from cron)
+  nlpbook batch-ner-watch /data/bucket --prefix ag_dataset/input/ --suffix .csv --engine spacy --poll 2"""
+
+def _batch_ner_watch(a):
+    import os, signal, threading
+    from nlpbook.batch_events import report_line, watch_batch_ner, watch_summary
+    seen, root = [], os.path.realpath(a.root)
+    def report(r):
+        if r['status'] != 'watching': seen.append(r)
+        print(report_line(r, root), flush=True)
+    in_main = threading.current_thread() is threading.main_thread()   # Python sets signal handlers only there
+    old = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None   # `kill` stops it as Ctrl-C does
+    try:
+        watch_batch_ner(a.root, a.prefix, a.suffix, output=a.output, failed=a.failed, ledger=a.ledger, poll=a.poll, settle=a.settle,
+                        events=not a.no_events, once=a.once, retries=a.retries, retry_delay=a.retry_delay, run_log=a.run_log,
+                        report=report, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline)
+    except KeyboardInterrupt: return f"stopped: {watch_summary(seen)}"   # the file in progress runs again at the next start
+    finally:
+        if in_main: signal.signal(signal.SIGTERM, old)
+    return watch_summary(seen)
+
+def add_batch_ner_watch_command(sub):
+    "The `nlpbook batch-ner-watch` subcommand (Chapter 11, `nlpbook.batch_events`): the book's S3 -> Lambda -> run-now chain."
+    w = sub.add_parser("batch-ner-watch", help="run batch-ner once on each CSV file that arrives in a folder (Chapter 11)",
+                       description="Watch ROOT/PREFIX for files ending in SUFFIX (the book's S3 event rule) and run batch-ner once on "
+                                   "each complete one: outputs in output/NAME.parquet and bad files in failed/ (with NAME.error.txt) "
+                                   "beside the input folder, a processed-files ledger there too, every run in the run log "
+                                   "(trigger 'event'). A killed watcher, restarted, neither loses nor repeats a file.",
+                       epilog=BATCH_NER_WATCH_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("root", help="the folder that plays the bucket; files are watched below ROOT/PREFIX")
+    w.add_argument("--prefix", default="ag_dataset/input/", help="key prefix of the watched files, below ROOT (default: ag_dataset/input/)")
+    w.add_argument("--suffix", default=".csv", help="key suffix of the watched files (default: .csv)")
+    w.add_argument("--output", help="folder of the Parquet outputs (default: output/ beside the input folder)")
+    w.add_argument("--failed", help="folder for files that cannot be processed (default: failed/ beside the input folder)")
+    w.add_argument("--ledger", help="the processed-files ledger, JSONL (default: processed.jsonl beside the input folder)")
+    w.add_argument("--engine", default="spacy", choices=["pandas", "spacy", "spacy-mp", "spark-udf", "spark"],
+                   help="as for batch-ner (default: spacy); the spark engines share one session across files")
+    w.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
+    w.add_argument("--text-col", default="description", help="the column holding the text (default: description)")
+    w.add_argument("--master", default="local[*]", help="Spark master URL for the spark engines (default: local[*])")
+    w.add_argument("--pipeline", default="ner", choices=["ner", "full"], help="as for batch-ner (default: ner)")
+    w.add_argument("--poll", type=float, default=2.0, help="seconds between full scans of the prefix (default: 2)")
+    w.add_argument("--settle", type=float, help="seconds a file must stay unchanged when no close or rename event said it is "
+                                                "complete (default: --poll)")
+    w.add_argument("--no-events", action="store_true", help="poll only, without watchdog's file events (e.g. on NFS or SMB)")
+    w.add_argument("--once", action="store_true", help="process the files there now, then exit")
+    w.add_argument("--retries", type=int, default=2, help="retries of a failure that is not the file's fault (default: 2)")
+    w.add_argument("--retry-delay", type=float, default=30.0, help="seconds before the first retry, doubling (default: 30)")
+    w.add_argument("--run-log", help="JSONL file the runs are recorded in (default: $NLPBOOK_CACHE/runs/batch_ner.jsonl)")
+    w.set_defaults(func=_batch_ner_watch)
+    return w
+
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
@@ -370,8 +426,6 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog="Exit status: 0 done, 2 a bad input (one line on stderr), 1 an unexpected error.")
     p.add_argument("--version", action=_VersionAction, help="print the distribution's name and version, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_model_commands(sub)   # Chapter 11: nlpbook model log|promote|list|serve
-    add_app_commands(sub)     # Chapter 10: nlpbook app NAME | --list
     ner = sub.add_parser("ner", help="named entities of a text, of files, or of standard input (Chapter 1)",
                          description="Named entities found by a spaCy pipeline.", epilog=NER_HELP, formatter_class=fmt)
     ner.add_argument("text", nargs="?", metavar="TEXT", help="the text to analyse; - reads it from standard input")
@@ -408,6 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --every: seconds before the first retry, doubling (default: 30)")
     bn.add_argument("--times", type=_at_least(1), help="with --every: stop after this many ticks")
     bn.set_defaults(func=_batch_ner)
+    add_batch_ner_watch_command(sub)   # Chapter 11: nlpbook batch-ner-watch (11c_batch_events)
+    add_model_commands(sub)            # Chapter 11: nlpbook model log|promote|list|serve
+    add_app_commands(sub)              # Chapter 10: nlpbook app NAME | --list
     tg = sub.add_parser("testgen", help="generate tests/ from the notebooks' cells (developers)")
     tg.add_argument("--check", action="store_true", help="write nothing; fail if tests/ is stale")
     tg.set_defaults(func=_testgen)

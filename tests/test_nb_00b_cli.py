@@ -117,15 +117,22 @@ def _cell_10():
     from nlpbook.cli import _APP_EXAMPLES, _app, add_app_commands
 
 
-@_nb.setup(11, 'abf36d21')
+@_nb.setup(11, '59cc388c')
 def _cell_11():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
+    from nlpbook.cli import BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
+
+
+@_nb.setup(12, 'abf36d21')
+def _cell_12():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
     from nlpbook.cli import BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
 
 
-@_nb.setup(12, '0bf597cf')
-def _cell_12():
+@_nb.setup(13, '0bf597cf')
+def _cell_13():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global KNOWN_ERRORS, _known_errors, _quiet_stdout, main, run_command, unexpected_error_line
     from nlpbook.cli import (
@@ -133,22 +140,22 @@ def _cell_12():
     )
 
 
-@_nb.setup(13, '2b5ed76e')
-def _cell_13():
+@_nb.setup(14, '2b5ed76e')
+def _cell_14():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     import nlpbook.cli  # the cell binds no names
 
 
-@_nb.check(14, 'ec1d5a36')
-def test_00b_cli_cell_14():
+@_nb.check(15, 'ec1d5a36')
+def test_00b_cli_cell_15():
     global out, word
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
     for word in ("ner", "data", "batch-ner", "testgen", "model", "--version", "Exit status"): assert word in out.getvalue(), word
 
 
-@_nb.setup(15, 'cc2b75aa')
-def _cell_15():
+@_nb.setup(16, 'cc2b75aa')
+def _cell_16():
     global PKG_ROOT, env_vars, nlpbook, run_cli, run_script, script_env, uninstalled
     import nlpbook
     from nlpbook.models import uninstalled
@@ -196,8 +203,8 @@ def _cell_15():
         return r.returncode, r.stdout.decode("utf-8", "backslashreplace"), r.stderr.decode("utf-8", "backslashreplace")
 
 
-@_nb.setup(16, 'a9a51781')
-def _cell_16():
+@_nb.setup(17, 'a9a51781')
+def _cell_17():
     global code, err, news, out
     news = Path(tempfile.mkdtemp(prefix="nlpbook-ner-"))
     (news/"a.txt").write_text("Apple opened a store in Paris.\n")
@@ -206,8 +213,8 @@ def _cell_16():
     print(out.replace(str(news), "news"))
 
 
-@_nb.check(17, '617e3383')
-def test_00b_cli_cell_17():
+@_nb.check(18, '617e3383')
+def test_00b_cli_cell_18():
     global _limit, cached_spacy, code, entities, ents, err, long_text, nlp_sm, out, rows, shutil
     from nlpbook.spacy_basics import cached_spacy, entities
     test_eq((code, err), (0, ""))
@@ -230,8 +237,8 @@ def test_00b_cli_cell_17():
     import shutil; shutil.rmtree(news)
 
 
-@_nb.check(18, '2b40da5d')
-def test_00b_cli_cell_18():
+@_nb.check(19, '2b40da5d')
+def test_00b_cli_cell_19():
     global code, err
     with contextlib.redirect_stderr(io.StringIO()) as err: code = main(["data", "fetch", "imbd"])
     test_eq(code, 2)
@@ -239,8 +246,8 @@ def test_00b_cli_cell_18():
     err.getvalue()
 
 
-@_nb.check(19, 'b57becbc')
-def test_00b_cli_cell_19():
+@_nb.check(20, 'b57becbc')
+def test_00b_cli_cell_20():
     global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
     import contextlib, io
     from fastcore.test import test_eq
@@ -252,15 +259,15 @@ def test_00b_cli_cell_19():
     test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
 
 
-@_nb.check(20, '935401e6')
-def test_00b_cli_cell_20():
+@_nb.check(21, '935401e6')
+def test_00b_cli_cell_21():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
 
 
-@_nb.check(21, '6fadfeb4')
-def test_00b_cli_cell_21():
+@_nb.check(22, '6fadfeb4')
+def test_00b_cli_cell_22():
     global code, err, file_info, header, jeopardy, out, rows
     from nlpbook.data import file_info
     code, out, err = run_cli(["data", "list"])
@@ -274,8 +281,8 @@ def test_00b_cli_cell_21():
     assert "e+" not in out and "True" not in out and "NaN" not in out, out
 
 
-@_nb.check(22, '089eee56')
-def test_00b_cli_cell_22():
+@_nb.check(23, '089eee56')
+def test_00b_cli_cell_23():
     global code, d, err, out, summary, why
     with tempfile.TemporaryDirectory() as d:
         (Path(d)/"mirror"/"ag_news").mkdir(parents=True)
@@ -290,16 +297,16 @@ def test_00b_cli_cell_22():
         test_eq(sorted(p.name for p in (Path(d)/"cache"/"ag_news").iterdir()), ["classes.txt"])   # nothing half-written
 
 
-@_nb.check(23, '21b87198')
-def test_00b_cli_cell_23():
+@_nb.check(24, '21b87198')
+def test_00b_cli_cell_24():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
     for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
-@_nb.check(24, '5396ad2f')
-def test_00b_cli_cell_24():
+@_nb.check(25, '5396ad2f')
+def test_00b_cli_cell_25():
     global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
@@ -323,8 +330,40 @@ def test_00b_cli_cell_24():
         assert "expected a positive number" in err.getvalue(), err.getvalue()
 
 
-@_nb.check(25, '9d01af1f')
-def test_00b_cli_cell_25():
+@_nb.check(26, 'b6a0a01b')
+def test_00b_cli_cell_26():
+    global BatchEventsError, _known_errors, args, d, err, lines, msg, opt, out
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner-watch", "--help"])
+    assert out.getvalue().rstrip().splitlines()[-1].lstrip().startswith("nlpbook batch-ner-watch /data/bucket --prefix"), out.getvalue()
+    for opt in ("--prefix", "--suffix", "--engine", "--poll", "--settle", "--no-events", "--once", "--run-log"): assert opt in out.getvalue(), opt
+    from nlpbook.batch_events import BatchEventsError
+    from nlpbook.cli import _known_errors
+    assert issubclass(BatchEventsError, _known_errors())
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d).resolve()
+        for args, msg in [([str(d / 'nope')], f"{d / 'nope'}: no such folder"), ([str(d), "--poll", "0"], "--poll 0: expected a positive number"),
+                          ([str(d), "--prefix", "/abs/"], "no leading '/'")]:
+            with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(main(["batch-ner-watch", *args]), 2)
+            test_eq(err.getvalue().count("\n"), 1)
+            assert err.getvalue().startswith("nlpbook batch-ner-watch: error: ") and msg in err.getvalue(), err.getvalue()
+        (d / 'ag_dataset' / 'input').mkdir(parents=True)
+        pd.DataFrame({'description': ['Apple opened a store in Paris.', 'Stocks fell.']}).to_csv(d / 'ag_dataset/input/in.csv', index=False)
+        pd.DataFrame({'text': ['No description column.']}).to_csv(d / 'ag_dataset/input/bad.csv', index=False)
+        args = ["batch-ner-watch", str(d), "--once", "--settle", "0", "--run-log", str(d / 'runs.jsonl')]
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args), 0)
+        lines = out.getvalue().splitlines()
+        print(out.getvalue())
+        assert lines[0].startswith(f"watching {d}/ag_dataset/input/*.csv ("), lines[0]
+        assert lines[1].startswith("succeeded: ag_dataset/input/in.csv -> ag_dataset/output/in.parquet (2 rows, "), lines[1]
+        assert lines[2].startswith("failed: ag_dataset/input/bad.csv moved to ag_dataset/failed/bad.csv: BatchNERError: "), lines[2]
+        test_eq(lines[-1], "2 files: 1 succeeded, 1 failed")
+        test_eq(pd.read_parquet(d / 'ag_dataset/output/in.parquet').entities[0][-1]['text'], 'Paris')
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args), 0)   # again: nothing is new
+        test_eq(out.getvalue().splitlines()[-1], "0 files")
+
+
+@_nb.check(27, '9d01af1f')
+def test_00b_cli_cell_27():
     global args, out
     for args in (["model", "--help"], ["model", "serve", "--help"], ["model", "log", "--help"], ["model", "promote", "--help"]):
         with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(args)
@@ -332,8 +371,8 @@ def test_00b_cli_cell_25():
     print(out.getvalue())
 
 
-@_nb.check(26, '97db7e49')
-def test_00b_cli_cell_26():
+@_nb.check(28, '97db7e49')
+def test_00b_cli_cell_28():
     global args, code, err, free_port, msg, out, store, tempfile
     import tempfile
     from nlpbook.serving import free_port
@@ -350,8 +389,8 @@ def test_00b_cli_cell_26():
         assert out.getvalue().startswith("no registered models in sqlite:///"), out.getvalue()
 
 
-@_nb.setup(27, '0e5e4465')
-def _cell_27():
+@_nb.setup(29, '0e5e4465')
+def _cell_29():
     global BAD_INPUTS, CSV, FIX, LATIN1, S, f, rows, shell_line, shell_word
     @_module_level
     def shell_word(arg: str) -> str:
@@ -485,8 +524,8 @@ def _cell_27():
         display(BAD_INPUTS[["command", "via", "exit", "message"]])
 
 
-@_nb.check(28, '28932cb1')
-def test_00b_cli_cell_28():
+@_nb.check(30, '28932cb1')
+def test_00b_cli_cell_30():
     global check_row, fill, free_port, p, problems, t0, time
     from nlpbook.serving import free_port   # the one row that needs a free port (it must fail on the model, not the port)
     @_module_level
@@ -512,8 +551,8 @@ def test_00b_cli_cell_28():
     assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "model", "testgen"}
 
 
-@_nb.check(29, '13b7ee45')
-def test_00b_cli_cell_29():
+@_nb.check(31, '13b7ee45')
+def test_00b_cli_cell_31():
     global big, code, dist_name, ents, err, first, out, p
     from nlpbook.models import dist_name
     code, out, err = run_script(["--version"])
@@ -533,8 +572,8 @@ def test_00b_cli_cell_29():
     test_eq((first, p.stderr.read(), p.wait(timeout=120)), (b"-:1\t0 5 ORG Apple\n", b"", 141))
 
 
-@_nb.check(30, 'd44bf5d4')
-def test_00b_cli_cell_30():
+@_nb.check(32, 'd44bf5d4')
+def test_00b_cli_cell_32():
     global ClosedPipe, a, err, interrupted, saved
     a = build_parser().parse_args(["data", "list"])
     a.func = lambda a: {}["no such key"]   # a bug

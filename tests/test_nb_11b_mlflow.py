@@ -384,8 +384,18 @@ def test_11b_mlflow_cell_33():
     served['dataframe_split'].round(3)
 
 
-@_nb.check(34, '1ac759c8')
+@_nb.check(34, '2d945919')
 def test_11b_mlflow_cell_34():
+    global ner_url, served_ner
+    with model_server(NER_PROD, log=WORK/'serve_ner.log') as ner_url:
+        served_ner = invoke(ner_url, texts10, 'dataframe_records')
+    test_eq(served_ner, ref_ner)
+    assert served_ner.entities.map(len).sum() > 0   # entities to compare, not ten empty lists
+    served_ner.entities[:3]
+
+
+@_nb.check(35, '1ac759c8')
+def test_11b_mlflow_cell_35():
     global _body, _headers, r
     _body, _headers = book_payload(texts10)
     r = requests.post(f"{url}/invocations", data=_body, headers=_headers, timeout=60)
@@ -396,8 +406,8 @@ def test_11b_mlflow_cell_34():
     test_eq(pd.DataFrame(r.json()['predictions']), ref_tc)
 
 
-@_nb.setup(35, '61b5905d')
-def _cell_35():
+@_nb.setup(36, '61b5905d')
+def _cell_36():
     global BAD, _short, answers, bad_table, big, body, post, r, s, what
     @_module_level
     def post(body: bytes, ctype='application/json'):
@@ -423,8 +433,8 @@ def _cell_35():
     with pd.option_context('display.max_colwidth', 170): display(bad_table.assign(message=_short))
 
 
-@_nb.check(36, 'b7181fac')
-def test_11b_mlflow_cell_36():
+@_nb.check(37, 'b7181fac')
+def test_11b_mlflow_cell_37():
     global _msg
     assert bad_table.status.between(400, 499).all(), bad_table
     test_eq(bad_table.ping_after.tolist(), [200] * len(BAD))
@@ -437,45 +447,45 @@ def test_11b_mlflow_cell_36():
     test_eq(invoke(url, texts10[:2]), ref_tc[:2])   # still serving, same answers
 
 
-@_nb.setup(37, '7e9d7cf8')
-def _cell_37():
+@_nb.setup(38, '7e9d7cf8')
+def _cell_38():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global time_requests
     from nlpbook.serving import time_requests
 
 
-@_nb.setup(38, '3005eee2')
-def _cell_38():
+@_nb.setup(39, '3005eee2')
+def _cell_39():
     global ag_texts, bench
     ag_texts = load_ag_news('test').description.tolist()
     bench = time_requests(url, ag_texts, sizes=(1, 10, 100), n=60 if FULL else 15)
     bench.round(1)
 
 
-@_nb.check(39, '7ffe8e79')
-def test_11b_mlflow_cell_39():
+@_nb.check(40, '7ffe8e79')
+def test_11b_mlflow_cell_40():
     test_eq(bench.batch.tolist(), [1, 10, 100])
     assert (bench.p99_ms >= bench.p50_ms).all()
     assert bench.texts_per_s.iloc[-1] > bench.texts_per_s.iloc[0]   # batching amortises the HTTP and parsing cost per request
     test_fail(lambda: time_requests(url, texts10, sizes=(100,), n=1), contains="100 texts wanted, 10 given")
 
 
-@_nb.check(40, '3d7e161f')
-def test_11b_mlflow_cell_40():
+@_nb.check(41, '3d7e161f')
+def test_11b_mlflow_cell_41():
     stack.close()   # stops the server
     test_fail(lambda: requests.get(f"{url}/ping", timeout=5), contains="Connection")
     print(f"notebook run time: {time.perf_counter() - T0:.0f} s")
 
 
-@_nb.setup(41, '14e10073')
-def _cell_41():
+@_nb.setup(42, '14e10073')
+def _cell_42():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global list_models, serve_forever
     from nlpbook.serving import list_models, serve_forever
 
 
-@_nb.check(42, '59e38e8c')
-def test_11b_mlflow_cell_42():
+@_nb.check(43, '59e38e8c')
+def test_11b_mlflow_cell_43():
     global _models
     _models = list_models().set_index('name')
     test_eq(sorted(_models.index), ['ag_news_textcat', 'ag_news_ticker_ner'])
@@ -483,12 +493,12 @@ def test_11b_mlflow_cell_42():
     test_fail(lambda: serve_forever('ag_news_textcat', port=0), contains="port must be a number from 1 to 65535, got 0")
 
 
-@_nb.setup(43, '9026b040')
-def _cell_43():
+@_nb.setup(44, '9026b040')
+def _cell_44():
     shutil.rmtree(WORK, ignore_errors=True)
 
 
 def test_11b_mlflow_runs_to_end():
-    "The last cells (code cell 43) check nothing themselves: they must run without error"
+    "The last cells (code cell 44) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
