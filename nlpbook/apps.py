@@ -496,9 +496,11 @@ def serve_app(name: str, port: int | None = None, host: str = '127.0.0.1', timeo
 
 # %% ../nbs/10_streamlit_apps.ipynb #d05afc22
 def prepare_app(name: str, ner=None, textcat=None, **_) -> list[str]:
-    "Train the Chapter 3 pipelines app `name` uses when they are missing (before serving); what was trained, as lines."
+    "Train the Chapter 3 pipelines app `name` uses when they are missing, and load a named one (before serving); lines."
     done = []
     for kind, spec in (('ner', ner), ('textcat', textcat)):
+        if name in APPS and APPS[name][0] and _model_option(name) == kind and spec is not None:
+            load_pipeline(spec, kind)   # a bad --ner/--textcat fails here, in one line, not later in a visitor's browser
         if name in APPS and APPS[name][0] and _model_option(name) == kind and spec is None and not chapter3_ready(kind):
             print(f"Chapter 3's {WHAT[kind]} is not trained yet: training it as {NOTEBOOK[kind]} does (about a minute)...", flush=True)
             t0 = time.perf_counter()

@@ -483,6 +483,20 @@ def _cell_29():
         (CSV + ["--every", "1h", "--retries", "-1"], None, None, (), False, "argument --retries: must be at least 0, got -1"),
         (CSV + ["--every", "1h", "--times", "0"], None, None, (), False, "argument --times: must be at least 1, got 0"),
         (CSV + ["--every", "1h", "--retry-delay", "soon"], None, None, (), False, "argument --retry-delay: expected a number, got 'soon'"),
+        # batch-ner-watch (Chapter 11c)
+        (["batch-ner-watch"], None, None, (), False, "the following arguments are required: root"),
+        (["batch-ner-watch", "$TMP/nope"], None, None, (), False, "$TMP/nope: no such folder"),
+        (["batch-ner-watch", "$TMP", "--poll", "0", "--once"], None, None, (), False, "--poll 0: expected a positive number of seconds"),
+        (["batch-ner-watch", "$TMP", "--settle", "-1", "--once"], None, None, (), False, "--settle -1: expected a non-negative number"),
+        (["batch-ner-watch", "$TMP", "--prefix", "", "--once"], None, None, (), False, "the watch would pick up its own files"),
+        (["batch-ner-watch", "$TMP", "--engine", "gpu"], None, None, (), False, "argument --engine: invalid choice: 'gpu'"),
+        # app (Chapter 10): every row fails before a server starts
+        (["app"], None, None, (), False, "give an app NAME, or --list to see them"),
+        (["app", "nope"], None, None, (), False, "unknown app 'nope'"),
+        (["app", "ner-agnews", "--port", "99999"], None, None, (), False, "port must be a number from 1 to 65535, got 99999"),
+        (["app", "ner-agnews", "--port", "http"], None, None, (), False, "argument --port: invalid int value: 'http'"),
+        (["app", "textcat-custom", "--textcat", "$TMP/no_model"], None, None, (), False, "not a spaCy pipeline folder (no config.cfg)"),
+        (["app", "annotate"], None, None, (), False, "the annotate app needs --source, --output and --labels"),
         # model
         (["model"], None, None, (), False, "the following arguments are required: ACTION"),
         (["model", "log", "$TMP/no_model"] + S, None, None, (), False, "$TMP/no_model: no such folder"),
@@ -548,7 +562,7 @@ def test_00b_cli_cell_30():
     finally: shutil.rmtree(FIX, ignore_errors=True)
     print(f"{len(BAD_INPUTS)} bad inputs ({BAD_INPUTS.subprocess.sum()} in a child process) checked in {time.perf_counter() - t0:.1f} s")
     test_eq(problems, [])
-    assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "model", "testgen"}
+    assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "batch-ner-watch", "model", "app", "testgen"}
 
 
 @_nb.check(31, '13b7ee45')
