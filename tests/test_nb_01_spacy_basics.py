@@ -48,17 +48,21 @@ def _cell_03():
 
 @_nb.setup(4, 'd4a3d74c', 'download')
 def _cell_04():
-    global classifier, pipeline
-    from transformers import pipeline
-    classifier = pipeline("sentiment-analysis", model="distilbert/distilbert-base-uncased-finetuned-sst-2-english")
-    classifier("I am reading the greatest NLP book ever!")
+    global can_download, classifier, pipeline
+    from nlpbook.models import can_download
+    if can_download("the book's sentiment model (DistilBERT SST-2) from the Hugging Face Hub", hub="distilbert/distilbert-base-uncased-finetuned-sst-2-english"):
+        from transformers import pipeline
+        classifier = pipeline("sentiment-analysis", model="distilbert/distilbert-base-uncased-finetuned-sst-2-english")
+        display(classifier("I am reading the greatest NLP book ever!"))
 
 
 @_nb.setup(5, '96ebb2ac', 'download')
 def _cell_05():
-    global text_generator
-    text_generator = pipeline("text-generation", model="openai-community/gpt2")
-    text_generator("Welcome to the", max_length=5, do_sample=False)
+    global pipeline, text_generator
+    if can_download("the book's text generator (GPT-2) from the Hugging Face Hub", hub="openai-community/gpt2"):
+        from transformers import pipeline
+        text_generator = pipeline("text-generation", model="openai-community/gpt2")
+        display(text_generator("Welcome to the", max_length=5, do_sample=False))
 
 
 @_nb.setup(6, 'fdedd32e')
@@ -79,9 +83,11 @@ as categorize and organize the documents themselves.
 
 @_nb.setup(7, 'db4cf892', 'download')
 def _cell_07():
-    global qa
-    qa = pipeline("question-answering", model="distilbert/distilbert-base-cased-distilled-squad")
-    qa(question="What is NLP?", context=BOOK_QA_CONTEXT)
+    global pipeline, qa
+    if can_download("the book's question-answering model (DistilBERT SQuAD) from the Hugging Face Hub", hub="distilbert/distilbert-base-cased-distilled-squad"):
+        from transformers import pipeline
+        qa = pipeline("question-answering", model="distilbert/distilbert-base-cased-distilled-squad")
+        display(qa(question="What is NLP?", context=BOOK_QA_CONTEXT))
 
 
 @_nb.setup(8, '8697f6b4')
@@ -502,8 +508,10 @@ def _cell_55():
 
 @_nb.setup(56, 'a20e3d24', 'download')
 def _cell_56():
-    global link
-    for link in kg_link_entities(doc): print(link["text"], link["label"], link["url"], link["description"])
+    global can_download, link
+    from nlpbook.models import can_download
+    if can_download("Knowledge Graph entries for the PERSON entities", url=KG_ENDPOINT, key=KG_KEY_ENV):
+        for link in kg_link_entities(doc): print(link["text"], link["label"], link["url"], link["description"])
 
 
 @_nb.setup(57, '69e9f213')

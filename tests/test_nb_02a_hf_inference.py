@@ -30,14 +30,16 @@ def _cell_02():
 
 @_nb.check(3, '079d6753', 'download')
 def test_02a_hf_inference_cell_03():
-    global AutoModelForCausalLM, AutoTokenizer, gpt2, gpt2_ids, gpt2_logits, gpt2_tok
-    from transformers import AutoTokenizer, AutoModelForCausalLM
-    gpt2_tok = AutoTokenizer.from_pretrained("gpt2")
-    gpt2 = AutoModelForCausalLM.from_pretrained("gpt2").eval()
-    gpt2_ids = gpt2_tok("With great power comes great", return_tensors="pt").input_ids
-    with torch.no_grad(): gpt2_logits = gpt2(gpt2_ids).logits
-    assert gpt2_logits.shape == (1, 5, 50257)
-    print(gpt2_tok.decode(gpt2_ids[0].tolist() + [gpt2_logits[0, -1].argmax().item()]))
+    global AutoModelForCausalLM, AutoTokenizer, can_download, gpt2, gpt2_ids, gpt2_logits, gpt2_tok
+    from nlpbook.models import can_download
+    if can_download("GPT-2 (124M parameters) from the Hugging Face Hub", hub="gpt2"):
+        from transformers import AutoTokenizer, AutoModelForCausalLM
+        gpt2_tok = AutoTokenizer.from_pretrained("gpt2")
+        gpt2 = AutoModelForCausalLM.from_pretrained("gpt2").eval()
+        gpt2_ids = gpt2_tok("With great power comes great", return_tensors="pt").input_ids
+        with torch.no_grad(): gpt2_logits = gpt2(gpt2_ids).logits
+        assert gpt2_logits.shape == (1, 5, 50257)
+        print(gpt2_tok.decode(gpt2_ids[0].tolist() + [gpt2_logits[0, -1].argmax().item()]))
 
 
 @_nb.setup(4, '0fd6219a')

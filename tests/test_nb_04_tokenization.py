@@ -167,19 +167,23 @@ def test_04_tokenization_cell_18():
 
 @_nb.setup(19, '60a74a1d', 'download')
 def _cell_19():
-    global BPE, BpeTrainer, Path, Tokenizer, files, io, r, tokenizer, trainer, urllib, zipfile
+    global BPE, BpeTrainer, Path, Tokenizer, WIKITEXT_103_URL, can_download, files, io, r, tokenizer
+    global trainer, urllib, zipfile
     import io, urllib.request, zipfile
     from pathlib import Path
     from tokenizers import Tokenizer
     from tokenizers.models import BPE
     from tokenizers.trainers import BpeTrainer
-    if not Path("data/wikitext-103-raw").exists():
-        with urllib.request.urlopen("https://wikitext.smerity.com/wikitext-103-raw-v1.zip") as r:
-            zipfile.ZipFile(io.BytesIO(r.read())).extractall("data")
-    tokenizer = Tokenizer(BPE(unk_token="[UNK]"))
-    trainer = BpeTrainer(special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"])
-    files = [f"data/wikitext-103-raw/wiki.{split}.raw" for split in ["test", "train", "valid"]]
-    tokenizer.train(files, trainer)
+    from nlpbook.models import can_download
+    WIKITEXT_103_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"
+    if Path("data/wikitext-103-raw").exists() or can_download("WikiText-103 raw (183 MB zipped)", url=WIKITEXT_103_URL):
+        if not Path("data/wikitext-103-raw").exists():
+            with urllib.request.urlopen(WIKITEXT_103_URL) as r:
+                zipfile.ZipFile(io.BytesIO(r.read())).extractall("data")
+        tokenizer = Tokenizer(BPE(unk_token="[UNK]"))
+        trainer = BpeTrainer(special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"])
+        files = [f"data/wikitext-103-raw/wiki.{split}.raw" for split in ["test", "train", "valid"]]
+        tokenizer.train(files, trainer)
 
 
 @_nb.setup(20, '75a2505e')
