@@ -37,7 +37,7 @@ from pathlib import Path
 
 from .data import set_env
 from .models import repo_url, require
-require("nbdev", "execnb", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
+require("nbdev", "execnb", "IPython", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
 from fastcore.nbio import read_nb, write_nb, mk_cell, md_frontmatter, cell_frontmatter
 from fastcore.xtras import working_directory
 from execnb.shell import CaptureShell

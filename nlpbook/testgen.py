@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from .models import require
-require("nbdev", extra="dev", what="nlpbook testgen")   # a developer tool: nbdev comes with the `dev` extra
+require("nbdev", "IPython", extra="dev", what="nlpbook testgen")   # a developer tool: nbdev comes with the `dev` extra
 from fastcore.basics import ifnone
 from fastcore.imports import in_ipython
 from nbdev.config import get_config

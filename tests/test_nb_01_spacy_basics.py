@@ -16,10 +16,10 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools
-    global json, load_spacy, np, os, pd, re, spacy, urllib
+    global json, load_spacy, np, os, pd, re, require, spacy, urllib
     from nlpbook.spacy_basics import (
         DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools,
-        json, load_spacy, np, os, pd, re, spacy, urllib,
+        json, load_spacy, np, os, pd, re, require, spacy, urllib,
     )
 
 
@@ -818,13 +818,24 @@ def _cell_90():
     print("ours:", answer)
 
 
-@_nb.check(91, '358a33e2')
+@_nb.check(91, '0e842207')
 def test_01_spacy_basics_cell_91():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", "sklearn"):
+        test_fail(lambda: embed_texts(["a text"], None, None), contains=f"embed_texts needs torch, which is not installed. Install it with: {install_hint('hf')}")
+        test_fail(lambda: EmbeddingSentiment(None, None).fit(["a text"], [1]), contains=f"EmbeddingSentiment.fit needs sklearn")
+        test_fail(lambda: answer_question("Why?", "Because.", None, None), contains=install_hint("hf"))
+
+
+@_nb.check(92, '358a33e2')
+def test_01_spacy_basics_cell_92():
     assert "linguistics" in answer["answer"].lower(), answer  # the definition is taken from the context
 
 
-@_nb.setup(92, '5db54990')
-def _cell_92():
+@_nb.setup(93, '5db54990')
+def _cell_93():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("tokens in 'We live in Paris.'", 5, len(sentence)),
@@ -846,6 +857,6 @@ def _cell_92():
 
 
 def test_01_spacy_basics_runs_to_end():
-    "The last cells (code cell 92) check nothing themselves: they must run without error"
+    "The last cells (code cell 93) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

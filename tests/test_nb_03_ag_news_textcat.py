@@ -16,11 +16,11 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, DownloadRequired, Path, atomic_dir, cache_dir, json
-    global load_ag_news, np, os, pd, re, set_hashes, spacy, subprocess, sys, task_labels
+    global load_ag_news, np, os, pd, re, require, set_hashes, spacy, subprocess, sys, task_labels
     global tasks_to_docbin, time, train_eval_split
     from nlpbook.textcat import (
         AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, DownloadRequired, Path, atomic_dir, cache_dir, json,
-        load_ag_news, np, os, pd, re, set_hashes, spacy, subprocess, sys, task_labels,
+        load_ag_news, np, os, pd, re, require, set_hashes, spacy, subprocess, sys, task_labels,
         tasks_to_docbin, time, train_eval_split,
     )
 
@@ -364,8 +364,18 @@ def _cell_37():
     tfidf_table
 
 
-@_nb.check(38, '5ade5b56')
+@_nb.check(38, 'fc7497a5')
 def test_03_ag_news_textcat_cell_38():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("sklearn"):
+        test_fail(lambda: tfidf_baseline([], []), contains=f"tfidf_baseline needs sklearn, which is not installed. Install it with: {install_hint('hf')}")
+        test_fail(lambda: classification_metrics([], [], []), contains=install_hint("hf"))
+
+
+@_nb.check(39, '5ade5b56')
+def test_03_ag_news_textcat_cell_39():
     global _all, _few
     test_fail(lambda: tfidf_baseline(few, splits['eval'], 'svm'), contains="must be one of ['linear_svc', 'logreg']")
     _all = [r for (s, m), r in tfidf.items() if s.startswith('all')]
@@ -374,15 +384,15 @@ def test_03_ag_news_textcat_cell_38():
     assert all(r['accuracy'] > 0.25 + 0.5 for r in tfidf.values())               # far above chance (four balanced topics)
 
 
-@_nb.setup(39, 'fceb3a71')
-def _cell_39():
+@_nb.setup(40, 'fceb3a71')
+def _cell_40():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global pipeline_dir
     from nlpbook.textcat import pipeline_dir
 
 
-@_nb.setup(40, '17f8af9d')
-def _cell_40():
+@_nb.setup(41, '17f8af9d')
+def _cell_41():
     global FEW, best, kind, runs
     FEW = {'training.max_epochs': 30 if FULL else 10,  # the book: 30 epochs
            'training.eval_frequency': 50,                 # steps between scores on the held-out split
@@ -394,8 +404,8 @@ def _cell_40():
         print(kind, best, json.loads((best.parent/'train.json').read_text())['seconds'], 's')
 
 
-@_nb.setup(41, 'a48bed8c')
-def _cell_41():
+@_nb.setup(42, 'a48bed8c')
+def _cell_42():
     global evaluate_runs, few_table
     @_module_level
     def evaluate_runs(runs):
@@ -412,8 +422,8 @@ def _cell_41():
     few_table.round(4)
 
 
-@_nb.check(42, '7755f097')
-def test_03_ag_news_textcat_cell_42():
+@_nb.check(43, '7755f097')
+def test_03_ag_news_textcat_cell_43():
     global best, doc, nlp_tc
     for best in runs.values():
         nlp_tc = spacy.load(best)
@@ -426,8 +436,8 @@ def test_03_ag_news_textcat_cell_42():
     assert (few_table.accuracy > 0.6).all()
 
 
-@_nb.setup(43, '1a5fe034')
-def _cell_43():
+@_nb.setup(44, '1a5fe034')
+def _cell_44():
     global ax, fig, log, logs, name
     logs = {f"{model}, {size}": parse_train_log((best.parent/'train.log').read_text()) for (size, model), best in runs.items()}
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -436,14 +446,14 @@ def _cell_43():
     ax.legend(fontsize=8); plt.tight_layout()
 
 
-@_nb.check(44, '2512cc05')
-def test_03_ag_news_textcat_cell_44():
+@_nb.check(45, '2512cc05')
+def test_03_ag_news_textcat_cell_45():
     global log
     for log in logs.values(): test_eq(log.step.is_monotonic_increasing, True)
 
 
-@_nb.setup(45, 'c3cf9f83')
-def _cell_45():
+@_nb.setup(46, 'c3cf9f83')
+def _cell_46():
     global ALL, ALL_OVERRIDES, full_runs, full_table, kind
     if FULL:
         ALL, full_runs = f"all ({len(splits['train']):,})", {}
@@ -458,29 +468,29 @@ def _cell_45():
         display(full_table.round(4))
 
 
-@_nb.setup(46, '17356a07')
-def _cell_46():
+@_nb.setup(47, '17356a07')
+def _cell_47():
     global results
     results = pd.concat([tfidf_table, few_table] + ([full_table] if FULL else []), ignore_index=True)
     print(SOURCE)
     results[['train', 'model', 'accuracy', 'macro_f1', 'macro_auc', 'cats_score', 'fit_seconds']].round(4)
 
 
-@_nb.setup(47, '6a3050ff')
-def _cell_47():
+@_nb.setup(48, '6a3050ff')
+def _cell_48():
     print(f"notebook run time so far: {time.perf_counter() - T0:.0f} s")
 
 
-@_nb.setup(48, '2d6e859b')
-def _cell_48():
+@_nb.setup(49, '2d6e859b')
+def _cell_49():
     global doc, nlp_tc
     nlp_tc = spacy.load(pipeline_dir('ag_news_textcat_few')/'model-best')
     doc = nlp_tc("NASA's new rover sends back images from Mars as engineers test its software")
     {k: round(v, 3) for k, v in sorted(doc.cats.items(), key=lambda kv: -kv[1])}
 
 
-@_nb.setup(49, '02fc9e16')
-def _cell_49():
+@_nb.setup(50, '02fc9e16')
+def _cell_50():
     global _few_ex, _few_ml, _row, _svc_all, book_vs_ours
     @_module_level
     def _row(q, book, ours, note): return dict(quantity=q, book=book, ours=ours, note=note)
@@ -506,6 +516,6 @@ def _cell_49():
 
 
 def test_03_ag_news_textcat_runs_to_end():
-    "The last cells (code cells 45-49) check nothing themselves: they must run without error"
+    "The last cells (code cells 46-50) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -14,8 +14,8 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '705b0ac8')
 def _cell_01():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global Counter, Path, atomic_write, hashlib, os, srsly, sys
-    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, srsly, sys
+    global Counter, Path, atomic_write, hashlib, os, require, srsly, sys
+    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, require, srsly, sys
 
 
 @_nb.setup(2, '51700506')
@@ -492,15 +492,27 @@ def _cell_43():
     from nlpbook.annotation import annotate_cli
 
 
-@_nb.setup(44, 'df22a305')
-def _cell_44():
+@_nb.check(44, '30606beb')
+def test_03a_annotation_cell_44():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("streamlit", "sklearn"):
+        test_fail(lambda: annotate_cli(["--source", "tasks.jsonl", "--output", "answers.jsonl", "--labels", "ORG"]),
+                  contains=f"The annotation app needs streamlit, which is not installed. Install it with: {install_hint('apps')}")
+        test_fail(lambda: annotate_page("tasks.jsonl", "answers.jsonl", ["ORG"]), contains=install_hint("apps"))
+        test_fail(lambda: train_eval_split([]), contains=f"train_eval_split needs sklearn, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(45, 'df22a305')
+def _cell_45():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _in_ipython
     from nlpbook.annotation import _in_ipython
 
 
-@_nb.setup(45, 'fd484a60')
-def _cell_45():
+@_nb.setup(46, 'fd484a60')
+def _cell_46():
     global AppTest, app_test, lines, shown_text
     from streamlit.testing.v1 import AppTest
 
@@ -516,8 +528,8 @@ def _cell_45():
     def lines(p): return [json.loads(l) for l in Path(p).read_text().splitlines()]
 
 
-@_nb.check(46, '997788b7')
-def test_03a_annotation_cell_46():
+@_nb.check(47, '997788b7')
+def test_03a_annotation_cell_47():
     global at, out, span_texts
     out = tmp/"ner_answers.jsonl"
     at = app_test(src, out, ["ORG", "TICKER"])
@@ -536,8 +548,8 @@ def test_03a_annotation_cell_46():
     test_eq("Apple and IBM" in shown_text(at), True)
 
 
-@_nb.check(47, 'b0beb29c')
-def test_03a_annotation_cell_47():
+@_nb.check(48, 'b0beb29c')
+def test_03a_annotation_cell_48():
     at.button_group(key="sel_1").set_value([0]).run(); at.button(key="label_ORG").click().run()        # Apple
     at.button_group(key="sel_1").set_value([2]).run(); at.button(key="label_ORG").click().run()        # IBM
     at.button_group(key="sel_1").set_value([5]).run(); at.button(key="label_TICKER").click().run()     # Nasdaq (wrong)
@@ -556,8 +568,8 @@ def test_03a_annotation_cell_47():
     test_eq(any("No tasks left" in s.value for s in at.success), True)
 
 
-@_nb.check(48, '9d3172bd')
-def test_03a_annotation_cell_48():
+@_nb.check(49, '9d3172bd')
+def test_03a_annotation_cell_49():
     global ents
     at.button(key="undo").click().run()
     test_eq("Oracle" in shown_text(at), True)
@@ -568,8 +580,8 @@ def test_03a_annotation_cell_48():
     test_eq(ents, [[("Dell", "ORG"), ("DELL.O", "TICKER")], [("Apple", "ORG"), ("IBM", "ORG")], [("Oracle", "ORG")]])
 
 
-@_nb.check(49, '21f18588')
-def test_03a_annotation_cell_49():
+@_nb.check(50, '21f18588')
+def test_03a_annotation_cell_50():
     global at2, out2
     out2 = tmp/"resume.jsonl"
     out2.write_text("".join(l + "\n" for l in out.read_text().splitlines()[:2]) + '{"text": "Rain in Sp')
@@ -581,8 +593,8 @@ def test_03a_annotation_cell_49():
     test_eq("Oracle" in shown_text(at2), True)
 
 
-@_nb.check(50, '0b45d25e')
-def test_03a_annotation_cell_50():
+@_nb.check(51, '0b45d25e')
+def test_03a_annotation_cell_51():
     global at, docs, labels4, tc_out, tc_src
     tc_src = write_jsonl(tmp/"tc_source.jsonl", [{"text": t} for t in ["Stocks rose.", "Team wins.", "Chips got faster."]])
     tc_out = tmp/"tc_answers.jsonl"
@@ -601,8 +613,8 @@ def test_03a_annotation_cell_50():
     test_eq(any("No tasks left" in s.value for s in app_test(tc_src, tc_out, labels4, mode="textcat").success), True)
 
 
-@_nb.check(51, 'a88f71aa')
-def test_03a_annotation_cell_51():
+@_nb.check(52, 'a88f71aa')
+def test_03a_annotation_cell_52():
     global before, free_port, healthy, log, port, server, signal, socket, t0, up, urllib
     import signal, socket, urllib.request
     @_module_level
@@ -631,12 +643,12 @@ def test_03a_annotation_cell_51():
     test_eq(first_unanswered(stream, answered_hashes(out)[0]), None)    # and all 4 stay answered
 
 
-@_nb.setup(52, '20adac26')
-def _cell_52():
+@_nb.setup(53, '20adac26')
+def _cell_53():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_03a_annotation_runs_to_end():
-    "The last cells (code cell 52) check nothing themselves: they must run without error"
+    "The last cells (code cell 53) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

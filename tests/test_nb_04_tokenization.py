@@ -14,9 +14,9 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, '4e5129a7')
 def _cell_01():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
-    global Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os, re
+    global Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os, require, re
     from nlpbook.tokenization import (
-        Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os,
+        Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os, require,
     )
     globals().update(_present_attrs('nlpbook.tokenization', ['re']))
 
@@ -411,15 +411,24 @@ def test_04_tokenization_cell_41():
     test_eq(toy_hf.get_vocab(), toy_vocab)
 
 
-@_nb.setup(42, 'c21b481e')
-def _cell_42():
+@_nb.check(42, 'fa04fb35')
+def test_04_tokenization_cell_42():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("tokenizers"):
+        test_fail(lambda: train_hf_bpe(["a b"], 10), contains=f"train_hf_bpe needs tokenizers, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(43, 'c21b481e')
+def _cell_43():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global _merge_word, train_bpe
     from nlpbook.tokenization import _merge_word, train_bpe
 
 
-@_nb.check(43, '966b3a4e')
-def test_04_tokenization_cell_43():
+@_nb.check(44, '966b3a4e')
+def test_04_tokenization_cell_44():
     global w
     w = [0, 0, 0, 0, 1]                      # "a a a a b", merge (a, a) -> 2
     test_eq(_merge_word(w, 0, 0, 2), [((0, 0), -1), ((2, 0), 1), ((2, 0), -1), ((2, 2), 1), ((0, 1), -1), ((2, 1), 1)])
@@ -429,8 +438,8 @@ def test_04_tokenization_cell_43():
     test_eq(train_bpe(toy, 100, min_frequency=4), train_bpe_slow(toy, 100, min_frequency=4))
 
 
-@_nb.check(44, '9a2fd045')
-def test_04_tokenization_cell_44():
+@_nb.check(45, '9a2fd045')
+def test_04_tokenization_cell_45():
     global fast, slow, small, t0, t_fast, t_slow
     small = count_words(wiki_lines[:200])
     t0 = time.perf_counter(); slow = train_bpe_slow(small, 1_000, SPECIALS); t_slow = time.perf_counter() - t0
@@ -440,8 +449,8 @@ def test_04_tokenization_cell_44():
     test_eq(fast, slow)
 
 
-@_nb.setup(45, '529b89a6')
-def _cell_45():
+@_nb.setup(46, '529b89a6')
+def _cell_46():
     global hf_tok, our_merges, our_vocab, t0, t_hf, t_ours, valid_lines
     valid_lines = open(wiki_files[0], encoding="utf-8").read().splitlines()
     t0 = time.perf_counter()
@@ -454,20 +463,20 @@ def _cell_45():
     print("first merges:", our_merges[:10])
 
 
-@_nb.setup(46, '994d28ee')
-def _cell_46():
+@_nb.setup(47, '994d28ee')
+def _cell_47():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global merge_ranks, saved_merges
     from nlpbook.tokenization import merge_ranks, saved_merges
 
 
-@_nb.check(47, 'a5624a68')
-def test_04_tokenization_cell_47():
+@_nb.check(48, 'a5624a68')
+def test_04_tokenization_cell_48():
     test_eq(saved_merges([("a", "b"), ("c", "d"), ("a", "b")]), [("c", "d"), ("a", "b")])
 
 
-@_nb.check(48, '5fd362ed')
-def test_04_tokenization_cell_48():
+@_nb.check(49, '5fd362ed')
+def test_04_tokenization_cell_49():
     global ours, same_prefix, theirs
     theirs = hf_merges(hf_tok)
     ours = saved_merges(our_merges)
@@ -479,8 +488,8 @@ def test_04_tokenization_cell_48():
     test_eq(our_vocab, hf_tok.get_vocab())  # and the same token -> id map
 
 
-@_nb.check(49, '2592cb6e')
-def test_04_tokenization_cell_49():
+@_nb.check(50, '2592cb6e')
+def test_04_tokenization_cell_50():
     global hf_30k, m30, t0, t_hf30, t_our30, v30
     t0 = time.perf_counter(); hf_30k = train_hf_bpe(wiki_lines, 30_000, SPECIALS); t_hf30 = time.perf_counter() - t0
     t0 = time.perf_counter(); v30, m30 = train_bpe(count_words(wiki_lines), 30_000, SPECIALS); t_our30 = time.perf_counter() - t0
@@ -490,8 +499,8 @@ def test_04_tokenization_cell_49():
     test_eq(v30, hf_30k.get_vocab())
 
 
-@_nb.check(50, '86dcab2a')
-def test_04_tokenization_cell_50():
+@_nb.check(51, '86dcab2a')
+def test_04_tokenization_cell_51():
     global hf_imdb, imdb_lines, m_imdb, v_imdb
     if FULL:
         imdb_lines = pd.read_csv(load_dataset_file("imdb", "unsup.csv")).text.astype(str).tolist()[:9_500]
@@ -502,23 +511,23 @@ def test_04_tokenization_cell_50():
         test_eq(v_imdb, hf_imdb.get_vocab())
 
 
-@_nb.setup(51, '4447209e')
-def _cell_51():
+@_nb.setup(52, '4447209e')
+def _cell_52():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global BPETokenizer, BPETrainer, bpe_encode
     from nlpbook.tokenization import BPETokenizer, BPETrainer, bpe_encode
 
 
-@_nb.setup(52, 'e041d9e6')
-def _cell_52():
+@_nb.setup(53, 'e041d9e6')
+def _cell_53():
     global bpe
     bpe = BPETokenizer(our_vocab, our_merges)
     print(bpe)
     print(bpe.tokenize("Tokenization is the first step of the pipeline."))
 
 
-@_nb.check(53, 'a1c934fb')
-def test_04_tokenization_cell_53():
+@_nb.check(54, 'a1c934fb')
+def test_04_tokenization_cell_54():
     global tiny
     test_eq(bpe.encode("Tokenization is the first step."), hf_tok.encode("Tokenization is the first step.").ids)
     test_eq(bpe.tokenize("😁"), ["[UNK]"])                     # never seen in WikiText
@@ -531,8 +540,8 @@ def test_04_tokenization_cell_53():
     test_eq((tiny.vocab, tiny.merges), (toy_vocab, toy_merges))
 
 
-@_nb.setup(54, '0acb6fc4')
-def _cell_54():
+@_nb.setup(55, '0acb6fc4')
+def _cell_55():
     global ag, hf_ids, n_tokens, n_unk, our_ids, t0, t_hf_enc, t_our_enc, titles
     ag = pd.read_csv(load_dataset_file("ag_news", "test.csv"), header=None, names=["label", "title", "description"])
     titles = ag.title.astype(str).tolist()
@@ -544,22 +553,22 @@ def _cell_54():
     print(titles[0], "->", bpe.tokenize(titles[0]))
 
 
-@_nb.check(55, '6359a59e')
-def test_04_tokenization_cell_55():
+@_nb.check(56, '6359a59e')
+def test_04_tokenization_cell_56():
     test_eq(len(titles), 7_600)
     test_eq(our_ids, hf_ids)                                  # every title, every id
 
 
-@_nb.check(56, '7c967db9')
-def test_04_tokenization_cell_56():
+@_nb.check(57, '7c967db9')
+def test_04_tokenization_cell_57():
     global unknown_chars
     unknown_chars = {c for t in titles for c in t if c not in bpe.vocab and not c.isspace()}
     print(unknown_chars)
     test_eq(unknown_chars, {"#", "\\"})
 
 
-@_nb.setup(57, '7c237489')
-def _cell_57():
+@_nb.setup(58, '7c237489')
+def _cell_58():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("minimal tokenizer: vocabulary of the fox sentence", str(BOOK_TOKENS), str(tokens)),
@@ -576,6 +585,6 @@ def _cell_57():
 
 
 def test_04_tokenization_runs_to_end():
-    "The last cells (code cell 57) check nothing themselves: they must run without error"
+    "The last cells (code cell 58) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -15,11 +15,11 @@ _like_nbdev_test = _nb.fixture()
 def _cell_01():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib
-    global datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, set_env
+    global datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, require, set_env
     global spacy_model_path, sys, tempfile, threading, time, uuid, warnings
     from nlpbook.batch_ner import (
         DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib,
-        datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, set_env,
+        datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, require, set_env,
         spacy_model_path, sys, tempfile, threading, time, uuid, warnings,
     )
 
@@ -439,3 +439,14 @@ def test_11_batch_ner_cell_36():
     from pyspark import SparkContext
     test_eq(SparkContext._active_spark_context, None)
     shutil.rmtree(tmp)
+
+
+@_nb.check(37, 'ca8d9adf')
+def test_11_batch_ner_cell_37():
+    global f, install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("pyspark", "pyarrow"):
+        test_fail(lambda: spark_session().__enter__(), contains=f"spark_session needs pyspark, which is not installed. Install it with: {install_hint('prod')}")
+        for f in (spark_entity_type, entities_udf, entities_pandas_udf): test_fail(f, contains=install_hint("prod"))
+        test_fail(entity_type, contains=f"entity_type needs pyarrow, which is not installed. Install it with: {install_hint('prod')}")

@@ -14,11 +14,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, 'f6480d6f')
 def _cell_01():
     # exported to nlpbook.batch_schedule: take what the cell defines from the installed package
-    global BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re
+    global BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, require
     global threading, time, uuid
     from nlpbook.batch_schedule import (
-        BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, threading,
-        time, uuid,
+        BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, require,
+        threading, time, uuid,
     )
 
 
@@ -84,8 +84,18 @@ def test_11a_batch_schedule_cell_07():
     for bad in ('', '0', '-5', 'hourly', '5w'): test_fail(lambda: parse_every(bad), contains="expected a positive number")
 
 
-@_nb.check(8, '9ca2b967')
+@_nb.check(8, '31892e43')
 def test_11a_batch_schedule_cell_08():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("apscheduler"):
+        test_fail(lambda: schedule_batch_ner("news.csv", "out.parquet", "1h"),
+                  contains=f"schedule_batch_ner needs apscheduler, which is not installed. Install it with: {install_hint('prod')}")
+
+
+@_nb.check(9, '9ca2b967')
+def test_11a_batch_schedule_cell_09():
     global log2, sched, statuses
     log2 = tmp / 'runs2.jsonl'
     shutil.rmtree(out)
@@ -100,8 +110,8 @@ def test_11a_batch_schedule_cell_08():
     test_eq(read_entities(out).description.tolist(), rows.description.tolist())
 
 
-@_nb.check(9, '3ebf77b9')
-def test_11a_batch_schedule_cell_09():
+@_nb.check(10, '3ebf77b9')
+def test_11a_batch_schedule_cell_10():
     global done, log3, runs, sched
     log3 = tmp / 'runs3.jsonl'
     load_ag_news('test').iloc[:1000][['description']].to_csv(tmp / 'news1000.csv', index=False)
@@ -117,7 +127,7 @@ def test_11a_batch_schedule_cell_09():
     test_eq(len(runs), 8)
 
 
-@_nb.check(10, 'cb39fa06')
-def test_11a_batch_schedule_cell_10():
+@_nb.check(11, 'cb39fa06')
+def test_11a_batch_schedule_cell_11():
     shutil.rmtree(tmp)
     test_eq(tmp.exists(), False)
