@@ -42,6 +42,7 @@ import spacy
 
 from .data import AG_NEWS_CLASSES, cache_dir, full_scale, load_ag_news
 from .models import DEFAULT_SPACY_MODEL, load_spacy, require, spacy_model_path
+require("streamlit", extra="apps", what="nlpbook.apps (Chapter 10)")   # else: which extra to install
 from .textcat import (ag_news_splits, entity_rows, few_labels, pipeline_dir, textcat_component, textcat_config,
                       train_spacy, write_docbins)
 from .custom_ner import NER_LABELS, gold_docbin, init_ner_config, load_gold, newswire_tokenizer, spacy_code_file

@@ -240,6 +240,7 @@ def file_events(layout: WatchLayout, settle: Settle, wake: threading.Event, on: 
     try:
         if not on: raise ImportError
         from watchdog.events import FileClosedEvent, FileCreatedEvent, FileMovedEvent, FileSystemEventHandler
+        from watchdog.observers import Observer   # the portable one, if inotify cannot start
     except ImportError: yield 'polling'; return
     class Handler(FileSystemEventHandler):
         def on_any_event(self, e):
@@ -251,9 +252,7 @@ def file_events(layout: WatchLayout, settle: Settle, wake: threading.Event, on: 
     try:   # inotify reports a move into the folder from elsewhere as a move (renamed into place), not as a creation
         from watchdog.observers.inotify import InotifyObserver
         obs = InotifyObserver(generate_full_events=True)
-    except Exception:
-        from watchdog.observers import Observer
-        obs = Observer()
+    except Exception: obs = Observer()
     try:
         obs.schedule(Handler(), str(layout.input_dir), recursive=True, event_filter=[FileClosedEvent, FileMovedEvent, FileCreatedEvent])
         obs.start()

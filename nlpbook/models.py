@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DIST_NAME', 'REPO_URL', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SPACY_PIPELINE_FILES',
-           'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint', 'MissingExtraError',
-           'require', 'uninstalled', 'spacy_model_path', 'load_spacy', 'torchvision_mismatch',
-           'hide_mismatched_torchvision', 'minilm_path', 'load_minilm', 'smollm2_cache', 'load_smollm2']
+__all__ = ['DIST_NAME', 'REPO_URL', 'HF_ENDPOINT', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS',
+           'SPACY_PIPELINE_FILES', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint',
+           'MissingExtraError', 'require', 'uninstalled', 'download_blocker', 'can_download', 'spacy_model_path',
+           'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'load_minilm',
+           'smollm2_cache', 'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
@@ -104,6 +105,65 @@ def uninstalled(*modules: str, fresh: tuple = ()):
     finally:
         for m in (*modules, *fresh): sys.modules.pop(m, None)
         sys.modules.update(saved)
+
+# %% ../nbs/00a_models.ipynb #96a093b7
+import os
+
+#: The Hugging Face Hub that `hub=` models come from (huggingface_hub reads the same `HF_ENDPOINT` for a mirror).
+HF_ENDPOINT = "https://huggingface.co"
+
+def _env_on(name: str) -> bool: return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+@functools.lru_cache(None)
+def _unreachable(origin: str, timeout: float = 5) -> str | None:
+    "Why `origin` (scheme://host) does not answer from here (DNS, refused, timeout), or None if it does; asked once."
+    import urllib.error, urllib.request
+    try: urllib.request.urlopen(urllib.request.Request(origin + "/", method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError: pass   # it answered
+    except (urllib.error.URLError, OSError) as e: return str(getattr(e, "reason", e))
+    return None
+
+def _hub_cached(repo: str) -> bool:
+    "Is Hub model `repo` in the local Hugging Face cache, so it loads with the Hub offline?"
+    try: from huggingface_hub import try_to_load_from_cache
+    except ImportError: return False
+    return isinstance(try_to_load_from_cache(repo, "config.json"), str)
+
+def download_blocker(hub: str | None = None, url: str | None = None, dataset: tuple | None = None,
+                     key: str | None = None) -> tuple[str, str] | None:
+    "(why, how to enable it) if a cell cannot get Hub model `hub`, `url`, `dataset` (name, file) or env var `key` here; else None."
+    if key and not os.environ.get(key): return f"${key} is not set", f"set the environment variable {key} to your API key"
+    mirror = ""
+    if dataset:
+        from nlpbook.data import DownloadRequired, file_info, load_dataset_file
+        try:
+            load_dataset_file(*dataset, allow_download=False)
+            return None   # in the cache or the mirror: nothing to download
+        except DownloadRequired:
+            info = file_info(*dataset)
+            url = url or info["url"]
+            mirror = f", or put {info.get('mirror') or '/'.join(dataset)} in the folder $NLPBOOK_MIRROR names"
+    if hub:
+        if _hub_cached(hub): return None
+        endpoint = os.environ.get("HF_ENDPOINT", HF_ENDPOINT).rstrip("/")
+        if flag := next((v for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if _env_on(v)), None):
+            return f"{flag}=1 turns the Hugging Face Hub off", f"unset {flag} on a machine that reaches {endpoint}"
+        url = url or endpoint
+    if url:
+        from urllib.parse import urlsplit
+        u = urlsplit(url)
+        if err := _unreachable(f"{u.scheme}://{u.netloc}"):
+            return f"{u.hostname} does not answer ({err})", f"use a machine that reaches {u.hostname} (behind a proxy: set HTTPS_PROXY){mirror}"
+    return None
+
+def can_download(what: str, *, hub: str | None = None, url: str | None = None, dataset: tuple | None = None,
+                 key: str | None = None) -> bool:
+    "Can a notebook cell fetch `what` (see `download_blocker`)? If not, print what it would have done and how to enable it."
+    if (blocked := download_blocker(hub, url, dataset, key)) is None: return True
+    msg = f"Skipped: this cell would download {what}, but {blocked[0]}.\nTo run it, {blocked[1]}, and run the cell again."
+    if os.environ.get("PYTEST_CURRENT_TEST") and "pytest" in sys.modules: sys.modules["pytest"].skip(msg)  # not a pass
+    print(msg)
+    return False
 
 # %% ../nbs/00a_models.ipynb #3a9c7a6a
 #: The spaCy pipeline every chapter and command uses unless told otherwise.

@@ -38,7 +38,7 @@ from spacy.kb import InMemoryLookupKB
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from .models import DEFAULT_SPACY_MODEL, load_spacy
+from .models import DEFAULT_SPACY_MODEL, load_spacy, require
 
 # %% auto #0
 __all__ = ['KG_ENDPOINT', 'KG_KEY_ENV', 'TYPE_MATCH', 'TEXT_CUTS', 'QA_SYSTEM_PROMPT', 'token_table', 'cached_spacy', 'entities',
@@ -242,6 +242,7 @@ def mean_pool(last_hidden_state, attention_mask):
 def embed_texts(texts, tokenizer, model, max_length: int = 128, batch_size: int = 32,
                 truncation_side: str = "left", normalize: bool = True) -> np.ndarray:
     "Mean-pooled sentence embeddings of `texts`, float32 (n, dim); 'left' truncation keeps each text's end."
+    require("torch", extra="hf", what="embed_texts")
     import torch
     texts, out = list(texts), []
     old_side, tokenizer.truncation_side = tokenizer.truncation_side, truncation_side
@@ -267,6 +268,7 @@ class EmbeddingSentiment:
 
     def fit(self, texts, y):
         "Fit on `texts` with integer labels `y` indexing `labels` (0 = NEGATIVE, 1 = POSITIVE)."
+        require("sklearn", extra="hf", what="EmbeddingSentiment.fit")
         from sklearn.linear_model import LogisticRegression
         self.clf = LogisticRegression(C=self.C, max_iter=1000).fit(self.embed(texts), np.asarray(y))
         return self
@@ -297,6 +299,7 @@ QA_SYSTEM_PROMPT = "Answer the question using only the context. Reply with a sho
 def answer_question(question: str, context: str, tokenizer, model, max_new_tokens: int = 48,
                     system: str = QA_SYSTEM_PROMPT) -> dict:
     "Generative QA with a chat LM (greedy): {'answer': ...}; unlike HF's extractive QA, no span or score."
+    require("torch", extra="hf", what="answer_question")
     import torch
     messages = [{"role": "system", "content": system},
                 {"role": "user", "content": f"Context:{context}\nQuestion: {question}"}]

@@ -12,8 +12,8 @@ _nb = _NotebookCells(globals(), 'nbs/10_streamlit_apps.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '046809ea')
-def _cell_01():
+@_nb.setup(2, '046809ea')
+def _cell_02():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, NER_LABELS, NamedTuple, Path, ag_news_splits, cache
     global cache_dir, contextmanager, entity_rows, few_labels, full_scale, gold_docbin, importlib
@@ -31,8 +31,8 @@ def _cell_01():
     )
 
 
-@_nb.setup(2, 'f859ce78')
-def _cell_02():
+@_nb.setup(3, 'f859ce78')
+def _cell_03():
     global AppTest, WORK, collections, contextlib, display, io, logging, set_env, shutil, test_close
     global test_eq, test_fail, use_checkout_mirror
     from fastcore.test import test_eq, test_fail, test_close
@@ -45,8 +45,8 @@ def _cell_02():
     WORK = Path(tempfile.mkdtemp(prefix="nlpbook-ch10-"))
 
 
-@_nb.setup(3, '8a1cf5eb')
-def _cell_03():
+@_nb.setup(4, '8a1cf5eb')
+def _cell_04():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global EN_STOP_SHARE, MAX_TYPED_CHARS, MIN_WORDS, _WORD, _unprintable, check_typed_text
     global english_stop_share, latin_share
@@ -56,8 +56,8 @@ def _cell_03():
     )
 
 
-@_nb.check(4, '5caf78b7')
-def test_10_streamlit_apps_cell_04():
+@_nb.check(5, '5caf78b7')
+def test_10_streamlit_apps_cell_05():
     global foreign, long_text, notes, text
     test_eq(check_typed_text("")[0], None); test_eq(check_typed_text("   \n ")[1][0][0], 'info'); test_eq(check_typed_text(None)[0], None)
     text, notes = check_typed_text("Elon Musk said Tesla would build a new factory in Texas, and its shares rose.")
@@ -75,8 +75,8 @@ def test_10_streamlit_apps_cell_04():
         assert text == foreign and [l for l, m in notes] == ['warning'] and 'English' in notes[0][1], foreign
 
 
-@_nb.check(5, '2684408c')
-def test_10_streamlit_apps_cell_05():
+@_nb.check(6, '2684408c')
+def test_10_streamlit_apps_cell_06():
     global ag, flagged
     ag = load_ag_news('test')
     flagged = [t for t in ag.title + ' ' + ag.description if check_typed_text(t)[1]]
@@ -84,8 +84,8 @@ def test_10_streamlit_apps_cell_05():
     assert len(flagged) < 0.01 * len(ag)
 
 
-@_nb.setup(6, 'f74616d7')
-def _cell_06():
+@_nb.setup(7, 'f74616d7')
+def _cell_07():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global AG_CATEGORIES, AppError, ag_news_articles, category_articles, pick_article
     from nlpbook.apps import (
@@ -93,8 +93,8 @@ def _cell_06():
     )
 
 
-@_nb.check(7, '6b6dc653')
-def test_10_streamlit_apps_cell_07():
+@_nb.check(8, '6b6dc653')
+def test_10_streamlit_apps_cell_08():
     global first, last
     test_eq([len(category_articles(ag, c)) for c in AG_CATEGORIES], [1900] * 4)
     first, last = pick_article(ag, 'Sports', 1), pick_article(ag, 'Sports', 1900)
@@ -106,8 +106,8 @@ def test_10_streamlit_apps_cell_07():
     print(f"row 457 of our split is a {ag.loc[457].class_name} article: {ag.loc[457].title!r}")
 
 
-@_nb.setup(8, 'e2c91c14')
-def _cell_08():
+@_nb.setup(9, 'e2c91c14')
+def _cell_09():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global NOTEBOOK, WHAT, _TRAIN_LOCK, _kind, chapter3_pipeline, chapter3_pipeline_path
     global chapter3_ready, ner_overrides, textcat_overrides, train_chapter3_ner
@@ -118,8 +118,8 @@ def _cell_08():
     )
 
 
-@_nb.setup(9, 'd20def11')
-def _cell_09():
+@_nb.setup(10, 'd20def11')
+def _cell_10():
     global NER, TEXTCAT, found, t0
     t0 = time.perf_counter()
     found = {k: chapter3_ready(k) for k in WHAT}
@@ -127,8 +127,8 @@ def _cell_09():
     print({k: 'found' if v else f'trained' for k, v in found.items()}, f"in {time.perf_counter() - t0:.1f} s:", TEXTCAT, NER, sep='\n')
 
 
-@_nb.check(10, '6b594783')
-def test_10_streamlit_apps_cell_10():
+@_nb.check(11, '6b594783')
+def test_10_streamlit_apps_cell_11():
     test_eq((chapter3_ready('textcat'), chapter3_ready('ner')), (True, True))
     test_eq(TEXTCAT, pipeline_dir('ag_news_textcat_few')/'model-best')
     test_fail(lambda: chapter3_pipeline('sentiment'), contains="expected 'textcat' or 'ner'")
@@ -136,8 +136,8 @@ def test_10_streamlit_apps_cell_10():
         test_fail(lambda: chapter3_pipeline('ner', train=False), contains="is not trained yet")
 
 
-@_nb.setup(11, 'd523f87a')
-def _cell_11():
+@_nb.setup(12, 'd523f87a')
+def _cell_12():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global _MLFLOW_NAME, _is_mlflow, base_ner, check_pipeline, load_pipeline, mlflow_pipeline
     from nlpbook.apps import (
@@ -145,8 +145,8 @@ def _cell_11():
     )
 
 
-@_nb.check(12, '06d002d2')
-def test_10_streamlit_apps_cell_12():
+@_nb.check(13, '06d002d2')
+def test_10_streamlit_apps_cell_13():
     global nlp_ner, nlp_tc
     nlp_tc, nlp_ner = load_pipeline(None, 'textcat'), load_pipeline(str(NER), 'ner')
     test_eq(textcat_component(nlp_tc), 'textcat')
@@ -159,8 +159,8 @@ def test_10_streamlit_apps_cell_12():
                                      str(TEXTCAT), str(WORK/'no'/'such'))], [True, True, True, False, False])
 
 
-@_nb.setup(13, '2a3864d6')
-def _cell_13():
+@_nb.setup(14, '2a3864d6')
+def _cell_14():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global BASE_LABELS, ENTITY_COLORS, _DISPLACY_MARK, category_scores, entity_html, entity_table
     global marked_entities, prediction
@@ -170,8 +170,8 @@ def _cell_13():
     )
 
 
-@_nb.check(14, '31b172f0')
-def test_10_streamlit_apps_cell_14():
+@_nb.check(15, '31b172f0')
+def test_10_streamlit_apps_cell_15():
     global doc, sample, scores, table, typed_html
     sample = "Reuters - Intel Corp. (NASDAQ: INTC) said on Monday in Santa Clara that Paul Otellini would cut prices."
     doc = nlp_ner(sample)
@@ -189,23 +189,23 @@ def test_10_streamlit_apps_cell_14():
     table
 
 
-@_nb.setup(15, '114ac7d1')
-def _cell_15():
+@_nb.setup(16, '114ac7d1')
+def _cell_16():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global training_rows
     from nlpbook.apps import training_rows
 
 
-@_nb.check(16, 'c7383e87')
-def test_10_streamlit_apps_cell_16():
+@_nb.check(17, 'c7383e87')
+def test_10_streamlit_apps_cell_17():
     global seen_ner, seen_tc
     seen_tc, seen_ner = training_rows('textcat'), training_rows('ner')
     test_eq(sum(v == 'train' for v in seen_tc.values()), 800); test_eq(sum(v == 'eval' for v in seen_tc.values()), 1520)
     test_eq(sorted(collections.Counter(seen_ner.values()).items()), [('eval', 100), ('train', 200)])
 
 
-@_nb.setup(17, 'f17843cc')
-def _cell_17():
+@_nb.setup(18, 'f17843cc')
+def _cell_18():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global _article_sidebar, _caches, _ner_results, _notes, _page, _pipeline, _seen_caption
     global _textcat_result
@@ -215,8 +215,8 @@ def _cell_17():
     )
 
 
-@_nb.setup(18, '17746083')
-def _cell_18():
+@_nb.setup(19, '17746083')
+def _cell_19():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global APPS, _model_option, app_cli, ner_agnews_page, ner_custom_page, textcat_agnews_page
     global textcat_custom_page
@@ -226,8 +226,8 @@ def _cell_18():
     )
 
 
-@_nb.setup(19, 'fc0c98a9')
-def _cell_19():
+@_nb.setup(20, 'fc0c98a9')
+def _cell_20():
     global app_test, errors, shown_entities, sidebar_article
     @_module_level
     def app_test(page, spec=None, timeout=120):
@@ -247,8 +247,8 @@ def _cell_19():
     def sidebar_article(at): return at.sidebar.number_input[0]
 
 
-@_nb.check(20, 'f82ff3b4')
-def test_10_streamlit_apps_cell_20():
+@_nb.check(21, 'f82ff3b4')
+def test_10_streamlit_apps_cell_21():
     global at, base_doc, custom_doc, row
     at = app_test('ner_agnews_page')
     test_eq(errors(at), [])
@@ -265,8 +265,8 @@ def test_10_streamlit_apps_cell_20():
              zip(at.columns, (base_doc, custom_doc), (BASE_LABELS, NER_LABELS))], [True, True])
 
 
-@_nb.check(21, '6e5706e9')
-def test_10_streamlit_apps_cell_21():
+@_nb.check(22, '6e5706e9')
+def test_10_streamlit_apps_cell_22():
     global bad, category, number, row
     for category in AG_CATEGORIES:
         at.sidebar.radio[0].set_value(category).run()
@@ -290,8 +290,8 @@ def test_10_streamlit_apps_cell_21():
     test_eq([h.value for h in at.main.header], ["NER results"]); test_eq(len(shown_entities(at)), 2)
 
 
-@_nb.check(22, '7e8c5497')
-def test_10_streamlit_apps_cell_22():
+@_nb.check(23, '7e8c5497')
+def test_10_streamlit_apps_cell_23():
     global at, category, gold_row, number
     gold_row = next(r for r, s in seen_ner.items() if s == 'train')
     category = ag.loc[gold_row].class_name
@@ -301,8 +301,8 @@ def test_10_streamlit_apps_cell_22():
     assert any("was trained on" in c.value for c in at.caption), [c.value for c in at.caption]
 
 
-@_nb.check(23, '7d181d94')
-def test_10_streamlit_apps_cell_23():
+@_nb.check(24, '7d181d94')
+def test_10_streamlit_apps_cell_24():
     global at, base_shown, custom_shown, drawn, level, text
     at = app_test('ner_custom_page')
     test_eq((errors(at), len(at.info), len(at.get('html'))), ([], 1, 0))      # empty: what to do, nothing analysed
@@ -319,8 +319,8 @@ def test_10_streamlit_apps_cell_23():
     assert ('INTC', 'TICKER') in custom_shown and all(l != 'TICKER' for _, l in base_shown), (base_shown, custom_shown)
 
 
-@_nb.check(24, 'b0379558')
-def test_10_streamlit_apps_cell_24():
+@_nb.check(25, 'b0379558')
+def test_10_streamlit_apps_cell_25():
     global at, category, expected, number, row, shown_scores
     at = app_test('textcat_agnews_page')
     test_eq(errors(at), [])
@@ -339,8 +339,8 @@ def test_10_streamlit_apps_cell_24():
     sidebar_article(at).set_value(1901).run(); test_eq((sidebar_article(at).value, errors(at)), (1, []))
 
 
-@_nb.check(25, 'd2fe63b4')
-def test_10_streamlit_apps_cell_25():
+@_nb.check(26, 'd2fe63b4')
+def test_10_streamlit_apps_cell_26():
     global at, expected, musk
     at = app_test('textcat_custom_page')
     test_eq((errors(at), len(at.info), len(at.metric)), ([], 1, 0))
@@ -353,8 +353,8 @@ def test_10_streamlit_apps_cell_25():
     test_eq([(m.label, m.value) for m in at.metric], [("Prediction", prediction(expected)[0]), ("Confidence", f"{prediction(expected)[1]:.4f}")])
 
 
-@_nb.check(26, '55516318')
-def test_10_streamlit_apps_cell_26():
+@_nb.check(27, '55516318')
+def test_10_streamlit_apps_cell_27():
     global _fail, _real_trainer, apps_module, at
     at = app_test('textcat_custom_page', str(WORK/'missing-model'))
     test_eq(len(at.exception), 0); assert "not a spaCy pipeline folder" in at.error[0].value, at.error[0].value
@@ -382,8 +382,8 @@ def test_10_streamlit_apps_cell_26():
             _caches().pipeline.clear()
 
 
-@_nb.check(27, '81cc98ea', 'slow')
-def test_10_streamlit_apps_cell_27():
+@_nb.check(28, '81cc98ea', 'slow')
+def test_10_streamlit_apps_cell_28():
     global at, log_spacy_model, promote, setup_tracking, spec
     from nlpbook.serving import log_spacy_model, promote, setup_tracking
     with set_env(MLFLOW_TRACKING_URI=setup_tracking(WORK/'mlflow')):
@@ -397,8 +397,8 @@ def test_10_streamlit_apps_cell_27():
         assert "has no alias 'canary'" in at.error[0].value, at.error[0].value
 
 
-@_nb.check(28, '29d1ef19')
-def test_10_streamlit_apps_cell_28():
+@_nb.check(29, '29d1ef19')
+def test_10_streamlit_apps_cell_29():
     global _argv, at, find_spec, launcher, name, title, titles
     from importlib.util import find_spec
     launcher = find_spec("nlpbook.app_launcher").origin
@@ -413,8 +413,8 @@ def test_10_streamlit_apps_cell_28():
     finally: sys.argv = _argv
 
 
-@_nb.setup(29, '23135051')
-def _cell_29():
+@_nb.setup(30, '23135051')
+def _cell_30():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global AppServer, STREAMLIT_FLAGS, _any_free_port, _check_port, _log_tail, _stop, app_command
     global app_healthy, serve_app
@@ -424,8 +424,8 @@ def _cell_29():
     )
 
 
-@_nb.check(30, '4317b8e8')
-def test_10_streamlit_apps_cell_30():
+@_nb.check(31, '4317b8e8')
+def test_10_streamlit_apps_cell_31():
     global busy, cmd
     cmd = app_command('ner-custom', port=_any_free_port())
     test_eq(cmd[1:4], ["-m", "streamlit", "run"]); test_eq(Path(cmd[4]).name, "app_launcher.py")
@@ -446,15 +446,15 @@ def test_10_streamlit_apps_cell_30():
         test_fail(lambda: app_command('ner-custom', port=busy.getsockname()[1]), contains="is not free")
 
 
-@_nb.setup(31, 'd05afc22')
-def _cell_31():
+@_nb.setup(32, 'd05afc22')
+def _cell_32():
     # exported to nlpbook.apps: take what the cell defines from the installed package
     global _interrupt, list_apps, prepare_app, run_app
     from nlpbook.apps import _interrupt, list_apps, prepare_app, run_app
 
 
-@_nb.check(32, 'b15cef24')
-def test_10_streamlit_apps_cell_32():
+@_nb.check(33, 'b15cef24')
+def test_10_streamlit_apps_cell_33():
     global _, args, busy, cli, cli_main, code, e, err, first, health, healthy_s, msg, out, page
     global port, r, rest, t0, url
     from nlpbook.cli import main as cli_main
@@ -492,8 +492,8 @@ def test_10_streamlit_apps_cell_32():
     _check_port(port)                                      # free again: nothing left running
 
 
-@_nb.setup(33, 'fe6a790c')
-def _cell_33():
+@_nb.setup(34, 'fe6a790c')
+def _cell_34():
     global base, ents, ner_cases, oreilly, tiger, tiger_number
     base = base_ner()
     tiger = category_articles(ag, 'Sports')[category_articles(ag, 'Sports').description.str.contains('Tiger Woods')].iloc[0]
@@ -511,8 +511,8 @@ def _cell_33():
     print(tiger.description)
 
 
-@_nb.setup(34, 'f342eb07')
-def _cell_34():
+@_nb.setup(35, 'f342eb07')
+def _cell_35():
     global _seen, first_business, first_scitech, musk_paragraph, tc_cases, top
     musk_paragraph = ("Elon Musk said on Tuesday that Tesla would build its next factory in Texas and raise production of its "
                       "electric cars, sending the company's shares up 5 percent as investors bet on higher sales and profit.")
@@ -531,20 +531,20 @@ def _cell_34():
     with pd.option_context('display.max_colwidth', None): display(tc_cases)
 
 
-@_nb.check(35, 'dc2635d0')
-def test_10_streamlit_apps_cell_35():
+@_nb.check(36, 'dc2635d0')
+def test_10_streamlit_apps_cell_36():
     assert ('Tiger Woods', 'PERSON') in ner_cases.entities[0] and ('Tiger Woods', 'PERSON') in ner_cases.entities[1], ner_cases
     assert ('AMZN', 'TICKER') in ner_cases.entities[3] and all(l != 'TICKER' for _, l in ner_cases.entities[2]), ner_cases
     test_eq(tc_cases.ours[0].split()[0], 'Business')
     assert tc_cases['seen in training?'].str.startswith('no').all(), tc_cases   # none of the three flatters the model
 
 
-@_nb.setup(36, 'efbe6910')
-def _cell_36():
+@_nb.setup(37, 'efbe6910')
+def _cell_37():
     shutil.rmtree(WORK, ignore_errors=True)
 
 
 def test_10_streamlit_apps_runs_to_end():
-    "The last cells (code cell 36) check nothing themselves: they must run without error"
+    "The last cells (code cell 37) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -11,21 +11,21 @@ _nb = _NotebookCells(globals(), 'nbs/10a_app_launcher.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'c05e6837')
-def _cell_01():
+@_nb.setup(2, 'c05e6837')
+def _cell_02():
     # exported to nlpbook.app_launcher: take what the cell defines from the installed package
     global apps
     from nlpbook.app_launcher import apps
 
 
-@_nb.setup(2, 'a63760e5')
-def _cell_02():
+@_nb.setup(3, 'a63760e5')
+def _cell_03():
     # exported to nlpbook.app_launcher: take what the cell defines from the installed package
     import nlpbook.app_launcher  # the cell binds no names
 
 
-@_nb.check(3, '60829d1c')
-def test_10a_app_launcher_cell_03():
+@_nb.check(4, '60829d1c')
+def test_10a_app_launcher_cell_04():
     global find_spec, launcher, run, subprocess, sys
     import subprocess, sys
     from importlib.util import find_spec

@@ -11,8 +11,8 @@ _nb = _NotebookCells(globals(), 'nbs/11c_batch_events.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'b69fc30a')
-def _cell_01():
+@_nb.setup(2, 'b69fc30a')
+def _cell_02():
     # exported to nlpbook.batch_events: take what the cell defines from the installed package
     global BatchNERError, DEFAULT_SPACY_MODEL, ENGINES, NamedTuple, Path, PurePosixPath
     global _check_output, _now, atomic_write, batch_ner, contextlib, json, model_id, os, output_lock
@@ -24,8 +24,8 @@ def _cell_01():
     )
 
 
-@_nb.check(2, '6203a313')
-def test_11c_batch_events_cell_02():
+@_nb.check(3, '6203a313')
+def test_11c_batch_events_cell_03():
     global ag, atexit, drop, load_ag_news, pd, read_entities, read_runs, runs_of, signal, subprocess
     global sys, tempfile, test_eq, test_fail, tmp
     import atexit, signal, subprocess, sys, tempfile
@@ -58,8 +58,8 @@ def test_11c_batch_events_cell_02():
     test_eq(len(ag), 7600)
 
 
-@_nb.setup(3, '3af655fe')
-def _cell_03():
+@_nb.setup(4, '3af655fe')
+def _cell_04():
     # exported to nlpbook.batch_events: take what the cell defines from the installed package
     global BatchEventsError, DEFAULT_PREFIX, DEFAULT_SUFFIX, WatchLayout, _key, file_version
     global is_watched, list_objects, output_path, watch_layout
@@ -69,8 +69,8 @@ def _cell_03():
     )
 
 
-@_nb.check(4, 'b40f73dd')
-def test_11c_batch_events_cell_04():
+@_nb.check(5, 'b40f73dd')
+def test_11c_batch_events_cell_05():
     global args, bucket, lay, msg, rule
     rule = {'ag_dataset/input/news.csv': True, 'ag_dataset/input/2026/12/news.csv': True,   # sub-folders match, as in S3
             'ag_dataset/input/news.CSV': False, 'ag_dataset/input/news.csv.part': False,    # the suffix is exact
@@ -95,15 +95,15 @@ def test_11c_batch_events_cell_04():
         test_fail(lambda: watch_layout(*args), contains=msg)
 
 
-@_nb.setup(5, '1f59510e')
-def _cell_05():
+@_nb.setup(6, '1f59510e')
+def _cell_06():
     # exported to nlpbook.batch_events: take what the cell defines from the installed package
     global LEDGER_COLUMNS, Ledger, read_ledger
     from nlpbook.batch_events import LEDGER_COLUMNS, Ledger, read_ledger
 
 
-@_nb.check(6, 'db8b06be')
-def test_11c_batch_events_cell_06():
+@_nb.check(7, 'db8b06be')
+def test_11c_batch_events_cell_07():
     global f, led, led_path
     led_path = tmp/'ledger-test.jsonl'
     led = Ledger(led_path)
@@ -119,15 +119,15 @@ def test_11c_batch_events_cell_06():
     test_eq(len(read_ledger(tmp/'none.jsonl')), 0)
 
 
-@_nb.setup(7, '16c9c29b')
-def _cell_07():
+@_nb.setup(8, '16c9c29b')
+def _cell_08():
     # exported to nlpbook.batch_events: take what the cell defines from the installed package
     global Settle
     from nlpbook.batch_events import Settle
 
 
-@_nb.check(8, '33400a75')
-def test_11c_batch_events_cell_08():
+@_nb.check(9, '33400a75')
+def test_11c_batch_events_cell_09():
     global now, s
     now = [0.0]
     s = Settle(2.0, clock=lambda: now[0])
@@ -140,15 +140,15 @@ def test_11c_batch_events_cell_08():
     test_eq(Settle(0).ready('c.csv', (1, 1)), True)
 
 
-@_nb.setup(9, '48af6a6d')
-def _cell_09():
+@_nb.setup(10, '48af6a6d')
+def _cell_10():
     # exported to nlpbook.batch_events: take what the cell defines from the installed package
     global input_problem, process_file, put_aside
     from nlpbook.batch_events import input_problem, process_file, put_aside
 
 
-@_nb.setup(10, 'dec404ab')
-def _cell_10():
+@_nb.setup(11, 'dec404ab')
+def _cell_11():
     # exported to nlpbook.batch_events: take what the cell defines from the installed package
     global _seconds, file_events, remove_stale_parts, report_line, watch_batch_ner, watch_lock
     global watch_summary
@@ -158,8 +158,8 @@ def _cell_10():
     )
 
 
-@_nb.setup(11, '6ff70995')
-def _cell_11():
+@_nb.setup(12, '6ff70995')
+def _cell_12():
     global good, ignored, inp, key, lines, res, rows, runs
     runs = tmp/'runs.jsonl'
     good = {f'ag_dataset/input/news_{i}.csv': ag.iloc[40 * i:40 * (i + 1)] for i in range(3)}
@@ -179,8 +179,8 @@ def _cell_11():
     print(watch_summary(res))
 
 
-@_nb.check(12, '71c11c22')
-def test_11c_batch_events_cell_12():
+@_nb.check(13, '71c11c22')
+def test_11c_batch_events_cell_13():
     global bad, by, key, log, msg, name, r, rows
     by = {r['key']: r for r in res}
     test_eq(sorted(by), sorted([*good, *(f'ag_dataset/input/{n}.csv' for n in ('no_description', 'latin1', 'empty'))]))
@@ -204,14 +204,14 @@ def test_11c_batch_events_cell_12():
     test_eq(read_ledger(lay.ledger).status.value_counts().to_dict(), {'done': 4, 'failed': 3})
 
 
-@_nb.setup(13, '8eaa94b3')
-def _cell_13():
+@_nb.setup(14, '8eaa94b3')
+def _cell_14():
     log[['start', 'duration_s', 'status', 'rows', 'trigger', 'input', 'error']].assign(
         input=log.input.map(lambda p: Path(p).name), error=log.error.str.slice(0, 50))
 
 
-@_nb.check(14, '1760613b')
-def test_11c_batch_events_cell_14():
+@_nb.check(15, '1760613b')
+def test_11c_batch_events_cell_15():
     global again, key0, n_runs
     n_runs = len(read_runs(runs))
     test_eq(watch_batch_ner(bucket, once=True, settle=0, run_log=runs), [])
@@ -223,8 +223,8 @@ def test_11c_batch_events_cell_14():
     test_eq(read_entities(output_path(lay, key0)).description.tolist(), ag.description[1000:1010].tolist())
 
 
-@_nb.check(15, '8c9052d8')
-def test_11c_batch_events_cell_15():
+@_nb.check(16, '8c9052d8')
+def test_11c_batch_events_cell_16():
     global after, gap_runs, key_gap, rec
     key_gap = 'ag_dataset/input/news_gap.csv'
     drop(bucket, key_gap, ag.iloc[200:240])
@@ -236,8 +236,8 @@ def test_11c_batch_events_cell_15():
     test_eq(sorted(gap_runs.status), ['skipped', 'succeeded'])   # computed once
 
 
-@_nb.check(16, 'da367abc')
-def test_11c_batch_events_cell_16():
+@_nb.check(17, 'da367abc')
+def test_11c_batch_events_cell_17():
     global arrived, end_of_run, got, how, i, key, latency, live, live_runs, started, stop, wait_for
     global watcher
     live = tmp/'live'; live.mkdir()
@@ -272,13 +272,13 @@ def test_11c_batch_events_cell_16():
     pd.Series(latency, name='seconds from arrival to output').round(2)
 
 
-@_nb.check(17, '7c8ba18e')
-def test_11c_batch_events_cell_17():
+@_nb.check(18, '7c8ba18e')
+def test_11c_batch_events_cell_18():
     assert all(s < 5 for s in latency.values()), latency   # none waited for the 5 s settle: the events said "complete"
 
 
-@_nb.check(18, '393f9430')
-def test_11c_batch_events_cell_18():
+@_nb.check(19, '393f9430')
+def test_11c_batch_events_cell_19():
     global before_close, chunk, chunks, closed_at, f, i, key_slow, slow_runs
     key_slow = 'ag_dataset/input/slow.csv'
     chunks = [ag.iloc[400 + 10 * i:410 + 10 * i] for i in range(10)]
@@ -296,8 +296,8 @@ def test_11c_batch_events_cell_18():
     test_eq(len(read_entities(output_path(watch_layout(live), key_slow))), 100)   # every row
 
 
-@_nb.check(19, '328f4289')
-def test_11c_batch_events_cell_19():
+@_nb.check(20, '328f4289')
+def test_11c_batch_events_cell_20():
     global att, key_locked, lock_cm, release, res_locked
     test_fail(lambda: watch_batch_ner(live, once=True), contains="another watcher (pid ")
     stop.set(); watcher.join(30)
@@ -317,8 +317,8 @@ def test_11c_batch_events_cell_19():
     assert att.error.iloc[0].endswith('Wait for that run to finish; this one wrote nothing.')
 
 
-@_nb.check(20, '63f6825e')
-def test_11c_batch_events_cell_20():
+@_nb.check(21, '63f6825e')
+def test_11c_batch_events_cell_21():
     global key_stuck, res_stuck
     key_stuck = 'ag_dataset/input/stuck.csv'
     drop(bucket, key_stuck, ag.iloc[520:530])
@@ -330,8 +330,8 @@ def test_11c_batch_events_cell_20():
     test_eq([r['status'] for r in watch_batch_ner(bucket, once=True, settle=0, run_log=runs)], ['succeeded'])
 
 
-@_nb.setup(21, 'f189dd9f')
-def _cell_21():
+@_nb.setup(22, 'f189dd9f')
+def _cell_22():
     global cmd, crash, crash_lay, crash_runs, done_at_kill, found, i, key, keys, mid_file, n_done
     global out, proc, stale
     crash = tmp/'crash'; crash.mkdir()
@@ -352,8 +352,8 @@ def _cell_21():
     print((tmp/'watcher.out').read_text())
 
 
-@_nb.check(22, '8f2602fe')
-def test_11c_batch_events_cell_22():
+@_nb.check(23, '8f2602fe')
+def test_11c_batch_events_cell_23():
     global crash_log, i, key, restarted
     test_eq((found, proc.returncode), (True, -signal.SIGKILL))
     assert 2 <= done_at_kill < len(keys), done_at_kill
@@ -368,8 +368,8 @@ def test_11c_batch_events_cell_22():
     test_eq(sorted(k for k, _, _ in Ledger(crash_lay.ledger).done), keys)
 
 
-@_nb.check(23, '55474cc4', 'slow')
-def test_11c_batch_events_cell_23():
+@_nb.check(24, '55474cc4', 'slow')
+def test_11c_batch_events_cell_24():
     global res_spark, sparky
     sparky = tmp/'spark'; sparky.mkdir()
     drop(sparky, 'ag_dataset/input/a.csv', ag.iloc[:30]); drop(sparky, 'ag_dataset/input/b.csv', ag.iloc[30:60])
@@ -379,7 +379,7 @@ def test_11c_batch_events_cell_23():
     test_eq(read_runs(tmp/'spark_runs.jsonl').engine.unique().tolist(), ['spark'])
 
 
-@_nb.check(24, 'c5be9e21')
-def test_11c_batch_events_cell_24():
+@_nb.check(25, 'c5be9e21')
+def test_11c_batch_events_cell_25():
     shutil.rmtree(tmp)
     test_eq(tmp.exists(), False)
