@@ -513,6 +513,7 @@ def _interrupt(signum, frame): raise KeyboardInterrupt
 
 def run_app(name: str, port: int = 8501, host: str = '127.0.0.1', timeout: float = 120, **app_args) -> str:
     "`nlpbook app NAME`: train what is missing, serve app `name` until Ctrl-C or SIGTERM, stop it; returns the last line."
+    _check_port(port, host)   # a bad port fails at once, not after a minute of training
     for line in prepare_app(name, **app_args): print(line, flush=True)
     if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _interrupt)   # stop the server too
     with serve_app(name, port, host, timeout, **app_args) as server:
