@@ -32,6 +32,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 HANDLED = {
     ("kernels/flash_attention.py", "triton"): "Triton is optional: without it HAS_TRITON is False and the kernels run PyTorch",
     ("kernels/adaptive_span.py", "triton"): "imported only under `if _fa.HAS_TRITON`",
+    ("nlpbook/docs.py", "tomli"): "Python 3.10's stand-in for tomllib, imported only where `import tomllib` failed",
     ("nlpbook/testgen.py", "pytest"): "only the generated tests call it, inside pytest",
     ("nlpbook/testgen.py", "_pytest"): "only the generated tests call it, inside pytest",
 }
