@@ -6,30 +6,18 @@ entities displaCy drew or the scores and prediction back from the page, and chec
 run in this process. One screenshot per app goes to docs/_build/screenshots/app_<name>.png.
 Fails (with the fix) when Debian's chromium / chromium-driver or streamlit are missing.
 """
-import html, importlib.util, re, time
+import html, importlib.util, re
 from pathlib import Path
 
 import pytest
 
-from chromium import headless_chromium  # tests/chromium.py
+from chromium import headless_chromium, wait_for  # tests/chromium.py
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT/"docs"/"_build"/"screenshots"
 TEXT = "Reuters - Intel Corp. (NASDAQ: INTC) said on Monday in Santa Clara that Paul Otellini would cut prices."
-
-
-def wait_for(cond, timeout=60, what="condition"):
-    "Poll `cond()` until it is truthy; fail naming `what` after `timeout` seconds"
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = cond()
-            if v: return v
-        except Exception: pass  # the page is re-rendering: elements come and go between reruns
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
