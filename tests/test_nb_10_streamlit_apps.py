@@ -466,7 +466,7 @@ def test_10_streamlit_apps_cell_33():
     with socket.socket() as busy:
         busy.bind(('127.0.0.1', 0)); busy.listen()
         with contextlib.redirect_stderr(io.StringIO()) as err:
-            try: cli_main(['app', 'ner-custom', '--port', str(busy.getsockname()[1])]); code = 0
+            try: code = cli_main(['app', 'ner-custom', '--port', str(busy.getsockname()[1])])   # main returns 2 for AppError
             except SystemExit as e: code = e.code
         test_eq((code, err.getvalue().count('\n')), (2, 1)); assert err.getvalue().startswith("nlpbook app: error: port "), err.getvalue()
 
