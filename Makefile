@@ -10,7 +10,7 @@ JOBS   ?= 2
 # no faster than one at a time (CI, 2026-12-06).
 PAR_ENV = $(if $(filter 1,$(JOBS)),,OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
 
-.PHONY: help venv export clean-nbs tests-gen readme check-sync nbdev-test docs book pytest test bench clean
+.PHONY: help venv export clean-nbs tests-gen readme colab check-sync nbdev-test docs book pytest test bench clean
 
 help:
 	@echo "make book   - set up .venv, export the library, execute every chapter, render docs/_build/html"
@@ -40,8 +40,13 @@ tests-gen: venv
 readme: venv
 	$(BIN)/python -m nlpbook.docs readme
 
+# Each chapter's first code cell: in Colab, install what the chapter needs (nlpbook.docs.sync_colab_cells).
+colab: venv
+	$(BIN)/python -m nlpbook.docs colab
+
 # Fails when a committed file is not what the notebooks generate: notebooks not nbdev-clean,
-# nlpbook/ not re-exported, tests/ not regenerated, README.md not re-rendered.
+# nlpbook/ not re-exported, tests/ not regenerated, README.md not re-rendered, a chapter's Colab install cell
+# (its first code cell) missing or stale.
 check-sync: venv
 	@rm -rf build/sync && mkdir -p build/sync && cp -r nbs nlpbook build/sync/
 	$(BIN)/nbdev-clean
@@ -50,6 +55,7 @@ check-sync: venv
 	@diff -r -q -x __pycache__ build/sync/nlpbook nlpbook || { echo "nlpbook/ was out of date with nbs/: run 'make export' and commit"; exit 1; }
 	$(BIN)/python -m nlpbook.testgen --check
 	$(BIN)/python -m nlpbook.docs readme --check
+	$(BIN)/python -m nlpbook.docs colab --check
 
 nbdev-test: venv
 	$(BIN)/nbdev-test --n-workers 1 --do-print --timing

@@ -29,6 +29,8 @@ def interpreter_env(on: bool = True):
 
 def reference_attention(q, k, v, causal=False, scale=None):
     "Plain softmax(QK^T * scale) V in float64: the oracle every kernel is compared with."
+    from ..models import require
+    require("torch", extra="hf", what="reference_attention")
     import torch
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     q64, k64, v64 = q.double(), k.double(), v.double()

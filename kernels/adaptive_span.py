@@ -20,6 +20,8 @@ set-up (interpreter switch, fallback rule, autotune configs) with `flash_attenti
 """
 from __future__ import annotations
 import warnings
+from ..models import require
+require("torch", extra="hf", what="nlpbook.kernels.adaptive_span (Chapter 7)")   # else: which extra to install
 import torch
 from . import flash_attention as _fa
 

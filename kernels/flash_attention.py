@@ -32,6 +32,8 @@ interpreter multiplies bf16 bit patterns as integers).
 """
 from __future__ import annotations
 import os, warnings
+from ..models import require
+require("torch", extra="hf", what="nlpbook.kernels.flash_attention (Chapter 7)")   # else: which extra to install
 import torch
 from . import interpreter_env
 

@@ -10,6 +10,8 @@ and the table's `backend` column says 'torch': the numbers then check the fallba
 """
 from __future__ import annotations
 import sys
+from ..models import require
+require("torch", extra="hf", what="nlpbook.kernels.selfcheck")   # else: which extra to install
 import torch
 from . import reference_attention
 from . import flash_attention as fa

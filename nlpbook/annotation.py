@@ -42,6 +42,7 @@ from pathlib import Path
 
 import srsly
 from .data import atomic_write
+from .models import require
 
 # %% auto #0
 __all__ = ['ANSWERS', 'INPUT_KEYS', 'TASK_KEYS', 'KINDS', 'PALETTE', 'SHORTCUTS', 'AnnotationError', 'validate_task',
@@ -356,6 +357,7 @@ def csv_to_tasks(path, text_col: str = "text", label_col: str | None = "label", 
 # %% ../nbs/03a_annotation.ipynb #935254e1
 def train_eval_split(tasks, test_size=0.2, random_state: int = 2020, stratify: bool = True):
     "`(train, eval)` lists of tasks, as sklearn's `train_test_split(..., stratify=label)` splits them (the book's call)."
+    require("sklearn", extra="hf", what="train_eval_split")
     from sklearn.model_selection import train_test_split
     tasks = list(tasks)
     strat = None
@@ -493,6 +495,7 @@ def _undo(ss):
 # %% ../nbs/03a_annotation.ipynb #31241755
 def annotate_page(source, output, labels, mode: str = "ner"):
     "One run of the annotation UI: show the first unanswered task of `source`; each answer is appended to `output`."
+    require("streamlit", extra="apps", what="The annotation app")
     import streamlit as st
     st.set_page_config(page_title=f"nlpbook {mode}.manual", page_icon="🏷️")
     ss = st.session_state
@@ -568,6 +571,7 @@ def annotate_cli(argv=None):
     p.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (when starting the server)")
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
     labels = [l for l in a.labels.split(",") if l]
+    require("streamlit", extra="apps", what="The annotation app")
     from streamlit import runtime
     if runtime.exists(): annotate_page(a.source, a.output, labels, a.mode)   # inside `streamlit run`: draw the page
     else:                                                          # `python -m nlpbook.annotation ...`: start the server

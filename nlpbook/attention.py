@@ -30,6 +30,8 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/transformers.html.
 # %% ../nbs/07_transformers.ipynb #1efc0add
 from __future__ import annotations
 import copy, math, time
+from .models import require
+require("torch", "tokenizers", "safetensors", extra="hf", what="nlpbook.attention (Chapter 7)")   # else: which extra to install
 import numpy as np, torch
 from torch import nn
 import torch.nn.functional as F

@@ -29,6 +29,8 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/attention_variants
 from __future__ import annotations
 import math, time
 
+from .models import require
+require("torch", extra="hf", what="nlpbook.attention_variants (Chapter 7)")   # else: which extra to install
 import numpy as np, torch
 import torch.nn.functional as F
 from torch import nn

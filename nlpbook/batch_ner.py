@@ -50,7 +50,7 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
 from .data import atomic_dir, atomic_write, cache_dir, file_hash, set_env
-from .models import DEFAULT_SPACY_MODEL, load_spacy, spacy_model_path
+from .models import DEFAULT_SPACY_MODEL, load_spacy, spacy_model_path, require
 
 # %% auto #0
 __all__ = ['ENGINES', 'ENTITY_FIELDS', 'PIPELINES', 'MANIFEST', 'RUN_COLUMNS', 'BatchNERError', 'doc_entities', 'entity_type',
@@ -73,6 +73,7 @@ def doc_entities(doc) -> list[tuple[str, int, int, str]]:
 
 def entity_type():
     "The Arrow type of one row's entities: list<struct<text: string, start_char: int32, end_char: int32, label: string>>."
+    require("pyarrow", extra="prod", what="entity_type")
     import pyarrow as pa
     return pa.list_(pa.struct([('text', pa.string()), ('start_char', pa.int32()), ('end_char', pa.int32()),
                                ('label', pa.string())]))
@@ -173,6 +174,7 @@ def spark_conf(master: str = 'local[*]', python: str | None = None) -> dict:
 @contextlib.contextmanager
 def spark_session(master: str = 'local[*]', app_name: str = 'nlpbook', python: str | None = None, conf: dict | None = None):
     "A SparkSession on `master` (see `spark_conf`), stopped when the block ends unless it was already running."
+    require("pyspark", extra="prod", what="spark_session")
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
     sc = SparkContext._active_spark_context
@@ -199,12 +201,14 @@ def _worker_nlp(model: str, only_ner: bool):
 
 def spark_entity_type():
     "The Spark type of one row's entities: array<struct<text, start_char: int, end_char: int, label>>."
+    require("pyspark", extra="prod", what="spark_entity_type")
     from pyspark.sql import types as T
     return T.ArrayType(T.StructType([T.StructField('text', T.StringType()), T.StructField('start_char', T.IntegerType()),
                                      T.StructField('end_char', T.IntegerType()), T.StructField('label', T.StringType())]))
 
 def entities_udf(model: str = DEFAULT_SPACY_MODEL, pipeline: str = 'ner'):
     "The book's Spark `udf`: `model` (the book's `pipeline`: 'full') on one row at a time (pickled rows, no Arrow)."
+    require("pyspark", extra="prod", what="entities_udf")
     from pyspark.sql.functions import udf
     only_ner = pipeline == 'ner'
     def entities(text):
@@ -214,6 +218,7 @@ def entities_udf(model: str = DEFAULT_SPACY_MODEL, pipeline: str = 'ner'):
 
 def entities_pandas_udf(model: str = DEFAULT_SPACY_MODEL, batch_size: int = 256, pipeline: str = 'ner'):
     "An `Iterator[pd.Series]` `pandas_udf`: `model` loaded once per worker, `nlp.pipe` over each Arrow batch."
+    require("pyspark", extra="prod", what="entities_pandas_udf")
     from pyspark.sql.functions import pandas_udf
     def entities(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
         from nlpbook.batch_ner import _worker_nlp, ner_pipe   # by reference on the workers, even from a notebook
@@ -382,6 +387,7 @@ def _now() -> str: return datetime.datetime.now(datetime.timezone.utc).isoformat
 
 def _write_local(tmp: Path, df: pd.DataFrame, ents):
     "Write `df` plus its `entities` as one Parquet part file and a `_SUCCESS` marker in folder `tmp`."
+    require("pyarrow", extra="prod", what="Writing Parquet")
     import pyarrow as pa, pyarrow.parquet as pq
     t = pa.Table.from_pandas(df, preserve_index=False)
     pq.write_table(t.append_column('entities', pa.array(ents, type=entity_type())), tmp / 'part-00000.parquet')

@@ -32,7 +32,7 @@ import datetime, re, threading, time, uuid
 from pathlib import Path
 
 from .batch_ner import BatchNERError, _now, batch_ner, log_run
-from .models import DEFAULT_SPACY_MODEL
+from .models import DEFAULT_SPACY_MODEL, require
 
 # %% auto #0
 __all__ = ['batch_ner_with_retries', 'parse_every', 'schedule_batch_ner']
@@ -60,6 +60,7 @@ def parse_every(every) -> float:
 def schedule_batch_ner(input, output, every, retries: int = 2, retry_delay: float = 30.0, times: int | None = None,
                        blocking: bool = False, run_log=None, **kwargs):
     "An APScheduler scheduler running `batch_ner_with_retries` now and every `every`, never two at once; started."
+    require("apscheduler", extra="prod", what="schedule_batch_ner")
     from apscheduler.events import EVENT_JOB_MAX_INSTANCES
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler

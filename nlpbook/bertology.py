@@ -26,6 +26,8 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/bertology.html.md"
 from __future__ import annotations
 import re
 from pathlib import Path
+from .models import require
+require("torch", "gensim", extra="hf", what="nlpbook.bertology (Chapter 8)")   # else: which extra to install
 import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F

@@ -2,9 +2,19 @@
 
 `pip install nlpbook-enterprise` puts an `nlpbook` command on the PATH. Each subcommand is a thin layer over a
 function that lives in the chapter that explains it (d2l's "one function, one place"); this
-module only parses arguments, imports that chapter lazily (so `nlpbook --help` is instant), and
-turns the library's own exceptions into one line on stderr and exit status 2 — no traceback for
-a mistyped model name.
+module only parses arguments, reads the text a shell user hands it, imports that chapter lazily (so
+`nlpbook --help` is instant), and turns the library's own exceptions into one line on stderr.
+
+It behaves as a shell user expects of a Unix command:
+
+- **Text in** from an argument, from files (`--file F ...`), or from standard input (`-`), so a text longer than
+  the shell's argument limit, or a whole folder of files, goes through; `--lines` makes every line a document.
+- **Output** that pipes: one entity per line, or with `--json` one JSON object per document (JSON Lines, for `jq`);
+  a reader that stops early (`| head`) ends the command quietly.
+- **Exit status** 0 when it worked; 2 for a bad input (a usage mistake, a missing or non-UTF-8 file, an empty
+  text, an unknown model or dataset): one line on stderr that names the problem, never a traceback; 1 for an
+  error nobody anticipated (see the last section); 130 after Ctrl-C.
+- `nlpbook --version` prints the distribution and its version.
 
 Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/cli.html.md"""
 
@@ -12,32 +22,136 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/cli.html.md"""
 
 # %% ../nbs/00b_cli.ipynb #c4ff01a2
 from __future__ import annotations
-import argparse, json, sys
+import argparse, contextlib, io, json, os, re, sys
+from pathlib import Path
+from fastcore.imports import in_ipython
 from .models import DEFAULT_SPACY_MODEL
 
 # %% auto #0
-__all__ = ['BATCH_NER_EXAMPLE', 'add_model_commands', 'build_parser', 'main']
+__all__ = ['STDIN', 'BATCH_NER_WATCH_EXAMPLE', 'BATCH_NER_EXAMPLE', 'NER_HELP', 'KNOWN_ERRORS', 'UsageError', 'decode_text',
+           'check_argv_text', 'read_documents', 'format_table', 'add_model_commands', 'add_app_commands',
+           'add_batch_ner_watch_command', 'version_line', 'build_parser', 'unexpected_error_line', 'run_command',
+           'main']
+
+# %% ../nbs/00b_cli.ipynb #ac43fae4
+class UsageError(ValueError):
+    "A command-line input the command cannot use (an empty text, a missing or non-UTF-8 file, a bad option value)."
+
+#: The name for standard input, as an argument and as a document's name.
+STDIN = "-"
+
+def _where(source: str) -> str: return "standard input" if source == STDIN else source
+
+def decode_text(data: bytes, source: str = STDIN) -> str:
+    "`data` read from `source` as UTF-8 text (a leading byte-order mark dropped); else a `UsageError` naming line and byte."
+    try: return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise UsageError(f"{_where(source)}: line {line} is not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start:,}); "
+                         "convert it first, e.g. with iconv -f latin1 -t utf-8") from None
+
+def check_argv_text(text: str, what: str = "TEXT") -> str:
+    "`text` from the command line, else a `UsageError`: Python hands over argv bytes that are not UTF-8 as lone surrogates."
+    try: text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        c = ord(text[e.start])
+        bad = f"byte 0x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else f"a lone surrogate U+{c:04X}"
+        raise UsageError(f"{what} is not UTF-8: {bad} at character {e.start + 1}; pass UTF-8 text (e.g. convert the file "
+                         "with iconv -f latin1 -t utf-8 and use --file)") from None
+    return text
+
+# %% ../nbs/00b_cli.ipynb #becac327
+def _display_name(path: str) -> str:
+    "A file name as it can be printed: bytes that are not UTF-8 shown as \\xNN, as `ls -b` does."
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+def _read_source(source: str, stdin) -> str:
+    "The text of FILE `source`, or of `stdin` (bytes) for -; a `UsageError` for a missing, unreadable or non-UTF-8 one."
+    if source == STDIN:
+        if stdin is None: raise UsageError("standard input is closed; pipe the text in, or pass TEXT or --file FILE")
+        return decode_text(stdin.read(), STDIN)
+    if not source.strip(): raise UsageError("--file was given an empty file name")
+    try: data = Path(source).read_bytes()
+    except FileNotFoundError: raise UsageError(f"{_display_name(source)}: no such file") from None
+    except IsADirectoryError: raise UsageError(f"{_display_name(source)}: is a folder; pass its files, e.g. --file {_display_name(source)}/*.txt") from None
+    except OSError as e: raise UsageError(f"{_display_name(source)}: cannot read it ({e.strerror or e})") from None
+    return decode_text(data, _display_name(source))
+
+def read_documents(text: str | None = None, files=(), lines: bool = False, stdin=None) -> list[tuple[str, int | None, str]]:
+    "The documents of `nlpbook ner [TEXT] [--file FILE ...] [--lines]` as (name, line, text); - reads `stdin` (default: sys.stdin's bytes)."
+    inputs = [] if text is None else [(STDIN, None) if text == STDIN else ("TEXT", check_argv_text(text))]
+    inputs += [(f, None) for f in files]
+    if not inputs: raise UsageError("nothing to analyse: give a TEXT, --file FILE, or - to read standard input")
+    if sum(source == STDIN for source, _ in inputs) > 1: raise UsageError("standard input (-) is given twice; it can be read only once")
+    if stdin is None: stdin = getattr(sys.stdin, "buffer", None)
+    docs = []
+    for source, body in inputs:
+        body = _read_source(source, stdin) if body is None else body
+        name = source if source in ("TEXT", STDIN) else _display_name(source)
+        if lines: docs += [(name, n, line.removesuffix("\r")) for n, line in enumerate(body.split("\n"), 1) if line.strip()]
+        else: docs.append((name, None, body))   # an empty file among others is a document without entities
+    if not any(t.strip() for *_, t in docs):
+        what = f"{_where(inputs[0][0])} is" if len(inputs) == 1 else f"all {len(inputs)} inputs are"
+        raise UsageError(f"{what} empty{' (not one non-blank line)' if lines else ''}: there is no text to analyse")
+    return docs
 
 # %% ../nbs/00b_cli.ipynb #6fcd351f
+def _at_least(minimum: int, kind=int):
+    "An argparse `type` for a number of at least `minimum`: a smaller one is a usage error, exit status 2."
+    def parse(s: str):
+        try: v = kind(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, got {s!r}") from None
+        if v < minimum: raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {s}")
+        return v
+    return parse
+
+def format_table(df) -> str:
+    "`df` as a plain-text table for a terminal: text left-aligned, numbers right-aligned (integers as integers), - for missing."
+    import pandas as pd
+    def cell(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v): return "-"
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)   # 3.0 from a column with a gap: 3
+    cols = [[str(c), *map(cell, df[c])] for c in df.columns]
+    right = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    widths = [max(map(len, col)) for col in cols]
+    return "\n".join("  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(row, widths, right)).rstrip() for row in zip(*cols))
+
 def _ner(a):
-    from nlpbook.spacy_basics import ner_command
-    return ner_command(a.text, model=a.model, as_json=a.json)
+    from nlpbook.models import spacy_model_path
+    spacy_model_path(a.model)   # a bad --model is reported before standard input is read
+    docs = read_documents(a.text, a.file or (), a.lines)
+    from nlpbook.spacy_basics import cached_spacy, ner_lines
+    return ner_lines(docs, cached_spacy(a.model), as_json=a.json)
 
 def _data_list(a):
     from nlpbook.data import list_datasets
-    return list_datasets().to_string(index=False)
+    return format_table(list_datasets())
 
 def _data_fetch(a):
-    from nlpbook.data import dataset_info, load_dataset_file
-    names = [a.file] if a.file else list(dataset_info(a.name)['files'])
-    return "\n".join(str(load_dataset_file(a.name, f)) for f in names)
+    "Fetch each file (or the one named); print the paths as they arrive, the failures at the end, then fail if any did."
+    from nlpbook.data import DatasetError, dataset_info, load_dataset_file, mirror_dir
+    files = [a.file] if a.file else list(dataset_info(a.name)['files'])
+    mirror_dir()   # a bad $NLPBOOK_MIRROR is one error, not one per file
+    failed = []
+    for f in files:
+        try: yield str(load_dataset_file(a.name, f, allow_download=not a.offline))
+        except DatasetError as e:
+            if len(files) == 1: raise
+            failed.append(f)
+            print(f"nlpbook data: error: {e if f in str(e) else f'{a.name}/{f}: {e}'}", file=sys.stderr)
+    if failed:
+        raise DatasetError(f"fetched {len(files) - len(failed)} of {len(files)} files of {a.name}; "
+                           f"could not fetch {', '.join(failed)} (reasons above)")
 
 def _batch_ner(a):
+    from nlpbook.models import spacy_model_path
+    spacy_model_path(a.model)   # before Spark or a schedule starts
     from nlpbook.batch_ner import batch_ner
     kw = dict(engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline, force=a.force,
               run_log=a.run_log, progress=sys.stdout.isatty())   # a bar in a terminal, not in a pipe
     if a.every:   # Chapter 11's schedule: runs until Ctrl-C (or --times ticks); each run is in the run log
-        from nlpbook.batch_schedule import schedule_batch_ner
+        from nlpbook.batch_schedule import parse_every, schedule_batch_ner
+        parse_every(a.every)   # a bad --every fails before the first run
         schedule_batch_ner(a.input, a.output, a.every, retries=a.retries, retry_delay=a.retry_delay, times=a.times,
                            blocking=True, **kw)
         return ""
@@ -59,37 +173,87 @@ _MODEL_EXAMPLES = """examples:
 
 The store is --store (a folder, or a tracking URI), else $MLFLOW_TRACKING_URI, else ~/.cache/nlpbook/mlflow (Chapter 11, 11b_mlflow)."""
 
+def _not_empty(value: str | None, what: str) -> None:
+    "A `UsageError` if an argument the user gave is empty or blank (an unset option, None, is fine)."
+    if value is not None and not value.strip(): raise UsageError(f"{what} is empty")
+
+def _check_alias(alias: str) -> str:
+    "`alias` if MLflow 3 accepts it as a registered model alias (letters, digits, _ and -; not latest or v<number>), else a `UsageError`."
+    if not re.fullmatch(r"[\w-]+", alias) or alias.lower() == "latest" or re.fullmatch(r"[vV]\d+", alias):
+        raise UsageError(f"--alias {alias!r}: an alias is letters, digits, _ and - (e.g. production), and neither 'latest' "
+                         "nor v<number>, which MLflow reserves")
+    return alias
+
+def _check_model_name(name: str, what: str = "NAME") -> str:
+    "`name` if it can be a registered model's name (not empty, no / or :), else a `UsageError`."
+    _not_empty(name, what)
+    if any(c in name for c in "/:"): raise UsageError(f"{what} {name!r}: a registered model's name has no / or :")
+    return name
+
+@contextlib.contextmanager
+def _mlflow_errors():
+    "MLflow's own errors (an unsupported store URI, a name it rejects) as a one-line `ServingError`; MLflow is checked for first."
+    from nlpbook.models import require
+    require("mlflow", extra="mlops", what="nlpbook model")
+    from mlflow.exceptions import MlflowException
+    from nlpbook.serving import ServingError
+    try: yield
+    except MlflowException as e: raise ServingError(" ".join(str(e.message).split())) from None
+
 def _model_store(a) -> str:
     import logging
     from nlpbook.serving import setup_tracking
+    _not_empty(a.store, "--store")
+    if a.store and '://' not in a.store and (p := Path(a.store).expanduser()).exists() and not p.is_dir():
+        raise UsageError(f"--store {a.store}: is a file; pass a folder (it will hold mlflow.db and artifacts/) or a tracking URI")
     logging.getLogger("mlflow").setLevel(logging.WARNING)   # MLflow's INFO lines (schema creation, ...) would crowd stderr
     return setup_tracking(uri=a.store) if a.store and '://' in a.store else setup_tracking(root=a.store)
 
 def _model_log(a):
-    from nlpbook.serving import log_spacy_model, promote
-    uri = _model_store(a)
-    info = log_spacy_model(a.pipeline, a.name, task=a.task)
-    out = [f"logged {a.pipeline} ({info['task']}) as {info['model_uri']}, run {info['run_id']}, store {uri}"]
-    if a.name: out.append(f"registered {a.name} version {info['version']}")
-    if a.alias: out.append(promote(a.name, info['version'], a.alias))
+    from nlpbook.models import spacy_model_path
+    _not_empty(a.pipeline, "PIPELINE")
+    p = Path(a.pipeline).expanduser()
+    if not p.is_dir(): raise UsageError(f"{a.pipeline}: {'is a file' if p.exists() else 'no such folder'}; "
+                                        "pass a spaCy pipeline folder such as .../model-best")
+    spacy_model_path(str(p))   # names a missing config.cfg or meta.json
+    if a.name is not None: _check_model_name(a.name, "--name")
+    if a.alias is not None:
+        if not a.name: raise UsageError("--alias needs --name: only a registered model has aliases")
+        _check_alias(a.alias)
+    with _mlflow_errors():
+        from nlpbook.serving import log_spacy_model, promote
+        uri = _model_store(a)
+        info = log_spacy_model(p, a.name, task=a.task)
+        out = [f"logged {a.pipeline} ({info['task']}) as {info['model_uri']}, run {info['run_id']}, store {uri}"]
+        if a.name: out.append(f"registered {a.name} version {info['version']}")
+        if a.alias: out.append(promote(a.name, info['version'], a.alias))
     return "\n".join(out)
 
 def _model_promote(a):
-    from nlpbook.serving import promote
-    _model_store(a)
-    return promote(a.name, a.version, a.alias)
+    _check_model_name(a.name)
+    if not re.fullmatch(r"[0-9]+", a.version) or int(a.version) < 1:
+        raise UsageError(f"VERSION must be a version number such as 1 or 2 (nlpbook model list shows them), got {a.version!r}")
+    _check_alias(a.alias)
+    with _mlflow_errors():
+        from nlpbook.serving import promote
+        _model_store(a)
+        return promote(a.name, a.version, a.alias)
 
 def _model_list(a):
-    from nlpbook.serving import list_models
-    uri = _model_store(a)
-    df = list_models()
-    return df.to_string(index=False) if len(df) else f"no registered models in {uri}"
+    with _mlflow_errors():
+        from nlpbook.serving import list_models
+        uri = _model_store(a)
+        df = list_models()
+    return format_table(df) if len(df) else f"no registered models in {uri}"
 
 def _model_serve(a):
-    from nlpbook.serving import check_port, serve_forever
-    check_port(a.port, a.host)   # a bad port fails before the store is opened
-    _model_store(a)
-    return serve_forever(a.model, a.port, a.host, a.workers)
+    _not_empty(a.model, "MODEL")
+    if not a.host.strip(): raise UsageError("--host is empty; pass an address such as 127.0.0.1 (0.0.0.0 listens on every interface)")
+    with _mlflow_errors():
+        from nlpbook.serving import check_port, serve_forever
+        check_port(a.port, a.host)   # a bad port fails before the store is opened
+        _model_store(a)
+        return serve_forever(a.model, a.port, a.host, a.workers)
 
 def add_model_commands(sub):
     "The `nlpbook model` subcommands (Chapter 11, `nlpbook.serving`): log, promote, list, serve."
@@ -105,7 +269,7 @@ def add_model_commands(sub):
     lg.add_argument("pipeline", help="a spaCy pipeline folder, e.g. .../model-best")
     lg.add_argument("--name", help="registered model name (default: log without registering)")
     lg.add_argument("--task", choices=["textcat", "ner"], help="what the served model answers (default: from the pipeline)")
-    lg.add_argument("--alias", help="also point this alias (e.g. staging) at the new version")
+    lg.add_argument("--alias", help="also point this alias (e.g. staging) at the new version (needs --name)")
     lg.set_defaults(func=_model_log)
     pr = acts.add_parser("promote", parents=[store], help="point an alias (e.g. production) at a registered version",
                          epilog="example: nlpbook model promote ag_news_textcat 2 --alias production", formatter_class=fmt)
@@ -122,10 +286,103 @@ def add_model_commands(sub):
     sv.add_argument("model", help="NAME (its production alias), NAME@ALIAS, or a models:/ or runs:/ URI")
     sv.add_argument("--port", default="5000", help="TCP port (default: 5000)")
     sv.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    sv.add_argument("--workers", type=int, default=1, help="uvicorn workers (default: 1)")
+    sv.add_argument("--workers", type=_at_least(1), default=1, help="uvicorn workers (default: 1)")
     sv.set_defaults(func=_model_serve)
     return m
 
+# %% ../nbs/00b_cli.ipynb #f442cf8c
+_APP_EXAMPLES = """examples:
+  nlpbook app --list
+  nlpbook app ner-agnews
+  nlpbook app textcat-custom --port 8502 --textcat ag_news_textcat@production --store ~/mlruns
+  nlpbook app annotate --source descriptions.csv --output answers.jsonl --labels ORG,PERSON,GPE,TICKER
+
+Serves on 127.0.0.1, waits for Streamlit's health check, prints the URL; Ctrl-C stops it (Chapter 10, 10_streamlit_apps)."""
+
+def _app(a):
+    import os
+    from nlpbook.apps import list_apps, run_app   # its AppError is one of KNOWN_ERRORS: one line, exit status 2
+    if a.list: return list_apps()
+    if not a.name: a.parser.error("give an app NAME, or --list to see them")
+    if a.store: os.environ['MLFLOW_TRACKING_URI'] = _model_store(a)   # the app's own process inherits it
+    return run_app(a.name, a.port, ner=a.ner, textcat=a.textcat, source=a.source, output=a.output, labels=a.labels,
+                   mode=a.mode)
+
+def add_app_commands(sub):
+    "The `nlpbook app` subcommand (Chapter 10, `nlpbook.apps`): serve one of the book's Streamlit apps on 127.0.0.1."
+    ap = sub.add_parser("app", help="serve one of the book's Streamlit apps on 127.0.0.1 (Chapter 10)",
+                        description="Serve one of the book's Streamlit apps on 127.0.0.1.", epilog=_APP_EXAMPLES,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", nargs="?", help="ner-agnews, ner-custom, textcat-agnews, textcat-custom or annotate")
+    ap.add_argument("--list", action="store_true", help="list the apps and exit")
+    ap.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default: 8501)")
+    ap.add_argument("--ner", help="the NER apps' custom model: a spaCy folder or an MLflow model such as "
+                                  "ag_news_ticker_ner@production (default: Chapter 3's, trained if missing)")
+    ap.add_argument("--textcat", help="the text classifier: a spaCy folder or an MLflow model such as "
+                                      "ag_news_textcat@production (default: Chapter 3's, trained if missing)")
+    ap.add_argument("--store", help="MLflow store of --ner/--textcat names: a folder or a tracking URI "
+                                    "(default: $MLFLOW_TRACKING_URI, else ~/.cache/nlpbook/mlflow)")
+    ann = ap.add_argument_group("the annotate app (Chapter 3)")
+    ann.add_argument("--source", help="tasks to annotate: Prodigy JSONL, or CSV with a text column")
+    ann.add_argument("--output", help="JSONL the answers are appended to")
+    ann.add_argument("--labels", help="comma-separated labels, e.g. ORG,PERSON,GPE,TICKER")
+    ann.add_argument("--mode", default="ner", choices=["ner", "textcat"])
+    ap.set_defaults(func=_app, parser=ap)
+
+# %% ../nbs/00b_cli.ipynb #59cc388c
+BATCH_NER_WATCH_EXAMPLE = """examples:
+  nlpbook batch-ner-watch /data/bucket          # each new /data/bucket/ag_dataset/input/**.csv once, until Ctrl-C
+  nlpbook batch-ner-watch /data/bucket --once   # the files there now, then exit (from cron)
+  nlpbook batch-ner-watch /data/bucket --prefix ag_dataset/input/ --suffix .csv --engine spacy --poll 2"""
+
+def _batch_ner_watch(a):
+    import os, signal, threading
+    from nlpbook.batch_events import report_line, watch_batch_ner, watch_summary
+    seen, root = [], os.path.realpath(a.root)
+    def report(r):
+        if r['status'] != 'watching': seen.append(r)
+        print(report_line(r, root), flush=True)
+    in_main = threading.current_thread() is threading.main_thread()   # Python sets signal handlers only there
+    old = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None   # `kill` stops it as Ctrl-C does
+    try:
+        watch_batch_ner(a.root, a.prefix, a.suffix, output=a.output, failed=a.failed, ledger=a.ledger, poll=a.poll, settle=a.settle,
+                        events=not a.no_events, once=a.once, retries=a.retries, retry_delay=a.retry_delay, run_log=a.run_log,
+                        report=report, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline)
+    except KeyboardInterrupt: return f"stopped: {watch_summary(seen)}"   # the file in progress runs again at the next start
+    finally:
+        if in_main: signal.signal(signal.SIGTERM, old)
+    return watch_summary(seen)
+
+def add_batch_ner_watch_command(sub):
+    "The `nlpbook batch-ner-watch` subcommand (Chapter 11, `nlpbook.batch_events`): the book's S3 -> Lambda -> run-now chain."
+    w = sub.add_parser("batch-ner-watch", help="run batch-ner once on each CSV file that arrives in a folder (Chapter 11)",
+                       description="Watch ROOT/PREFIX for files ending in SUFFIX (the book's S3 event rule) and run batch-ner once on "
+                                   "each complete one: outputs in output/NAME.parquet and bad files in failed/ (with NAME.error.txt) "
+                                   "beside the input folder, a processed-files ledger there too, every run in the run log "
+                                   "(trigger 'event'). A killed watcher, restarted, neither loses nor repeats a file.",
+                       epilog=BATCH_NER_WATCH_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("root", help="the folder that plays the bucket; files are watched below ROOT/PREFIX")
+    w.add_argument("--prefix", default="ag_dataset/input/", help="key prefix of the watched files, below ROOT (default: ag_dataset/input/)")
+    w.add_argument("--suffix", default=".csv", help="key suffix of the watched files (default: .csv)")
+    w.add_argument("--output", help="folder of the Parquet outputs (default: output/ beside the input folder)")
+    w.add_argument("--failed", help="folder for files that cannot be processed (default: failed/ beside the input folder)")
+    w.add_argument("--ledger", help="the processed-files ledger, JSONL (default: processed.jsonl beside the input folder)")
+    w.add_argument("--engine", default="spacy", choices=["pandas", "spacy", "spacy-mp", "spark-udf", "spark"],
+                   help="as for batch-ner (default: spacy); the spark engines share one session across files")
+    w.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
+    w.add_argument("--text-col", default="description", help="the column holding the text (default: description)")
+    w.add_argument("--master", default="local[*]", help="Spark master URL for the spark engines (default: local[*])")
+    w.add_argument("--pipeline", default="ner", choices=["ner", "full"], help="as for batch-ner (default: ner)")
+    w.add_argument("--poll", type=float, default=2.0, help="seconds between full scans of the prefix (default: 2)")
+    w.add_argument("--settle", type=float, help="seconds a file must stay unchanged when no close or rename event said it is "
+                                                "complete (default: --poll)")
+    w.add_argument("--no-events", action="store_true", help="poll only, without watchdog's file events (e.g. on NFS or SMB)")
+    w.add_argument("--once", action="store_true", help="process the files there now, then exit")
+    w.add_argument("--retries", type=int, default=2, help="retries of a failure that is not the file's fault (default: 2)")
+    w.add_argument("--retry-delay", type=float, default=30.0, help="seconds before the first retry, doubling (default: 30)")
+    w.add_argument("--run-log", help="JSONL file the runs are recorded in (default: $NLPBOOK_CACHE/runs/batch_ner.jsonl)")
+    w.set_defaults(func=_batch_ner_watch)
+    return w
 
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
@@ -133,23 +390,60 @@ BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner news.parquet news_ner.parquet --engine spark --master spark://127.0.0.1:7077
   nlpbook batch-ner incoming/news.csv ner/news.parquet --every 1h --retries 2"""
 
+NER_HELP = """Documents: the TEXT argument (- reads standard input), then each FILE (- is standard input too), one document
+each however long (spaCy's max_length is handled by cutting at paragraph, line, sentence or word boundaries);
+with --lines, every non-blank line is a document. Put TEXT before --file (which takes every word after it), and
+after -- when it starts with a dash: nlpbook ner -- "-5 degrees in Oslo".
+
+Output: one line per entity, "start end LABEL text", offsets in characters into its document. With several
+documents, or --lines, each line starts with the document's name and a tab: TEXT, -, FILE, or FILE:LINE.
+With --json: one JSON object per document, each on its own line (JSON Lines): {"source", "line", "entities":
+[{start, end, label, text}]}, documents without entities included.
+
+examples:
+  nlpbook ner "George Washington was the first president of the United States."
+  nlpbook ner --file report.txt
+  nlpbook ner --file news/*.txt --json | jq -r '[.source, (.entities | length)] | @tsv'
+  cut -f2 headlines.tsv | nlpbook ner - --lines"""
+
+def version_line() -> str:
+    "What `nlpbook --version` prints: the distribution pip installs and its version, e.g. `nlpbook-enterprise 0.1.0`."
+    from nlpbook import __version__
+    from nlpbook.models import dist_name
+    return f"{dist_name()} {__version__}"
+
+class _VersionAction(argparse.Action):
+    "`--version`: print `version_line()` and exit 0, looking the distribution up only when asked."
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line()); parser.exit()
+
 def build_parser() -> argparse.ArgumentParser:
     "The `nlpbook` argument parser: one subcommand per task."
-    p = argparse.ArgumentParser(prog="nlpbook", description="Applied NLP in the Enterprise: the book's tools, offline and tested.")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="nlpbook", description="Applied NLP in the Enterprise: the book's tools, offline and tested.",
+                                epilog="Exit status: 0 done, 2 a bad input (one line on stderr), 1 an unexpected error.")
+    p.add_argument("--version", action=_VersionAction, help="print the distribution's name and version, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_model_commands(sub)   # Chapter 11: nlpbook model log|promote|list|serve
-    ner = sub.add_parser("ner", help="named entities in TEXT, one per line: start end LABEL text (Chapter 1)")
-    ner.add_argument("text", help="the text to analyse")
+    ner = sub.add_parser("ner", help="named entities of a text, of files, or of standard input (Chapter 1)",
+                         description="Named entities found by a spaCy pipeline.", epilog=NER_HELP, formatter_class=fmt)
+    ner.add_argument("text", nargs="?", metavar="TEXT", help="the text to analyse; - reads it from standard input")
+    ner.add_argument("-f", "--file", nargs="+", action="extend", metavar="FILE",
+                     help="read each FILE (UTF-8) as a document; - is standard input")
+    ner.add_argument("--lines", action="store_true", help="every non-blank line of the input is a document of its own")
     ner.add_argument("--model", default=DEFAULT_SPACY_MODEL, help=f"spaCy pipeline name or folder (default: {DEFAULT_SPACY_MODEL})")
-    ner.add_argument("--json", action="store_true", help="print a JSON list of {start, end, label, text}")
+    ner.add_argument("--json", action="store_true", help="print one JSON object per document (JSON Lines, for jq)")
     ner.set_defaults(func=_ner)
     data = sub.add_parser("data", help="the dataset registry").add_subparsers(dest="data_command", required=True, metavar="ACTION")
-    data.add_parser("list", help="every registered dataset file").set_defaults(func=_data_list)
-    fetch = data.add_parser("fetch", help="verify (and download or copy from $NLPBOOK_MIRROR) a dataset's files into the cache")
+    data.add_parser("list", help="every registered file: rows, size in bytes, source URL, licence").set_defaults(func=_data_list)
+    fetch = data.add_parser("fetch", help="verify (and download or copy from $NLPBOOK_MIRROR) a dataset's files into the cache",
+                            epilog="Fetches every file it can and names the ones it could not at the end (exit status 2 if any).")
     fetch.add_argument("name"); fetch.add_argument("file", nargs="?", help="one file (default: all of the dataset's files)")
+    fetch.add_argument("--offline", action="store_true", help="never download: use only the cache and $NLPBOOK_MIRROR")
     fetch.set_defaults(func=_data_fetch)
     bn = sub.add_parser("batch-ner", help="named entities of a CSV/Parquet column, written to a Parquet folder (Chapter 11)",
-                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=BATCH_NER_EXAMPLE)
+                        formatter_class=fmt, epilog=BATCH_NER_EXAMPLE)
     bn.add_argument("input", help="CSV (UTF-8, header row) or Parquet file")
     bn.add_argument("output", help="Parquet folder to write (replaced atomically; skipped when already complete)")
     bn.add_argument("--engine", default="spacy", choices=["pandas", "spacy", "spacy-mp", "spark-udf", "spark"],
@@ -163,32 +457,73 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--force", action="store_true", help="recompute even when OUTPUT is complete for this input and model")
     bn.add_argument("--run-log", help="JSONL file the run is recorded in (default: $NLPBOOK_CACHE/runs/batch_ner.jsonl)")
     bn.add_argument("--every", help="run now and then every EVERY (90, 90s, 15m, 1h, 1d) until Ctrl-C; never two runs at once")
-    bn.add_argument("--retries", type=int, default=2, help="with --every: retry a failed run this many times (default: 2)")
-    bn.add_argument("--retry-delay", type=float, default=30.0, help="with --every: seconds before the first retry, doubling (default: 30)")
-    bn.add_argument("--times", type=int, help="with --every: stop after this many ticks")
+    bn.add_argument("--retries", type=_at_least(0), default=2, help="with --every: retry a failed run this many times (default: 2)")
+    bn.add_argument("--retry-delay", type=_at_least(0, float), default=30.0,
+                    help="with --every: seconds before the first retry, doubling (default: 30)")
+    bn.add_argument("--times", type=_at_least(1), help="with --every: stop after this many ticks")
     bn.set_defaults(func=_batch_ner)
+    add_batch_ner_watch_command(sub)   # Chapter 11: nlpbook batch-ner-watch (11c_batch_events)
+    add_model_commands(sub)            # Chapter 11: nlpbook model log|promote|list|serve
+    add_app_commands(sub)              # Chapter 10: nlpbook app NAME | --list
     tg = sub.add_parser("testgen", help="generate tests/ from the notebooks' cells (developers)")
     tg.add_argument("--check", action="store_true", help="write nothing; fail if tests/ is stale")
     tg.set_defaults(func=_testgen)
     return p
 
 # %% ../nbs/00b_cli.ipynb #0bf597cf
-def _known_errors():
-    "The library's user-facing exception types: printed as one line, never as a traceback."
-    from nlpbook.data import DatasetError
-    from nlpbook.models import MissingExtraError, ModelNotFoundError
-    from nlpbook.batch_ner import BatchNERError
-    errors = (DatasetError, ModelNotFoundError, MissingExtraError, BatchNERError)
-    try: from nlpbook.serving import ServingError   # Chapter 11; needs the mlops extra (MLflow)
-    except ImportError: return errors
-    return errors + (ServingError,)
+#: The modules whose exception types mean "a bad input": (module, type names). A module not imported yet raised none.
+KNOWN_ERRORS = (("nlpbook.data", ("DatasetError",)), ("nlpbook.models", ("ModelNotFoundError", "MissingExtraError")),
+                ("nlpbook.batch_ner", ("BatchNERError",)), ("nlpbook.serving", ("ServingError",)),
+                ("nlpbook.apps", ("AppError",)))
 
-def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `nlpbook` command; returns the exit status."
-    a = build_parser().parse_args(argv)
-    try: out = a.func(a)
+def _known_errors() -> tuple:
+    "The user-facing exception types, printed as one line, never as a traceback: `UsageError` and those of `KNOWN_ERRORS`."
+    found = [getattr(m, n) for mod, names in KNOWN_ERRORS if (m := sys.modules.get(mod)) for n in names]
+    return (UsageError, *found)   # looked up, not imported: importing nlpbook.serving to print an error would take seconds
+
+def unexpected_error_line(command: str, e: BaseException) -> str:
+    "The one line `nlpbook` prints for an exception nobody anticipated, after saving its traceback to a temporary file."
+    import tempfile, traceback
+    from nlpbook.models import repo_url
+    saved = ""
+    try:
+        fd, path = tempfile.mkstemp(prefix="nlpbook-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f: f.write("".join(traceback.format_exception(e)))
+        saved = f"its traceback is in {path}; "
+    except OSError: pass   # a full or read-only disk: the line below still says how to see it
+    msg = " ".join(str(e).split())
+    return (f"nlpbook {command}: unexpected error: {type(e).__name__}{': ' + msg if msg else ''} (a bug, or an input nlpbook "
+            f"does not check yet: {saved}run again with NLPBOOK_DEBUG=1 to see it here; please report it at {repo_url()}/issues)")
+
+def _quiet_stdout() -> None:
+    "Point stdout at /dev/null after its reader left (`nlpbook ner ... | head`), so Python's flush at exit does not fail again."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation): pass   # not a real file (a test's StringIO)
+
+def run_command(a: argparse.Namespace) -> int:
+    "Run the parsed command `a`, print what it returns or yields line by line; the exit status (see `main`)."
+    try:
+        out = a.func(a)
+        for line in ([out] if out else []) if isinstance(out, str) else (out or []): print(line)
+        sys.stdout.flush()   # a closed pipe raises here, inside the try, rather than at exit
     except _known_errors() as e:
         print(f"nlpbook {a.command}: error: {e}", file=sys.stderr)
         return 2
-    if out: print(out)
+    except KeyboardInterrupt:
+        print(f"nlpbook {a.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:   # the reader stopped early, as `head` does: not an error, and no traceback (cat and grep do the same)
+        _quiet_stdout()
+        return 141            # 128 + SIGPIPE: what a shell shows for a command stopped by a closed pipe
+    except Exception as e:
+        if os.environ.get("NLPBOOK_DEBUG", "") not in ("", "0"): raise
+        print(unexpected_error_line(a.command, e), file=sys.stderr)
+        return 1
     return 0
+
+def main(argv: list[str] | None = None) -> int:
+    "Entry point of the `nlpbook` command; the exit status: 0 done, 2 a bad input (one line on stderr), 1 an unexpected error."
+    return run_command(build_parser().parse_args(argv))
+
+# %% ../nbs/00b_cli.ipynb #2b5ed76e
+if __name__ == "__main__" and not in_ipython(): sys.exit(main())   # python -m nlpbook.cli, as the console script

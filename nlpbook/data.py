@@ -28,9 +28,9 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
-           'WIKITEXT_SPLITS', 'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info',
+           'WIKITEXT_SPLITS', 'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'source_url',
            'list_datasets', 'file_hash', 'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download',
-           'cache_dir', 'imdb_csv_from_tar', 'load_dataset_file', 'normalize_columns', 'full_scale',
+           'cache_dir', 'imdb_csv_from_tar', 'mirror_dir', 'load_dataset_file', 'normalize_columns', 'full_scale',
            'use_checkout_mirror', 'set_env', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review',
            'clean_ag_news', 'load_ag_news', 'wikitext_articles', 'load_wikitext']
 
@@ -61,11 +61,15 @@ def file_info(name: str, file: str) -> dict:
     return fs[file]
 
 # %% ../nbs/00_data.ipynb #f5065dba
+def source_url(info: dict) -> str | None:
+    "Where a registered file's bytes come from: its URL, else the URL of the archive it is built from, else None (mirror only)."
+    return info.get('url') or info.get('archive', {}).get('url')
+
 def list_datasets() -> pd.DataFrame:
-    "One row per registered file: dataset, file, rows, size, licence, and whether a URL exists."
-    return pd.DataFrame([dict(dataset=n, file=f, rows=i['rows'], size=i['size'], licence=d['licence'],
-                              url=bool(i.get('url')))
-                         for n, d in registry().items() for f, i in d['files'].items()])
+    "One row per registered file: dataset, file, rows, size in bytes (integers, <NA> where not recorded), source URL, licence."
+    df = pd.DataFrame([dict(dataset=n, file=f, rows=i.get('rows'), size=i.get('size'), url=source_url(i), licence=d['licence'])
+                       for n, d in registry().items() for f, i in d['files'].items()])
+    return df.astype({'rows': 'Int64', 'size': 'Int64'})   # one missing size would make the column float (1.2e+07)
 
 # %% ../nbs/00_data.ipynb #be5cdff5
 def file_hash(path, algo: str = "sha256", chunk: int = 1 << 20) -> str:
@@ -229,6 +233,14 @@ def _from_archive(name: str, info: dict, dest: Path) -> Path:
     return atomic_write(dest, build)
 
 # %% ../nbs/00_data.ipynb #7af3195f
+def mirror_dir() -> Path | None:
+    "The mirror folder `$NLPBOOK_MIRROR` names, None when unset; a `DatasetError` when it names no folder."
+    mirror = os.environ.get('NLPBOOK_MIRROR')
+    if not mirror: return None
+    mp = Path(mirror).expanduser()
+    if not mp.is_dir(): raise DatasetError(f"NLPBOOK_MIRROR={mirror} is not a folder. Point it at a folder of dataset files or unset it.")
+    return mp
+
 def load_dataset_file(name: str, file: str, allow_download: bool = True) -> Path:
     "Verified local path of `file` from dataset `name`: cache, else `$NLPBOOK_MIRROR`, else (if allowed) its URL or archive."
     info = file_info(name, file)
@@ -236,15 +248,12 @@ def load_dataset_file(name: str, file: str, allow_download: bool = True) -> Path
     if dest.is_file():
         if is_verified(dest, info): return dest
         dest.unlink()  # stale or corrupt cache entry: fetch again rather than trust it
-    mirror = os.environ.get('NLPBOOK_MIRROR')
-    if mirror:
-        mp = Path(mirror).expanduser()
-        if not mp.is_dir(): raise DatasetError(f"NLPBOOK_MIRROR={mirror} is not a folder. Point it at a folder of dataset files or unset it.")
-        if (got := _from_mirror(mp, info, dest, f"{name}/{file}")) is not None: return got
+    mirror = mirror_dir()
+    if mirror and (got := _from_mirror(mirror, info, dest, f"{name}/{file}")) is not None: return got
     if (info.get('url') or info.get('archive')) and not allow_download:
         url = info.get('url') or info['archive']['url']
         raise DownloadRequired(f"{name}/{file} is not in the cache ({dest}) or a mirror, and downloading is off. "
-                               f"Pass allow_download=True to fetch it from {url}, or put "
+                               f"Pass allow_download=True (on the command line: leave out --offline) to fetch it from {url}, or put "
                                f"{info.get('mirror') or name+'/'+file} in the folder NLPBOOK_MIRROR names.")
     if info.get('url'):
         algo, digest = expected_digest(info)

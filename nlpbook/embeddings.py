@@ -20,7 +20,8 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/embeddings.html.md
 from __future__ import annotations
 import numpy as np, pandas as pd
 from pathlib import Path
-from .models import ModelNotFoundError
+from .models import ModelNotFoundError, require
+require("torch", "gensim", "sklearn", "mido", extra="hf", what="nlpbook.embeddings (Chapter 5)")   # else: which extra to install
 
 # %% auto #0
 __all__ = ['MORSE', 'MORSE_TO_CHAR', 'ASCII_CONTROL_NAMES', 'GLOVE_PACKAGE', 'NOTE_NAMES', 'GM_FAMILIES', 'morse_encode',

@@ -26,6 +26,8 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/hf_inference.html.
 # %% ../nbs/02a_hf_inference.ipynb #b00b2035
 from __future__ import annotations
 import inspect, warnings
+from .models import require
+require("torch", extra="hf", what="nlpbook.hf_inference (Chapter 2)")   # else: which extra to install
 import torch
 
 # %% auto #0

@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DIST_NAME', 'REPO_URL', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS', 'SMOLLM2_GGUF',
-           'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint', 'MissingExtraError', 'require', 'uninstalled',
-           'spacy_model_path', 'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path',
-           'load_minilm', 'smollm2_cache', 'load_smollm2']
+__all__ = ['DIST_NAME', 'REPO_URL', 'HF_ENDPOINT', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS',
+           'SPACY_PIPELINE_FILES', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint',
+           'MissingExtraError', 'require', 'uninstalled', 'download_blocker', 'can_download', 'spacy_model_path',
+           'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'load_minilm',
+           'smollm2_cache', 'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
@@ -105,6 +106,65 @@ def uninstalled(*modules: str, fresh: tuple = ()):
         for m in (*modules, *fresh): sys.modules.pop(m, None)
         sys.modules.update(saved)
 
+# %% ../nbs/00a_models.ipynb #96a093b7
+import os
+
+#: The Hugging Face Hub that `hub=` models come from (huggingface_hub reads the same `HF_ENDPOINT` for a mirror).
+HF_ENDPOINT = "https://huggingface.co"
+
+def _env_on(name: str) -> bool: return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+@functools.lru_cache(None)
+def _unreachable(origin: str, timeout: float = 5) -> str | None:
+    "Why `origin` (scheme://host) does not answer from here (DNS, refused, timeout), or None if it does; asked once."
+    import urllib.error, urllib.request
+    try: urllib.request.urlopen(urllib.request.Request(origin + "/", method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError: pass   # it answered
+    except (urllib.error.URLError, OSError) as e: return str(getattr(e, "reason", e))
+    return None
+
+def _hub_cached(repo: str) -> bool:
+    "Is Hub model `repo` in the local Hugging Face cache, so it loads with the Hub offline?"
+    try: from huggingface_hub import try_to_load_from_cache
+    except ImportError: return False
+    return isinstance(try_to_load_from_cache(repo, "config.json"), str)
+
+def download_blocker(hub: str | None = None, url: str | None = None, dataset: tuple | None = None,
+                     key: str | None = None) -> tuple[str, str] | None:
+    "(why, how to enable it) if a cell cannot get Hub model `hub`, `url`, `dataset` (name, file) or env var `key` here; else None."
+    if key and not os.environ.get(key): return f"${key} is not set", f"set the environment variable {key} to your API key"
+    mirror = ""
+    if dataset:
+        from nlpbook.data import DownloadRequired, file_info, load_dataset_file
+        try:
+            load_dataset_file(*dataset, allow_download=False)
+            return None   # in the cache or the mirror: nothing to download
+        except DownloadRequired:
+            info = file_info(*dataset)
+            url = url or info["url"]
+            mirror = f", or put {info.get('mirror') or '/'.join(dataset)} in the folder $NLPBOOK_MIRROR names"
+    if hub:
+        if _hub_cached(hub): return None
+        endpoint = os.environ.get("HF_ENDPOINT", HF_ENDPOINT).rstrip("/")
+        if flag := next((v for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if _env_on(v)), None):
+            return f"{flag}=1 turns the Hugging Face Hub off", f"unset {flag} on a machine that reaches {endpoint}"
+        url = url or endpoint
+    if url:
+        from urllib.parse import urlsplit
+        u = urlsplit(url)
+        if err := _unreachable(f"{u.scheme}://{u.netloc}"):
+            return f"{u.hostname} does not answer ({err})", f"use a machine that reaches {u.hostname} (behind a proxy: set HTTPS_PROXY){mirror}"
+    return None
+
+def can_download(what: str, *, hub: str | None = None, url: str | None = None, dataset: tuple | None = None,
+                 key: str | None = None) -> bool:
+    "Can a notebook cell fetch `what` (see `download_blocker`)? If not, print what it would have done and how to enable it."
+    if (blocked := download_blocker(hub, url, dataset, key)) is None: return True
+    msg = f"Skipped: this cell would download {what}, but {blocked[0]}.\nTo run it, {blocked[1]}, and run the cell again."
+    if os.environ.get("PYTEST_CURRENT_TEST") and "pytest" in sys.modules: sys.modules["pytest"].skip(msg)  # not a pass
+    print(msg)
+    return False
+
 # %% ../nbs/00a_models.ipynb #3a9c7a6a
 #: The spaCy pipeline every chapter and command uses unless told otherwise.
 DEFAULT_SPACY_MODEL = "en_core_web_sm"
@@ -118,15 +178,46 @@ SPACY2_SHORTCUTS = {"en": DEFAULT_SPACY_MODEL}
 
 # %% ../nbs/00a_models.ipynb #1456dfc2
 def _installed(name: str) -> bool:
-    "Is a top-level package `name` importable (without importing it)?"
-    return importlib.util.find_spec(name) is not None
+    "Is a top-level package `name` importable (without importing it)? A dotted or malformed name is not."
+    try: return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError): return False   # find_spec('a.b') imports `a` first and raises when it is absent
+
+def _spacy_package(name: str) -> bool:
+    "Is installed package `name` a spaCy pipeline? (`spacy package` puts meta.json beside its __init__.py.)"
+    locs = importlib.util.find_spec(name).submodule_search_locations
+    return bool(locs) and any((Path(d)/"meta.json").is_file() for d in locs)
 
 # %% ../nbs/00a_models.ipynb #a5fb42c9
-def spacy_model_path(name: str) -> str | Path:
-    "What to hand `spacy.load` for `name`: the package, its offline re-upload, or a path."
+SPACY_PIPELINE_FILES = ("config.cfg", "meta.json")   # what `spacy.load` reads from a pipeline folder
+
+def _pipeline_folder(p: Path) -> Path:
+    "`p` if it is a folder `spacy.load` can read, else a `ModelNotFoundError` naming what is missing."
+    if missing := [f for f in SPACY_PIPELINE_FILES if not (p/f).is_file()]:
+        raise ModelNotFoundError(f"{p} is not a spaCy pipeline folder: it has no {' or '.join(missing)}. Pass a folder written "
+                                 f"by nlp.to_disk or `spacy train` (e.g. .../model-best), or a package name such as {DEFAULT_SPACY_MODEL}")
+    return p
+
+def _looks_like_path(name: str) -> bool: return "/" in name or "\\" in name or name.startswith((".", "~"))
+
+def spacy_model_path(name: str | Path) -> str | Path:
+    "What to hand `spacy.load` for `name`: the package, its offline re-upload, or a pipeline folder; else a `ModelNotFoundError`."
+    if isinstance(name, Path): name = str(name)
     name = SPACY2_SHORTCUTS.get(name, name)
-    if Path(name).expanduser().is_dir(): return Path(name).expanduser()
-    if _installed(name): return name
+    if not name.strip():   # Path('') is the current folder: never load whatever happens to be there
+        raise ModelNotFoundError(f"The spaCy model name is empty. Pass a package name such as {DEFAULT_SPACY_MODEL}, or a pipeline folder")
+    p = Path(name).expanduser()
+    if p.is_dir(): return _pipeline_folder(p)
+    if p.exists(): raise ModelNotFoundError(f"{p} is a file, not a spaCy pipeline folder (a folder holding {' and '.join(SPACY_PIPELINE_FILES)})")
+    if _looks_like_path(name): raise ModelNotFoundError(f"No such folder: {p}. Pass an existing spaCy pipeline folder, or a package name "
+                                                        f"such as {DEFAULT_SPACY_MODEL}")
+    if not name.isidentifier():   # spacy.load would take 'os.path' or 'a b' for something else, or fail deep inside
+        hint = f" (that is its pip name; spaCy loads it as {name.replace('-', '_')})" if name.replace("-", "_").isidentifier() else ""
+        raise ModelNotFoundError(f"{name!r} is not a spaCy package name{hint}: those are Python identifiers such as "
+                                 f"{DEFAULT_SPACY_MODEL}. For a pipeline folder, pass its path (e.g. ./{name})")
+    if _installed(name):
+        if not _spacy_package(name): raise ModelNotFoundError(f"{name!r} is an installed Python package but not a spaCy pipeline "
+                                                              f"(it has no meta.json). Pass a pipeline such as {DEFAULT_SPACY_MODEL}")
+        return name
     if name in OFFLINE_PACKAGES:
         alt, req = OFFLINE_PACKAGES[name]
         if _installed(alt):

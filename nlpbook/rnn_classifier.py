@@ -32,6 +32,8 @@ import math, random, re, time
 from functools import partial
 from typing import Callable, Iterable
 
+from .models import require
+require("torch", extra="hf", what="nlpbook.rnn_classifier (Chapter 5)")   # else: which extra to install
 import numpy as np, pandas as pd, torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence

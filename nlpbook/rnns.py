@@ -32,6 +32,8 @@ from __future__ import annotations
 import copy, datetime, random, time
 from functools import partial
 
+from .models import require
+require("torch", extra="hf", what="nlpbook.rnns (Chapter 6)")   # else: which extra to install
 import torch
 from torch import nn
 from torch.func import functional_call
@@ -436,6 +438,7 @@ def imdb_loaders(train_ds: ReviewDataset, valid_ds: ReviewDataset, pad_id: int, 
 
 def classifier_learner(model: nn.Module, loaders: tuple, lr: float = 1e-3, **kwargs):
     "fastai `Learner` for `model` on torch `loaders` (train, valid): the book's `CrossEntropyLossFlat`, `accuracy` and fastai's own Adam; `kwargs` to `make_learner`."
+    require("fastai", extra="fastai", what="classifier_learner")
     from fastai.losses import CrossEntropyLossFlat
     from fastai.metrics import accuracy
     from fastai.optimizer import Adam
@@ -455,6 +458,7 @@ def train_rnn_classifier(backbone: str, vocab_size: int, loaders: tuple, hidden_
                      lr: float = 1e-3, packed: bool = True, seed: int = 0, embedding: nn.Embedding | None = None,
                      one_cycle: bool = False, clip: float | None = None) -> tuple:
     "Train a `TextClassifier` with `backbone` by fastai's `fit` (`fit_one_cycle` if `one_cycle`; gradient norm clipped to `clip`); returns (learner, final valid accuracy, seconds)."
+    require("fastai", extra="fastai", what="train_rnn_classifier")
     if clip is not None and not clip > 0: raise ValueError(f"train_rnn_classifier: clip must be a positive gradient norm (or None for no clipping), got {clip}")
     torch.manual_seed(seed)
     sampler = loaders[0].batch_sampler

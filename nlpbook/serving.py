@@ -38,6 +38,8 @@ from __future__ import annotations
 import atexit, contextlib, functools, json, logging, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from pathlib import Path
 
+from .models import require
+require("mlflow", "requests", extra="mlops", what="nlpbook.serving (Chapter 11)")   # else: which extra to install
 import mlflow
 import mlflow.pyfunc
 import numpy as np

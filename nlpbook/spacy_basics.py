@@ -27,7 +27,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/spacy_basics.html.
 
 # %% ../nbs/01_spacy_basics.ipynb #6e286c1c
 from __future__ import annotations
-import functools, json, os, re, urllib.error, urllib.parse, urllib.request
+import functools, itertools, json, os, re, urllib.error, urllib.parse, urllib.request
 from importlib.resources import files
 from pathlib import Path
 
@@ -38,13 +38,13 @@ from spacy.kb import InMemoryLookupKB
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from .models import DEFAULT_SPACY_MODEL, load_spacy
+from .models import DEFAULT_SPACY_MODEL, load_spacy, require
 
 # %% auto #0
-__all__ = ['KG_ENDPOINT', 'KG_KEY_ENV', 'TYPE_MATCH', 'QA_SYSTEM_PROMPT', 'token_table', 'cached_spacy', 'entities',
+__all__ = ['KG_ENDPOINT', 'KG_KEY_ENV', 'TYPE_MATCH', 'TEXT_CUTS', 'QA_SYSTEM_PROMPT', 'token_table', 'cached_spacy', 'entities',
            'KGSearchError', 'kg_search', 'kg_link_entities', 'load_kb_table', 'build_kb', 'KBLinker', 'make_kb_linker',
-           'format_entities', 'ner_command', 'mean_pool', 'embed_texts', 'EmbeddingSentiment', 'stratified_sample',
-           'answer_question']
+           'text_pieces', 'pipe_entities', 'format_entities', 'ner_lines', 'ner_command', 'mean_pool', 'embed_texts',
+           'EmbeddingSentiment', 'stratified_sample', 'answer_question']
 
 # %% ../nbs/01_spacy_basics.ipynb #ef33bb9c
 def token_table(doc: Doc | Span, attrs=("text",), explain=()) -> pd.DataFrame:
@@ -184,6 +184,30 @@ def make_kb_linker(nlp: Language, name: str, kb_file: str | None, type_match: st
     "Factory for `nlp.add_pipe('nlpbook_kb_linker')`: a `KBLinker` over `kb_file` (default: the chapter's table)."
     return KBLinker(nlp.vocab, load_kb_table(kb_file), type_match)
 
+# %% ../nbs/01_spacy_basics.ipynb #3cd66b17
+#: Where a long text may be cut, best first: after a paragraph break, a line break, a sentence end, a space.
+TEXT_CUTS = (re.compile(r"\n[^\S\n]*\n\s*"), re.compile(r"\n"), re.compile(r"[.!?][\"')\]]*\s"), re.compile(r"\s"))
+
+def text_pieces(text: str, max_length: int) -> list[tuple[int, str]]:
+    "`text` as (offset, piece) pairs of at most `max_length` characters, cut after a paragraph, line, sentence or space."
+    if max_length < 1: raise ValueError(f"text_pieces: max_length must be at least 1, got {max_length}")
+    pieces, start = [], 0
+    while len(text) - start > max_length:
+        window = text[start:start + max_length]
+        ends = (m.end() for rx in TEXT_CUTS for m in [None, *rx.finditer(window, max_length // 2)][-1:] if m)
+        cut = next(ends, max_length)   # no boundary in the window's second half: a hard cut
+        pieces.append((start, window[:cut])); start += cut
+    return pieces + [(start, text[start:])]
+
+# %% ../nbs/01_spacy_basics.ipynb #73843371
+def pipe_entities(texts, nlp: Language | None = None, batch_size: int = 64, max_length: int | None = None):
+    "Yield the entities of each of `texts` (as `entities`), through `nlp.pipe`; a text over `max_length` (default `nlp.max_length`) goes in pieces."
+    nlp = nlp or cached_spacy()
+    limit = max_length or nlp.max_length
+    pieces = ((piece, (i, off)) for i, text in enumerate(texts) for off, piece in text_pieces(text, limit))
+    for _, docs in itertools.groupby(nlp.pipe(pieces, as_tuples=True, batch_size=batch_size), key=lambda d: d[1][0]):
+        yield [dict(start=off + e.start_char, end=off + e.end_char, label=e.label_, text=e.text) for doc, (_, off) in docs for e in doc.ents]
+
 # %% ../nbs/01_spacy_basics.ipynb #a0b8b860
 def format_entities(ents: list[dict], as_json: bool = False) -> str:
     "Entities from `entities` as lines 'start end LABEL text', or as a JSON list when `as_json`."
@@ -191,9 +215,22 @@ def format_entities(ents: list[dict], as_json: bool = False) -> str:
     return "\n".join(f"{e['start']} {e['end']} {e['label']} {' '.join(e['text'].split())}" for e in ents)
 
 # %% ../nbs/01_spacy_basics.ipynb #45251db6
-def ner_command(text: str, model: str = DEFAULT_SPACY_MODEL, as_json: bool = False) -> str:
-    "What `nlpbook ner TEXT [--json] [--model NAME]` prints: the entities of `text` found by spaCy `model`."
-    return format_entities(entities(text, cached_spacy(model)), as_json=as_json)
+def _document_name(source: str, line: int | None) -> str: return source if line is None else f"{source}:{line}"
+
+def ner_lines(docs, nlp: Language, as_json: bool = False, show_source: bool | None = None):
+    "Yield what `nlpbook ner` prints for `docs`, (source, line, text) triples: entity lines, or one JSON object per document."
+    docs = list(docs)
+    if show_source is None: show_source = len(docs) > 1 or any(line is not None for _, line, _ in docs)
+    for (source, line, _), ents in zip(docs, pipe_entities([text for *_, text in docs], nlp)):
+        if as_json: yield json.dumps(dict(source=source, line=line, entities=ents), ensure_ascii=False)
+        else:
+            prefix = f"{_document_name(source, line)}\t" if show_source else ""
+            yield from (prefix + row for row in format_entities(ents).splitlines())
+
+def ner_command(text: str | list, model: str = DEFAULT_SPACY_MODEL, as_json: bool = False) -> str:
+    "What `nlpbook ner` prints for `text`, or for a list of (source, line, text) documents, with spaCy pipeline `model`."
+    docs = [("TEXT", None, text)] if isinstance(text, str) else text
+    return "\n".join(ner_lines(docs, cached_spacy(model), as_json=as_json))
 
 # %% ../nbs/01_spacy_basics.ipynb #dfcff615
 def mean_pool(last_hidden_state, attention_mask):
@@ -205,6 +242,7 @@ def mean_pool(last_hidden_state, attention_mask):
 def embed_texts(texts, tokenizer, model, max_length: int = 128, batch_size: int = 32,
                 truncation_side: str = "left", normalize: bool = True) -> np.ndarray:
     "Mean-pooled sentence embeddings of `texts`, float32 (n, dim); 'left' truncation keeps each text's end."
+    require("torch", extra="hf", what="embed_texts")
     import torch
     texts, out = list(texts), []
     old_side, tokenizer.truncation_side = tokenizer.truncation_side, truncation_side
@@ -230,6 +268,7 @@ class EmbeddingSentiment:
 
     def fit(self, texts, y):
         "Fit on `texts` with integer labels `y` indexing `labels` (0 = NEGATIVE, 1 = POSITIVE)."
+        require("sklearn", extra="hf", what="EmbeddingSentiment.fit")
         from sklearn.linear_model import LogisticRegression
         self.clf = LogisticRegression(C=self.C, max_iter=1000).fit(self.embed(texts), np.asarray(y))
         return self
@@ -260,6 +299,7 @@ QA_SYSTEM_PROMPT = "Answer the question using only the context. Reply with a sho
 def answer_question(question: str, context: str, tokenizer, model, max_new_tokens: int = 48,
                     system: str = QA_SYSTEM_PROMPT) -> dict:
     "Generative QA with a chat LM (greedy): {'answer': ...}; unlike HF's extractive QA, no span or score."
+    require("torch", extra="hf", what="answer_question")
     import torch
     messages = [{"role": "system", "content": system},
                 {"role": "user", "content": f"Context:{context}\nQuestion: {question}"}]

@@ -42,6 +42,8 @@ from __future__ import annotations
 import collections, functools, json, unicodedata
 from pathlib import Path
 
+from .models import require
+require("regex", "tokenizers", "sentencepiece", extra="hf", what="nlpbook.subword (Chapter 4)")   # else: which extra to install
 import regex
 
 from .tokenization import count_words

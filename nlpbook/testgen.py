@@ -8,8 +8,8 @@ that:
 - exported cells are *imported from the installed package* instead of being redefined, so the tests
   exercise what `pip install nlpbook-enterprise` ships, not a copy of the notebook;
 - a test is a cell that checks something, so the count of tests that passed says what was checked;
-- any one test runs alone, by its id: `pytest tests/test_nb_01_spacy_basics.py::test_01_spacy_basics_cell_07`
-  first runs the cells of `nbs/01_spacy_basics.ipynb` before code cell 7, then cell 7;
+- any one test runs alone, by its id: `pytest tests/test_nb_01_spacy_basics.py::test_01_spacy_basics_cell_10`
+  first runs the cells of `nbs/01_spacy_basics.ipynb` before code cell 10, then cell 10;
 - a failure names the notebook, the cell's id and the cell's own line, as `nbdev-test` does, and the
   traceback points at a real line of a real file.
 
@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from .models import require
-require("nbdev", extra="dev", what="nlpbook testgen")   # a developer tool: nbdev comes with the `dev` extra
+require("nbdev", "IPython", extra="dev", what="nlpbook testgen")   # a developer tool: nbdev comes with the `dev` extra
 from fastcore.basics import ifnone
 from fastcore.imports import in_ipython
 from nbdev.config import get_config

@@ -40,7 +40,7 @@ import spacy
 
 from .data import AG_NEWS_CLASSES, DownloadRequired, atomic_dir, cache_dir, load_ag_news
 from .annotation import set_hashes, task_labels, tasks_to_docbin, train_eval_split
-from .models import DEFAULT_SPACY_MODEL
+from .models import DEFAULT_SPACY_MODEL, require
 
 # %% auto #0
 __all__ = ['AG_LABELS', 'entity_rows', 'ag_news_tasks', 'ag_news_splits', 'few_labels', 'write_docbins', 'read_docbin',
@@ -224,6 +224,7 @@ def parse_train_log(text: str) -> pd.DataFrame:
 # %% ../nbs/03_ag_news_textcat.ipynb #3d77620c
 def classification_metrics(y_true, scores, labels) -> dict:
     "Accuracy and macro F1 of the arg-max label, and macro one-vs-rest ROC AUC of `scores` (n x labels)."
+    require("sklearn", extra="hf", what="classification_metrics")
     from sklearn.metrics import f1_score, roc_auc_score
     scores, labels = np.asarray(scores, dtype=float), list(labels)
     y = np.array([labels.index(t) for t in y_true])
@@ -260,6 +261,7 @@ def textcat_metrics(nlp, docs, batch_size: int = 256) -> dict:
 # %% ../nbs/03_ag_news_textcat.ipynb #211d1c15
 def tfidf_baseline(train: list[dict], evl: list[dict], model: str = 'linear_svc', ngram_range=(1, 2), **kwargs) -> dict:
     "Fit TF-IDF + `model` ('linear_svc' or 'logreg') on `train` tasks, score `evl`; metrics, seconds, and the fitted pipeline."
+    require("sklearn", extra="hf", what="tfidf_baseline")
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

@@ -34,6 +34,8 @@ import heapq, itertools, json, os
 from collections import Counter, defaultdict
 from typing import Callable, Iterable
 
+from .models import require
+
 try: import regex as re   # the `regex` module's \w matches Rust's (tokenizers'): letters, digits AND combining marks
 except ImportError: import re  # stdlib fallback: identical except around combining marks (e.g. Burmese vowel signs)
 
@@ -170,6 +172,7 @@ def hf_merges(tokenizer) -> list[tuple[str, str]]:
 def train_hf_bpe(lines: Iterable[str], vocab_size: int, special_tokens: Iterable[str] = ("[UNK]",),
                  whitespace: bool = True, min_frequency: int = 0):
     "A `tokenizers` BPE tokenizer (optionally with the `Whitespace` pre-tokenizer) trained on `lines`."
+    require("tokenizers", extra="hf", what="train_hf_bpe")
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     special_tokens = list(special_tokens)
     tok = Tokenizer(models.BPE(unk_token=special_tokens[0] if special_tokens else None))

@@ -30,6 +30,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from .models import require
+require("torch", "transformers", extra="hf", what="nlpbook.transformer_ner (Chapter 3)")   # else: which extra to install
 import pandas as pd
 import torch
 from torch import nn

@@ -99,6 +99,7 @@ _all_ = ['wikitext_articles']                   # still `from nlpbook.ulmfit imp
 # %% ../nbs/02_ulmfit.ipynb #d6ead5b9
 def gensim_enwiki_path() -> Path:
     "Path of the Wikipedia sample (pages-articles XML, bz2) that ships inside gensim's wheel."
+    require("gensim", extra="hf", what="gensim_enwiki_path")
     import gensim
     d = Path(gensim.__file__).parent/'test'/'test_data'
     found = sorted(d.glob('enwiki-latest-pages-articles*.bz2'))
@@ -110,6 +111,7 @@ _MARKUP = [(re.compile(r"'{2,}"), ''), (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M
 
 def enwiki_articles(path=None, min_chars: int = 200) -> list[str]:
     "Plain text of the articles (namespace 0, no redirects) of a Wikipedia pages-articles `.xml.bz2` dump."
+    require("gensim", extra="hf", what="enwiki_articles")
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
     path = Path(path) if path is not None else gensim_enwiki_path()
     if not path.is_file(): raise FileNotFoundError(f"Wikipedia dump {path} does not exist; pass enwiki_path= an existing *.xml.bz2 pages-articles file, or leave it out to use gensim's sample")

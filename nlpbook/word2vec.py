@@ -39,6 +39,8 @@ from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterable
 
+from .models import require
+require("torch", "gensim", extra="hf", what="nlpbook.word2vec (Chapter 5)")   # else: which extra to install
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastprogress.fastprogress import master_bar, progress_bar

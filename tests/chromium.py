@@ -2,7 +2,7 @@
 
 Explicit binary and driver paths, so Selenium Manager never tries to download a browser; a fresh profile per session.
 """
-import contextlib, shutil, tempfile
+import contextlib, shutil, tempfile, time
 from pathlib import Path
 
 import pytest
@@ -31,3 +31,15 @@ def headless_chromium(width: int, height: int):
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(cond, timeout=20, what="condition", every=0.1):
+    "Poll `cond()` every `every` seconds until it is truthy; fail naming `what` after `timeout` seconds"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            v = cond()
+            if v: return v
+        except Exception: pass  # the page is re-rendering: elements come and go between reruns
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")

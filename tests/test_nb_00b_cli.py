@@ -4,7 +4,8 @@
 # Regenerate with `python -m nlpbook.testgen` (CI runs `python -m nlpbook.testgen --check`).
 import os as _os
 
-from nlpbook.testgen import NotebookCells as _NotebookCells
+from IPython.display import display
+from nlpbook.testgen import NotebookCells as _NotebookCells, module_level as _module_level
 
 _nb = _NotebookCells(globals(), 'nbs/00b_cli.ipynb',
                      _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs'))
@@ -14,59 +15,230 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(1, 'c4ff01a2')
 def _cell_01():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global DEFAULT_SPACY_MODEL, argparse, json, sys
-    from nlpbook.cli import DEFAULT_SPACY_MODEL, argparse, json, sys
+    global DEFAULT_SPACY_MODEL, Path, argparse, contextlib, in_ipython, io, json, os, re, sys
+    from nlpbook.cli import (
+        DEFAULT_SPACY_MODEL, Path, argparse, contextlib, in_ipython, io, json, os, re, sys,
+    )
 
 
 @_nb.setup(2, '1715cfa2')
 def _cell_02():
-    global contextlib, io, test_eq, test_fail
+    global Path, contextlib, display, io, json, os, pd, re, shlex, shutil, subprocess, sys, tempfile
+    global test_eq, test_fail
     from fastcore.test import test_eq, test_fail
-    import contextlib, io
+    import contextlib, io, json, os, re, shlex, shutil, subprocess, sys, tempfile
+    import pandas as pd
+    from pathlib import Path
+    from IPython.display import display
 
 
-@_nb.setup(3, '6fcd351f')
+@_nb.setup(3, 'ac43fae4')
 def _cell_03():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global _batch_ner, _data_fetch, _data_list, _ner, _testgen
-    from nlpbook.cli import _batch_ner, _data_fetch, _data_list, _ner, _testgen
+    global STDIN, UsageError, _where, check_argv_text, decode_text
+    from nlpbook.cli import STDIN, UsageError, _where, check_argv_text, decode_text
 
 
-@_nb.setup(4, 'bba070d0')
-def _cell_04():
+@_nb.check(4, 'c1570676')
+def test_00b_cli_cell_04():
+    test_eq(decode_text("Café".encode("utf-8-sig"), "notes.txt"), "Café")   # a Windows editor's BOM is not text
+    test_fail(lambda: decode_text(b"ok\nCaf\xe9\n", "notes.txt"), contains="notes.txt: line 2 is not UTF-8 (byte 0xe9 at offset 6)")
+    test_fail(lambda: decode_text(b"\xff"), contains="standard input: line 1 is not UTF-8")
+    test_eq(check_argv_text("Café"), "Café")
+    test_eq("caf\udce9", os.fsdecode(b"caf\xe9"))   # how Python decodes a non-UTF-8 argument (surrogateescape)
+    test_fail(lambda: check_argv_text("caf\udce9"), contains="TEXT is not UTF-8: byte 0xe9 at character 4")
+    test_fail(lambda: check_argv_text("\ud800"), contains="a lone surrogate U+D800")
+
+
+@_nb.setup(5, 'becac327')
+def _cell_05():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global _MODEL_EXAMPLES, _model_list, _model_log, _model_promote, _model_serve, _model_store
-    global add_model_commands
+    global _display_name, _read_source, read_documents
+    from nlpbook.cli import _display_name, _read_source, read_documents
+
+
+@_nb.check(6, '600076c6')
+def test_00b_cli_cell_06():
+    global a, b, d, e
+    with tempfile.TemporaryDirectory() as d:
+        a, b, e = Path(d)/"a.txt", Path(d)/"b.txt", Path(d)/"empty.txt"
+        a.write_text("Apple opened a store in Paris.\n\nIBM is in Armonk.\r\n"); b.write_bytes(b"Berlin"); e.write_text("")
+        test_eq(read_documents("Paris"), [("TEXT", None, "Paris")])
+        test_eq(read_documents("-", stdin=io.BytesIO(b"Rome")), [("-", None, "Rome")])
+        test_eq(read_documents(files=[str(a), str(b)]), [(str(a), None, a.read_bytes().decode()), (str(b), None, "Berlin")])
+        test_eq(read_documents(files=[str(a)], lines=True),   # blank lines are not documents; numbers are the file's own
+                [(str(a), 1, "Apple opened a store in Paris."), (str(a), 3, "IBM is in Armonk.")])
+        test_eq(read_documents("Paris", files=["-", str(e)], stdin=io.BytesIO(b"Rome")),
+                [("TEXT", None, "Paris"), ("-", None, "Rome"), (str(e), None, "")])
+        test_fail(lambda: read_documents(files=[str(e)]), contains=f"{e} is empty: there is no text to analyse")
+        test_fail(lambda: read_documents(files=[str(e), str(e)]), contains="all 2 inputs are empty")
+        test_fail(lambda: read_documents(" \n", lines=True), contains="TEXT is empty (not one non-blank line)")
+        test_fail(lambda: read_documents(files=[str(a), d + "/nope.txt"]), contains="nope.txt: no such file")
+        test_fail(lambda: read_documents(files=[d]), contains="is a folder")
+        test_fail(lambda: read_documents("-", files=["-"]), contains="given twice")
+        test_fail(lambda: read_documents(), contains="nothing to analyse")
+        test_eq(_display_name(os.fsdecode(b"caf\xe9.txt")), "caf\\xe9.txt")   # printable, as `ls -b` shows it
+
+
+@_nb.setup(7, '6fcd351f')
+def _cell_07():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global _at_least, _batch_ner, _data_fetch, _data_list, _ner, _testgen, format_table
     from nlpbook.cli import (
-        _MODEL_EXAMPLES, _model_list, _model_log, _model_promote, _model_serve, _model_store,
-        add_model_commands,
+        _at_least, _batch_ner, _data_fetch, _data_list, _ner, _testgen, format_table,
     )
 
 
-@_nb.setup(5, 'abf36d21')
-def _cell_05():
+@_nb.check(8, 'e3ec4a0f')
+def test_00b_cli_cell_08():
+    global _t
+    _t = format_table(pd.DataFrame({"name": ["imdb", "ag_news"], "size": pd.array([33909423, None], dtype="Int64"), "version": [1.0, float("nan")]}))
+    print(_t)
+    test_eq(_t.splitlines(), ["name         size  version",
+                              "imdb     33909423        1",
+                              "ag_news         -        -"])
+
+
+@_nb.setup(9, 'bba070d0')
+def _cell_09():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global BATCH_NER_EXAMPLE, build_parser
-    from nlpbook.cli import BATCH_NER_EXAMPLE, build_parser
+    global _MODEL_EXAMPLES, _check_alias, _check_model_name, _mlflow_errors, _model_list, _model_log
+    global _model_promote, _model_serve, _model_store, _not_empty, add_model_commands
+    from nlpbook.cli import (
+        _MODEL_EXAMPLES, _check_alias, _check_model_name, _mlflow_errors, _model_list, _model_log,
+        _model_promote, _model_serve, _model_store, _not_empty, add_model_commands,
+    )
 
 
-@_nb.setup(6, '0bf597cf')
-def _cell_06():
+@_nb.setup(10, 'f442cf8c')
+def _cell_10():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global _known_errors, main
-    from nlpbook.cli import _known_errors, main
+    global _APP_EXAMPLES, _app, add_app_commands
+    from nlpbook.cli import _APP_EXAMPLES, _app, add_app_commands
 
 
-@_nb.check(7, 'ec1d5a36')
-def test_00b_cli_cell_07():
-    global cmd, out
+@_nb.setup(11, '59cc388c')
+def _cell_11():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
+    from nlpbook.cli import BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
+
+
+@_nb.setup(12, 'abf36d21')
+def _cell_12():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
+    from nlpbook.cli import BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
+
+
+@_nb.setup(13, '0bf597cf')
+def _cell_13():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global KNOWN_ERRORS, _known_errors, _quiet_stdout, main, run_command, unexpected_error_line
+    from nlpbook.cli import (
+        KNOWN_ERRORS, _known_errors, _quiet_stdout, main, run_command, unexpected_error_line,
+    )
+
+
+@_nb.setup(14, '2b5ed76e')
+def _cell_14():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    import nlpbook.cli  # the cell binds no names
+
+
+@_nb.check(15, 'ec1d5a36')
+def test_00b_cli_cell_15():
+    global out, word
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
-    for cmd in ("ner", "data", "batch-ner", "testgen"): assert cmd in out.getvalue(), cmd
+    for word in ("ner", "data", "batch-ner", "testgen", "model", "--version", "Exit status"): assert word in out.getvalue(), word
 
 
-@_nb.check(8, '2b40da5d')
-def test_00b_cli_cell_08():
+@_nb.setup(16, 'cc2b75aa')
+def _cell_16():
+    global PKG_ROOT, env_vars, nlpbook, run_cli, run_script, script_env, uninstalled
+    import nlpbook
+    from nlpbook.models import uninstalled
+
+    @contextlib.contextmanager
+    @_module_level
+    def env_vars(env: dict | None):
+        "Set environment variables inside the block (a None value unsets one), restored after it."
+        saved = {k: os.environ.get(k) for k in env or {}}
+        def put(values):
+            for k, v in values.items():
+                if v is None: os.environ.pop(k, None)
+                else: os.environ[k] = v
+        put(env or {})
+        try: yield
+        finally: put(saved)
+
+    @_module_level
+    def run_cli(args, stdin: bytes = b"", env: dict | None = None, hide=()):
+        "(exit status, stdout, stderr) of `main(args)` in this process, reading `stdin`, with `env` set and modules `hide` not installed."
+        saved_stdin, sys.stdin = sys.stdin, io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+        try:
+            with env_vars(env), contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err, \
+                 uninstalled(*hide, fresh=("nlpbook.testgen",) if hide else ()):
+                try: code = main(args)
+                except SystemExit as e: code = e.code   # argparse: usage errors, --help
+        finally: sys.stdin = saved_stdin
+        return code, out.getvalue(), err.getvalue()
+
+    PKG_ROOT = str(Path(nlpbook.__file__).parent.parent)   # the child imports the same nlpbook as this process
+
+    @_module_level
+    def script_env(env: dict | None = None) -> dict:
+        "This process's environment for a child `python -m nlpbook.cli`, `env` applied (None unsets), our nlpbook first on its path."
+        e = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PKG_ROOT, os.environ.get("PYTHONPATH")]))}
+        for k, v in (env or {}).items():
+            if v is None: e.pop(k, None)
+            else: e[k] = v
+        return e
+
+    @_module_level
+    def run_script(args, stdin: bytes = b"", env: dict | None = None):
+        "(exit status, stdout, stderr) of `python -m nlpbook.cli ARGS` in a child process with real pipes; str args are encoded as the OS does."
+        r = subprocess.run([sys.executable, "-m", "nlpbook.cli", *args], input=stdin, capture_output=True, env=script_env(env), timeout=300)
+        return r.returncode, r.stdout.decode("utf-8", "backslashreplace"), r.stderr.decode("utf-8", "backslashreplace")
+
+
+@_nb.setup(17, 'a9a51781')
+def _cell_17():
+    global code, err, news, out
+    news = Path(tempfile.mkdtemp(prefix="nlpbook-ner-"))
+    (news/"a.txt").write_text("Apple opened a store in Paris.\n")
+    (news/"b.txt").write_text("George Washington was the first president of the United States.\n")
+    code, out, err = run_cli(["ner", "--file", str(news/"a.txt"), str(news/"b.txt")])
+    print(out.replace(str(news), "news"))
+
+
+@_nb.check(18, '617e3383')
+def test_00b_cli_cell_18():
+    global _limit, cached_spacy, code, entities, ents, err, long_text, nlp_sm, out, rows, shutil
+    from nlpbook.spacy_basics import cached_spacy, entities
+    test_eq((code, err), (0, ""))
+    test_eq(out.splitlines()[:2], [f"{news}/a.txt\t0 5 ORG Apple", f"{news}/a.txt\t24 29 GPE Paris"])
+    test_eq([l.split("\t")[0] for l in out.splitlines()].count(f"{news}/b.txt"), len(entities((news/"b.txt").read_text())))
+    code, out, err = run_cli(["ner", "-", "--lines", "--json"], stdin=b"Apple opened a store in Paris.\n\nNothing to see.\n")
+    rows = [json.loads(l) for l in out.splitlines()]
+    test_eq((code, err), (0, ""))
+    test_eq([(r["source"], r["line"], [e["text"] for e in r["entities"]]) for r in rows], [("-", 1, ["Apple", "Paris"]), ("-", 3, [])])
+    # One text over spaCy's max_length (made small here) goes through in pieces, offsets into the whole text
+    long_text = "\n".join(["Apple opened a store in Paris."] * 10)
+    nlp_sm = cached_spacy(DEFAULT_SPACY_MODEL)
+    _limit, nlp_sm.max_length = nlp_sm.max_length, 100
+    try: code, out, err = run_cli(["ner", "-"], stdin=long_text.encode())
+    finally: nlp_sm.max_length = _limit
+    ents = [l.split(" ", 3) for l in out.splitlines()]
+    test_eq((code, err, len(ents)), (0, "", 20))
+    test_eq(all(long_text[int(s):int(e)] == t for s, e, _, t in ents), True)
+    test_eq(ents[-1], [str(len(long_text) - 6), str(len(long_text) - 1), "GPE", "Paris"])
+    import shutil; shutil.rmtree(news)
+
+
+@_nb.check(19, '2b40da5d')
+def test_00b_cli_cell_19():
     global code, err
     with contextlib.redirect_stderr(io.StringIO()) as err: code = main(["data", "fetch", "imbd"])
     test_eq(code, 2)
@@ -74,8 +246,8 @@ def test_00b_cli_cell_08():
     err.getvalue()
 
 
-@_nb.check(9, 'b57becbc')
-def test_00b_cli_cell_09():
+@_nb.check(20, 'b57becbc')
+def test_00b_cli_cell_20():
     global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
     import contextlib, io
     from fastcore.test import test_eq
@@ -87,23 +259,54 @@ def test_00b_cli_cell_09():
     test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
 
 
-@_nb.check(10, '935401e6')
-def test_00b_cli_cell_10():
+@_nb.check(21, '935401e6')
+def test_00b_cli_cell_21():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
 
 
-@_nb.check(11, '21b87198')
-def test_00b_cli_cell_11():
+@_nb.check(22, '6fadfeb4')
+def test_00b_cli_cell_22():
+    global code, err, file_info, header, jeopardy, out, rows
+    from nlpbook.data import file_info
+    code, out, err = run_cli(["data", "list"])
+    print(out)
+    test_eq((code, err), (0, ""))
+    header, *rows = out.splitlines()
+    test_eq(header.split(), ["dataset", "file", "rows", "size", "url", "licence"])
+    jeopardy = file_info("jeopardy", "jeopardy_subset_19999.csv")
+    test_eq(next(r for r in rows if "jeopardy_subset_19999.csv" in r).split()[2:5], [str(jeopardy["rows"]), str(jeopardy["size"]), jeopardy["url"]])
+    test_eq(next(r for r in rows if "train.csv" in r and "ag_news" in r).split()[3], "-")   # size not recorded (md5 only)
+    assert "e+" not in out and "True" not in out and "NaN" not in out, out
+
+
+@_nb.check(23, '089eee56')
+def test_00b_cli_cell_23():
+    global code, d, err, out, summary, why
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/"mirror"/"ag_news").mkdir(parents=True)
+        (Path(d)/"mirror"/"ag_news"/"classes.txt").write_bytes(b"World\nSports\nBusiness\nSci/Tech\n")   # the registered bytes (00_data)
+        code, out, err = run_cli(["data", "fetch", "ag_news", "--offline"], env=dict(NLPBOOK_MIRROR=f"{d}/mirror", NLPBOOK_CACHE=f"{d}/cache"))
+        print(err.replace(d, "$TMP"))
+        test_eq((code, out), (2, f"{d}/cache/ag_news/classes.txt\n"))   # what could be fetched was
+        *why, summary = err.splitlines()
+        test_eq(summary, "nlpbook data: error: fetched 1 of 4 files of ag_news; could not fetch train.csv, test.csv, readme.txt (reasons above)")
+        test_eq([l.split(": error: ")[1].split(" is not in the cache")[0] for l in why], ["ag_news/train.csv", "ag_news/test.csv", "ag_news/readme.txt"])
+        assert all("downloading is off" in l for l in why), why
+        test_eq(sorted(p.name for p in (Path(d)/"cache"/"ag_news").iterdir()), ["classes.txt"])   # nothing half-written
+
+
+@_nb.check(24, '21b87198')
+def test_00b_cli_cell_24():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
     for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
-@_nb.check(12, '5396ad2f')
-def test_00b_cli_cell_12():
+@_nb.check(25, '5396ad2f')
+def test_00b_cli_cell_25():
     global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
@@ -127,8 +330,40 @@ def test_00b_cli_cell_12():
         assert "expected a positive number" in err.getvalue(), err.getvalue()
 
 
-@_nb.check(13, '9d01af1f')
-def test_00b_cli_cell_13():
+@_nb.check(26, 'b6a0a01b')
+def test_00b_cli_cell_26():
+    global BatchEventsError, _known_errors, args, d, err, lines, msg, opt, out
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner-watch", "--help"])
+    assert out.getvalue().rstrip().splitlines()[-1].lstrip().startswith("nlpbook batch-ner-watch /data/bucket --prefix"), out.getvalue()
+    for opt in ("--prefix", "--suffix", "--engine", "--poll", "--settle", "--no-events", "--once", "--run-log"): assert opt in out.getvalue(), opt
+    from nlpbook.batch_events import BatchEventsError
+    from nlpbook.cli import _known_errors
+    assert issubclass(BatchEventsError, _known_errors())
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d).resolve()
+        for args, msg in [([str(d / 'nope')], f"{d / 'nope'}: no such folder"), ([str(d), "--poll", "0"], "--poll 0: expected a positive number"),
+                          ([str(d), "--prefix", "/abs/"], "no leading '/'")]:
+            with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(main(["batch-ner-watch", *args]), 2)
+            test_eq(err.getvalue().count("\n"), 1)
+            assert err.getvalue().startswith("nlpbook batch-ner-watch: error: ") and msg in err.getvalue(), err.getvalue()
+        (d / 'ag_dataset' / 'input').mkdir(parents=True)
+        pd.DataFrame({'description': ['Apple opened a store in Paris.', 'Stocks fell.']}).to_csv(d / 'ag_dataset/input/in.csv', index=False)
+        pd.DataFrame({'text': ['No description column.']}).to_csv(d / 'ag_dataset/input/bad.csv', index=False)
+        args = ["batch-ner-watch", str(d), "--once", "--settle", "0", "--run-log", str(d / 'runs.jsonl')]
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args), 0)
+        lines = out.getvalue().splitlines()
+        print(out.getvalue())
+        assert lines[0].startswith(f"watching {d}/ag_dataset/input/*.csv ("), lines[0]
+        assert lines[1].startswith("succeeded: ag_dataset/input/in.csv -> ag_dataset/output/in.parquet (2 rows, "), lines[1]
+        assert lines[2].startswith("failed: ag_dataset/input/bad.csv moved to ag_dataset/failed/bad.csv: BatchNERError: "), lines[2]
+        test_eq(lines[-1], "2 files: 1 succeeded, 1 failed")
+        test_eq(pd.read_parquet(d / 'ag_dataset/output/in.parquet').entities[0][-1]['text'], 'Paris')
+        with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(args), 0)   # again: nothing is new
+        test_eq(out.getvalue().splitlines()[-1], "0 files")
+
+
+@_nb.check(27, '9d01af1f')
+def test_00b_cli_cell_27():
     global args, out
     for args in (["model", "--help"], ["model", "serve", "--help"], ["model", "log", "--help"], ["model", "promote", "--help"]):
         with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(args)
@@ -136,8 +371,8 @@ def test_00b_cli_cell_13():
     print(out.getvalue())
 
 
-@_nb.check(14, '97db7e49')
-def test_00b_cli_cell_14():
+@_nb.check(28, '97db7e49')
+def test_00b_cli_cell_28():
     global args, code, err, free_port, msg, out, store, tempfile
     import tempfile
     from nlpbook.serving import free_port
@@ -152,3 +387,227 @@ def test_00b_cli_cell_14():
             assert err.getvalue().startswith("nlpbook model: error: ") and msg in err.getvalue(), err.getvalue()
         with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["model", "list", "--store", store]), 0)
         assert out.getvalue().startswith("no registered models in sqlite:///"), out.getvalue()
+
+
+@_nb.setup(29, '0e5e4465')
+def _cell_29():
+    global BAD_INPUTS, CSV, FIX, LATIN1, S, f, rows, shell_line, shell_word
+    @_module_level
+    def shell_word(arg: str) -> str:
+        "`arg` as a bash user types it: quoted by shlex, or in bash's $'...' form for newlines and bytes that are not UTF-8."
+        if any(v in arg for v in ("$TMP", "$PORT")):   # the table's variables stay variables
+            q = shlex.quote(arg.replace("$TMP", "TMPxTMP").replace("$PORT", "PORTxPORT"))
+            return q.replace("TMPxTMP", "$TMP").replace("PORTxPORT", "$PORT") if not q.startswith("'") else f'"{arg}"'
+        if arg.isprintable() and arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace") == arg: return shlex.quote(arg)
+        return "$'" + "".join(chr(b) if 32 <= b < 127 and b not in b"'\\" else {10: "\\n", 9: "\\t"}.get(b, f"\\x{b:02x}")
+                              for b in os.fsencode(arg)) + "'"
+
+    @_module_level
+    def shell_line(args, stdin=None, env=None, hide=()) -> str:
+        "The shell command line of a table row: env assignments, `printf ... |` for its standard input, and the command."
+        pipe = "" if stdin is None else "printf " + shell_word(stdin.decode("utf-8", "surrogateescape")).replace("%", "%%") + " | "
+        if stdin == b"": pipe = "true | "
+        envs = "".join(f"{k}={v or ''} " if v is not None else f"env -u {k} " for k, v in (env or {}).items())
+        return pipe + envs + "nlpbook " + " ".join(map(shell_word, args)) + (f"   # without {', '.join(hide)}" if hide else "")
+
+    LATIN1 = "Apple\nCafé in Paris\n".encode("latin1")   # line 2 is not UTF-8
+    FIX = Path(tempfile.mkdtemp(prefix="nlpbook-bad-"))   # $TMP
+    (FIX/"latin1.txt").write_bytes(LATIN1); (FIX/"empty.txt").write_text(""); (FIX/"blank.txt").write_text("\n  \n\t\n")
+    (FIX/"news.csv").write_text("text\nApple opened a store in Paris.\n"); (FIX/"latin1.csv").write_bytes("text\nCafé\n".encode("latin1"))
+    (FIX/"pipeline").mkdir(); (FIX/"mirror").mkdir()
+    for f in ("config.cfg", "meta.json"): (FIX/"pipeline"/f).write_text("")   # passes the folder check; these rows fail before loading
+    S = ["--store", "$TMP/store"]; CSV = ["batch-ner", "$TMP/news.csv", "$TMP/out"]
+    #  args, stdin, env, hide, subprocess?, message
+    rows = [
+        ([], None, None, (), False, "the following arguments are required: COMMAND"),
+        (["nerr"], None, None, (), False, "invalid choice: 'nerr'"),
+        (["--verbose", "ner"], None, None, (), False, "unrecognized arguments: --verbose"),
+        # ner: the text
+        (["ner"], None, None, (), False, "nothing to analyse: give a TEXT, --file FILE, or - to read standard input"),
+        (["ner", ""], None, None, (), False, "TEXT is empty: there is no text to analyse"),
+        (["ner", "  \n "], None, None, (), False, "TEXT is empty"),
+        (["ner", "caf\udce9"], None, None, (), False, "TEXT is not UTF-8: byte 0xe9 at character 4"),
+        (["ner", "caf\udce9"], None, None, (), True, "TEXT is not UTF-8: byte 0xe9 at character 4"),
+        (["ner", "-"], b"", None, (), False, "standard input is empty"),
+        (["ner", "-"], b"", None, (), True, "standard input is empty"),
+        (["ner", "-", "--lines"], b"\n \n", None, (), False, "standard input is empty (not one non-blank line)"),
+        (["ner", "-"], LATIN1, None, (), False, "standard input: line 2 is not UTF-8 (byte 0xe9 at offset 9)"),
+        (["ner", "-", "--lines"], LATIN1, None, (), True, "standard input: line 2 is not UTF-8 (byte 0xe9 at offset 9)"),
+        (["ner", "-", "--file", "-"], b"Paris", None, (), False, "standard input (-) is given twice"),
+        (["ner", "--file", "$TMP/nope.txt"], None, None, (), False, "$TMP/nope.txt: no such file"),
+        (["ner", "--file", "$TMP/news.csv", "$TMP/nope.txt"], None, None, (), False, "$TMP/nope.txt: no such file"),
+        (["ner", "--file", "$TMP"], None, None, (), False, "is a folder; pass its files"),
+        (["ner", "--file", ""], None, None, (), False, "--file was given an empty file name"),
+        (["ner", "--file", "$TMP/empty.txt"], None, None, (), False, "$TMP/empty.txt is empty"),
+        (["ner", "--file", "$TMP/blank.txt", "--lines"], None, None, (), False, "not one non-blank line"),
+        (["ner", "--file", "$TMP/empty.txt", "$TMP/blank.txt"], None, None, (), False, "all 2 inputs are empty"),
+        (["ner", "--file", "$TMP/latin1.txt"], None, None, (), False, "$TMP/latin1.txt: line 2 is not UTF-8 (byte 0xe9"),
+        (["ner", "--file", "$TMP/latin1.txt", "--lines"], None, None, (), True, "$TMP/latin1.txt: line 2 is not UTF-8 (byte 0xe9"),
+        # ner: the model
+        (["ner", "Paris", "--model", ""], None, None, (), False, "The spaCy model name is empty"),
+        (["ner", "Paris", "--model", "en_core_web_sm.x"], None, None, (), False, "'en_core_web_sm.x' is not a spaCy package name"),
+        (["ner", "Paris", "--model", "en-core-web-sm"], None, None, (), False, "spaCy loads it as en_core_web_sm"),
+        (["ner", "Paris", "--model", "xx_no_such_model"], None, None, (), False, "Unknown spaCy model 'xx_no_such_model'"),
+        (["ner", "Paris", "--model", "json"], None, None, (), False, "'json' is an installed Python package but not a spaCy pipeline"),
+        (["ner", "Paris", "--model", "$TMP/no_model"], None, None, (), False, "No such folder: $TMP/no_model"),
+        (["ner", "Paris", "--model", "$TMP"], None, None, (), False, "is not a spaCy pipeline folder: it has no config.cfg or meta.json"),
+        (["ner", "Paris", "--model", "$TMP/news.csv"], None, None, (), False, "is a file, not a spaCy pipeline folder"),
+        (["ner", "-", "--model", "en_core_web_sm.x"], b"Paris", None, (), True, "not a spaCy package name"),
+        # ner: usage
+        (["ner", "--file"], None, None, (), False, "argument -f/--file: expected at least one argument"),
+        (["ner", "Paris", "Berlin"], None, None, (), False, "unrecognized arguments: Berlin"),
+        (["ner", "Paris", "--modle", "x"], None, None, (), False, "unrecognized arguments: --modle x"),
+        # data
+        (["data"], None, None, (), False, "the following arguments are required: ACTION"),
+        (["data", "list", "imdb"], None, None, (), False, "unrecognized arguments: imdb"),
+        (["data", "fetch"], None, None, (), False, "the following arguments are required: name"),
+        (["data", "fetch", "imbd"], None, None, (), False, "Unknown dataset 'imbd'; known datasets: ag_news"),
+        (["data", "fetch", ""], None, None, (), False, "Unknown dataset ''"),
+        (["data", "fetch", "caf\udce9"], None, None, (), True, "Unknown dataset"),
+        (["data", "fetch", "imdb", "dev.csv"], None, None, (), False, "Dataset 'imdb' has no file 'dev.csv'"),
+        (["data", "fetch", "imdb", "--from", "x"], None, None, (), False, "unrecognized arguments: --from x"),
+        (["data", "fetch", "wikitext2", "wiki.test.raw"], None, {"NLPBOOK_MIRROR": None}, (), False, "NLPBOOK_MIRROR is not set"),
+        (["data", "fetch", "ag_news", "train.csv", "--offline"], None, {"NLPBOOK_MIRROR": "$TMP/mirror"}, (), False, "downloading is off"),
+        (["data", "fetch", "ag_news"], None, {"NLPBOOK_MIRROR": "$TMP/news.csv"}, (), False, "NLPBOOK_MIRROR=$TMP/news.csv is not a folder"),
+        # batch-ner
+        (["batch-ner", "$TMP/news.csv"], None, None, (), False, "the following arguments are required: output"),
+        (["batch-ner", "$TMP/nope.csv", "$TMP/out"], None, None, (), False, "$TMP/nope.csv: no such file"),
+        (["batch-ner", "$TMP/empty.txt", "$TMP/out"], None, None, (), False, "the file is empty (0 bytes)"),
+        (["batch-ner", "$TMP/latin1.csv", "$TMP/out", "--text-col", "text"], None, None, (), False, "byte 0xe9 at offset 8 is not UTF-8"),
+        (CSV, None, None, (), False, "no column 'description'; its columns are 'text'"),
+        (["batch-ner", "$TMP/news.csv", "$TMP/latin1.txt", "--text-col", "text"], None, None, (), False, "exists and is a file"),
+        (CSV + ["--text-col", "text", "--model", "en_core_web_sm.x"], None, None, (), False, "not a spaCy package name"),
+        (CSV + ["--text-col", "text", "--model", ""], None, None, (), False, "The spaCy model name is empty"),
+        (CSV + ["--text-col", "text", "--every", "hourly"], None, None, (), False, "--every 'hourly': expected a positive number"),
+        (CSV + ["--engine", "gpu"], None, None, (), False, "argument --engine: invalid choice: 'gpu'"),
+        (CSV + ["--every", "1h", "--retries", "-1"], None, None, (), False, "argument --retries: must be at least 0, got -1"),
+        (CSV + ["--every", "1h", "--times", "0"], None, None, (), False, "argument --times: must be at least 1, got 0"),
+        (CSV + ["--every", "1h", "--retry-delay", "soon"], None, None, (), False, "argument --retry-delay: expected a number, got 'soon'"),
+        # batch-ner-watch (Chapter 11c)
+        (["batch-ner-watch"], None, None, (), False, "the following arguments are required: root"),
+        (["batch-ner-watch", "$TMP/nope"], None, None, (), False, "$TMP/nope: no such folder"),
+        (["batch-ner-watch", "$TMP", "--poll", "0", "--once"], None, None, (), False, "--poll 0: expected a positive number of seconds"),
+        (["batch-ner-watch", "$TMP", "--settle", "-1", "--once"], None, None, (), False, "--settle -1: expected a non-negative number"),
+        (["batch-ner-watch", "$TMP", "--prefix", "", "--once"], None, None, (), False, "the watch would pick up its own files"),
+        (["batch-ner-watch", "$TMP", "--engine", "gpu"], None, None, (), False, "argument --engine: invalid choice: 'gpu'"),
+        # app (Chapter 10): every row fails before a server starts
+        (["app"], None, None, (), False, "give an app NAME, or --list to see them"),
+        (["app", "nope"], None, None, (), False, "unknown app 'nope'"),
+        (["app", "ner-agnews", "--port", "99999"], None, None, (), False, "port must be a number from 1 to 65535, got 99999"),
+        (["app", "ner-agnews", "--port", "http"], None, None, (), False, "argument --port: invalid int value: 'http'"),
+        (["app", "textcat-custom", "--textcat", "$TMP/no_model"], None, None, (), False, "not a spaCy pipeline folder (no config.cfg)"),
+        (["app", "annotate"], None, None, (), False, "the annotate app needs --source, --output and --labels"),
+        # model
+        (["model"], None, None, (), False, "the following arguments are required: ACTION"),
+        (["model", "log", "$TMP/no_model"] + S, None, None, (), False, "$TMP/no_model: no such folder"),
+        (["model", "log", "$TMP/news.csv"] + S, None, None, (), False, "$TMP/news.csv: is a file"),
+        (["model", "log", "$TMP"] + S, None, None, (), False, "it has no config.cfg or meta.json"),
+        (["model", "log", ""] + S, None, None, (), False, "PIPELINE is empty"),
+        (["model", "log", "$TMP/pipeline", "--name", "news/textcat"] + S, None, None, (), False, "a registered model's name has no / or :"),
+        (["model", "log", "$TMP/pipeline", "--name", " "] + S, None, None, (), False, "--name is empty"),
+        (["model", "log", "$TMP/pipeline", "--alias", "staging"] + S, None, None, (), False, "--alias needs --name"),
+        (["model", "log", "$TMP/pipeline", "--name", "x", "--alias", "latest"] + S, None, None, (), False, "which MLflow reserves"),
+        (["model", "log", "$TMP/pipeline", "--task", "tagger"], None, None, (), False, "argument --task: invalid choice: 'tagger'"),
+        (["model", "promote", "nope"], None, None, (), False, "the following arguments are required: version"),
+        (["model", "promote", "nope", "one"] + S, None, None, (), False, "VERSION must be a version number such as 1 or 2"),
+        (["model", "promote", "nope", "0"] + S, None, None, (), False, "VERSION must be a version number such as 1 or 2"),
+        (["model", "promote", "", "1"] + S, None, None, (), False, "NAME is empty"),
+        (["model", "promote", "nope", "1", "--alias", "v2"] + S, None, None, (), False, "which MLflow reserves"),
+        (["model", "promote", "nope", "1", "--alias", "pro duction"] + S, None, None, (), False, "an alias is letters, digits, _ and -"),
+        (["model", "promote", "nope", "1"] + S, None, None, (), False, "no registered model 'nope'"),
+        (["model", "list", "--store", "bogus://x"], None, None, (), False, "unsupported URI 'bogus://x'"),
+        (["model", "list", "--store", "$TMP/news.csv"], None, None, (), False, "--store $TMP/news.csv: is a file"),
+        (["model", "list", "--store", ""], None, None, (), False, "--store is empty"),
+        (["model", "list"] + S, None, None, ("mlflow",), False, "nlpbook model needs mlflow, which is not installed"),
+        (["model", "serve", "x", "--port", "99999"] + S, None, None, (), False, "port must be a number from 1 to 65535, got 99999"),
+        (["model", "serve", "x", "--port", "http"] + S, None, None, (), False, "port must be a number from 1 to 65535, got 'http'"),
+        (["model", "serve", "x", "--workers", "0"], None, None, (), False, "argument --workers: must be at least 1, got 0"),
+        (["model", "serve", "x", "--host", ""], None, None, (), False, "--host is empty"),
+        (["model", "serve", ""] + S, None, None, (), False, "MODEL is empty"),
+        (["model", "serve", "nope@production", "--port", "$PORT"] + S, None, None, (), False, "no registered model 'nope'"),
+        # testgen
+        (["testgen", "--fix"], None, None, (), False, "unrecognized arguments: --fix"),
+        (["testgen", "nbs"], None, None, (), False, "unrecognized arguments: nbs"),
+        (["testgen", "--check"], None, None, ("nbdev",), False, "nlpbook testgen needs nbdev, which is not installed"),
+    ]
+    BAD_INPUTS = pd.DataFrame(rows, columns=["args", "stdin", "env", "hide", "subprocess", "message"])
+    BAD_INPUTS.insert(0, "command", [shell_line(r.args, r.stdin, r.env, r.hide) for r in BAD_INPUTS.itertuples()])
+    BAD_INPUTS["via"] = BAD_INPUTS.subprocess.map({True: "subprocess", False: "main(argv)"})
+    BAD_INPUTS["exit"] = 2
+    with pd.option_context("display.max_rows", 200, "display.max_colwidth", 200):
+        display(BAD_INPUTS[["command", "via", "exit", "message"]])
+
+
+@_nb.check(30, '28932cb1')
+def test_00b_cli_cell_30():
+    global check_row, fill, free_port, p, problems, t0, time
+    from nlpbook.serving import free_port   # the one row that needs a free port (it must fail on the model, not the port)
+    @_module_level
+    def fill(s, port): return s.replace("$TMP", str(FIX)).replace("$PORT", str(port)) if isinstance(s, str) else s
+
+    @_module_level
+    def check_row(r) -> str | None:
+        "None if the table row `r` behaves: its exit status, empty stdout, no traceback, one `error:` line with its message."
+        args, env = [fill(a, r.port) for a in r.args], {"NLPBOOK_CACHE": f"{FIX}/cache", **{k: fill(v, r.port) for k, v in (r.env or {}).items()}}
+        code, out, err = run_script(args, r.stdin or b"", env) if r.subprocess else run_cli(args, r.stdin or b"", env, r.hide)
+        lines, msg = err.splitlines(), fill(r.message, r.port)
+        usage = len(lines) > 1 and lines[0].startswith("usage:")
+        ok = (code == r.exit and out == "" and "Traceback" not in err and lines and (len(lines) == 1 or usage)
+              and re.match(r"nlpbook[\w -]*: error: ", lines[-1]) and msg in lines[-1])
+        return None if ok else f"{r.command}\n  exit {code}, stdout {out!r}\n  stderr {err!r}"
+
+    import time
+    t0 = time.perf_counter()
+    try: problems = [p for r in BAD_INPUTS.assign(port=free_port()).itertuples() if (p := check_row(r))]
+    finally: shutil.rmtree(FIX, ignore_errors=True)
+    print(f"{len(BAD_INPUTS)} bad inputs ({BAD_INPUTS.subprocess.sum()} in a child process) checked in {time.perf_counter() - t0:.1f} s")
+    test_eq(problems, [])
+    assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "batch-ner-watch", "model", "app", "testgen"}
+
+
+@_nb.check(31, '13b7ee45')
+def test_00b_cli_cell_31():
+    global big, code, dist_name, ents, err, first, out, p
+    from nlpbook.models import dist_name
+    code, out, err = run_script(["--version"])
+    test_eq((code, out, err), (0, f"{dist_name()} {nlpbook.__version__}\n", ""))
+    assert out.startswith("nlpbook-enterprise "), out
+    big = "Apple opened a store in Paris.\n" * 5000   # 155,000 characters
+    if sys.platform == "linux": test_fail(lambda: subprocess.run([sys.executable, "-c", "pass", big]), contains="Argument list too long")
+    code, out, err = run_script(["ner", "-"], stdin=big.encode())
+    ents = [l.split(" ", 3) for l in out.splitlines()]
+    test_eq((code, err), (0, ""))
+    test_eq(all(big[int(s):int(e)] == t for s, e, _, t in ents), True)   # offsets into the whole text
+    test_eq(ents[-1], [str(len(big) - 7), str(len(big) - 2), "GPE", "Paris"])
+    p = subprocess.Popen([sys.executable, "-m", "nlpbook.cli", "ner", "-", "--lines"], env=script_env(),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(big.encode()); p.stdin.close()   # the command reads all of its input before it prints
+    first = p.stdout.readline(); p.stdout.close()   # then stop reading, as head -1 does
+    test_eq((first, p.stderr.read(), p.wait(timeout=120)), (b"-:1\t0 5 ORG Apple\n", b"", 141))
+
+
+@_nb.check(32, 'd44bf5d4')
+def test_00b_cli_cell_32():
+    global ClosedPipe, a, err, interrupted, saved
+    a = build_parser().parse_args(["data", "list"])
+    a.func = lambda a: {}["no such key"]   # a bug
+    with env_vars({"NLPBOOK_DEBUG": None}), contextlib.redirect_stderr(io.StringIO()) as err: test_eq(run_command(a), 1)
+    print(err.getvalue())
+    test_eq(err.getvalue().count("\n"), 1)
+    assert err.getvalue().startswith("nlpbook data: unexpected error: KeyError: 'no such key' (a bug,"), err.getvalue()
+    assert "NLPBOOK_DEBUG=1" in err.getvalue() and "Traceback" not in err.getvalue()
+    saved = Path(re.search(r"its traceback is in (\S+);", err.getvalue())[1])
+    assert saved.read_text().startswith("Traceback") and "KeyError: 'no such key'" in saved.read_text()
+    saved.unlink()
+    with env_vars({"NLPBOOK_DEBUG": "1"}): test_fail(lambda: run_command(a), contains="no such key")   # developers get the traceback
+    @_module_level
+    def interrupted(a): raise KeyboardInterrupt
+    a.func = interrupted
+    with contextlib.redirect_stderr(io.StringIO()) as err: test_eq(run_command(a), 130)
+    test_eq(err.getvalue(), "nlpbook data: interrupted\n")
+    @_module_level
+    class ClosedPipe(io.StringIO):
+        def write(self, s): raise BrokenPipeError(32, "Broken pipe")
+    a.func = lambda a: (f"line {i}" for i in range(3))
+    with contextlib.redirect_stdout(ClosedPipe()), contextlib.redirect_stderr(io.StringIO()) as err: test_eq(run_command(a), 141)
+    test_eq(err.getvalue(), "")

@@ -12,19 +12,19 @@ _nb = _NotebookCells(globals(), 'nbs/01_spacy_basics.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '6e286c1c')
-def _cell_01():
+@_nb.setup(2, '6e286c1c')
+def _cell_002():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools
-    global json, load_spacy, np, os, pd, re, spacy, urllib
+    global itertools, json, load_spacy, np, os, pd, re, require, spacy, urllib
     from nlpbook.spacy_basics import (
         DEFAULT_SPACY_MODEL, Doc, InMemoryLookupKB, Language, Path, Span, Token, files, functools,
-        json, load_spacy, np, os, pd, re, spacy, urllib,
+        itertools, json, load_spacy, np, os, pd, re, require, spacy, urllib,
     )
 
 
-@_nb.setup(2, '2972cb6e')
-def _cell_02():
+@_nb.setup(3, '2972cb6e')
+def _cell_003():
     global ExceptionExpected, HTML, ModelNotFoundError, displacy, display, http, load_dataset_file
     global load_jeopardy, patch, socket, test_close, test_eq, test_fail, test_ne, threading, time
     import http.server, threading, socket, time
@@ -36,8 +36,8 @@ def _cell_02():
     from nlpbook.models import ModelNotFoundError
 
 
-@_nb.setup(3, '89f740d1')
-def _cell_03():
+@_nb.setup(4, '89f740d1')
+def _cell_004():
     global FULL, N_QUESTIONS, N_TEST, N_TRAIN, full_scale
     from nlpbook.data import full_scale
     FULL = full_scale()   # book scale switch (see above)
@@ -46,23 +46,27 @@ def _cell_03():
     print(f"FULL={FULL}: Jeopardy rows={N_QUESTIONS or 'all'}, IMDb train/test={N_TRAIN}/{N_TEST}")
 
 
-@_nb.setup(4, 'd4a3d74c', 'download')
-def _cell_04():
-    global classifier, pipeline
-    from transformers import pipeline
-    classifier = pipeline("sentiment-analysis", model="distilbert/distilbert-base-uncased-finetuned-sst-2-english")
-    classifier("I am reading the greatest NLP book ever!")
+@_nb.setup(5, 'd4a3d74c', 'download')
+def _cell_005():
+    global can_download, classifier, pipeline
+    from nlpbook.models import can_download
+    if can_download("the book's sentiment model (DistilBERT SST-2) from the Hugging Face Hub", hub="distilbert/distilbert-base-uncased-finetuned-sst-2-english"):
+        from transformers import pipeline
+        classifier = pipeline("sentiment-analysis", model="distilbert/distilbert-base-uncased-finetuned-sst-2-english")
+        display(classifier("I am reading the greatest NLP book ever!"))
 
 
-@_nb.setup(5, '96ebb2ac', 'download')
-def _cell_05():
-    global text_generator
-    text_generator = pipeline("text-generation", model="openai-community/gpt2")
-    text_generator("Welcome to the", max_length=5, do_sample=False)
+@_nb.setup(6, '96ebb2ac', 'download')
+def _cell_006():
+    global pipeline, text_generator
+    if can_download("the book's text generator (GPT-2) from the Hugging Face Hub", hub="openai-community/gpt2"):
+        from transformers import pipeline
+        text_generator = pipeline("text-generation", model="openai-community/gpt2")
+        display(text_generator("Welcome to the", max_length=5, do_sample=False))
 
 
-@_nb.setup(6, 'fdedd32e')
-def _cell_06():
+@_nb.setup(7, 'fdedd32e')
+def _cell_007():
     global BOOK_QA_CONTEXT
     BOOK_QA_CONTEXT = """
 Natural language processing (NLP) is a subfield of linguistics,
@@ -77,73 +81,75 @@ as categorize and organize the documents themselves.
 """
 
 
-@_nb.setup(7, 'db4cf892', 'download')
-def _cell_07():
-    global qa
-    qa = pipeline("question-answering", model="distilbert/distilbert-base-cased-distilled-squad")
-    qa(question="What is NLP?", context=BOOK_QA_CONTEXT)
+@_nb.setup(8, 'db4cf892', 'download')
+def _cell_008():
+    global pipeline, qa
+    if can_download("the book's question-answering model (DistilBERT SQuAD) from the Hugging Face Hub", hub="distilbert/distilbert-base-cased-distilled-squad"):
+        from transformers import pipeline
+        qa = pipeline("question-answering", model="distilbert/distilbert-base-cased-distilled-squad")
+        display(qa(question="What is NLP?", context=BOOK_QA_CONTEXT))
 
 
-@_nb.setup(8, '8697f6b4')
-def _cell_08():
+@_nb.setup(9, '8697f6b4')
+def _cell_009():
     global nlp
     nlp = load_spacy("en_core_web_sm")
     nlp.pipe_names
 
 
-@_nb.check(9, '02362362')
-def test_01_spacy_basics_cell_09():
+@_nb.check(10, '02362362')
+def test_01_spacy_basics_cell_010():
     test_eq(nlp.pipe_names, ['tok2vec', 'tagger', 'parser', 'attribute_ruler', 'lemmatizer', 'ner'])
 
 
-@_nb.setup(10, 'd6f8776e')
-def _cell_10():
+@_nb.setup(11, 'd6f8776e')
+def _cell_011():
     global sentence
     sentence = nlp.tokenizer("We live in Paris.")
     print("The number of tokens:", len(sentence), "(book: 5)")
     print("The tokens:", [token.text for token in sentence])
 
 
-@_nb.check(11, 'fff5c5ad')
-def test_01_spacy_basics_cell_11():
+@_nb.check(12, 'fff5c5ad')
+def test_01_spacy_basics_cell_012():
     test_eq(len(sentence), 5)
     test_eq([t.text for t in sentence], ["We", "live", "in", "Paris", "."])
 
 
-@_nb.setup(12, '96d1efea')
-def _cell_12():
+@_nb.setup(13, '96d1efea')
+def _cell_013():
     [t.text for t in nlp.tokenizer("We  live\tin\nParis.")]
 
 
-@_nb.check(13, '39ecf006')
-def test_01_spacy_basics_cell_13():
+@_nb.check(14, '39ecf006')
+def test_01_spacy_basics_cell_014():
     test_eq([t.text for t in nlp.tokenizer("We  live\tin\nParis.")], ["We", " ", "live", "\t", "in", "\n", "Paris", "."])
 
 
-@_nb.setup(14, '0a2c5f71')
-def _cell_14():
+@_nb.setup(15, '0a2c5f71')
+def _cell_015():
     global data
     data = load_jeopardy(N_QUESTIONS)
     print(data.shape)
     data.head(3)
 
 
-@_nb.check(15, 'ba756241')
-def test_01_spacy_basics_cell_15():
+@_nb.check(16, 'ba756241')
+def test_01_spacy_basics_cell_016():
     test_eq(list(data.columns), ['show_number', 'air_date', 'round', 'category', 'value', 'question', 'answer'])
     test_eq(len(data), N_QUESTIONS or 19_999)
 
 
-@_nb.setup(16, 'c108cd6b')
-def _cell_16():
+@_nb.setup(17, 'c108cd6b')
+def _cell_017():
     global t0
     t0 = time.perf_counter()
     data["question_tokens"] = list(nlp.pipe(data["question"], batch_size=256))
     print(f"parsed {len(data):,} questions in {time.perf_counter() - t0:.1f} s")
 
 
-@_nb.check(17, '8387637c')
-def test_01_spacy_basics_cell_17():
+@_nb.check(18, '8387637c')
+def test_01_spacy_basics_cell_018():
     global _annotations
     @_module_level
     def _annotations(doc): return [(t.text, t.tag_, t.dep_, t.head.i, t.ent_iob_, t.ent_type_) for t in doc]
@@ -151,8 +157,8 @@ def test_01_spacy_basics_cell_17():
             [_annotations(nlp(q)) for q in data["question"][:50]])
 
 
-@_nb.setup(18, '81c25b1b')
-def _cell_18():
+@_nb.setup(19, '81c25b1b')
+def _cell_019():
     global example_question, example_question_tokens
     example_question = data.question[0]
     example_question_tokens = data.question_tokens[0]
@@ -161,8 +167,8 @@ def _cell_18():
     print([t.text for t in example_question_tokens])
 
 
-@_nb.check(19, '5b29fcc8')
-def test_01_spacy_basics_cell_19():
+@_nb.check(20, '5b29fcc8')
+def test_01_spacy_basics_cell_020():
     global BOOK_QUESTION, BOOK_TOKENS
     BOOK_QUESTION = "For the last 8 years of his life, Galileo was under house arrest for espousing this man's theory"
     BOOK_TOKENS = ["For", "the", "last", "8", "years", "of", "his", "life", ",", "Galileo", "was", "under",
@@ -172,30 +178,30 @@ def test_01_spacy_basics_cell_19():
     print(f"tokens: ours {len(example_question_tokens)}, book {len(BOOK_TOKENS)}")
 
 
-@_nb.setup(20, 'ef33bb9c')
-def _cell_20():
+@_nb.setup(21, 'ef33bb9c')
+def _cell_021():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global token_table
     from nlpbook.spacy_basics import token_table
 
 
-@_nb.setup(21, 'b7c848db')
-def _cell_21():
+@_nb.setup(22, 'b7c848db')
+def _cell_022():
     global pos
     pos = token_table(example_question_tokens, ["text", "pos_"], explain=["pos_"])
     pos
 
 
-@_nb.check(22, '5ff0ef74')
-def test_01_spacy_basics_cell_22():
+@_nb.check(23, '5ff0ef74')
+def test_01_spacy_basics_cell_023():
     test_eq(pos.shape, (20, 3))
     test_eq(list(pos.columns), ["text", "pos_", "pos__explain"])
     test_eq(token_table(nlp.tokenizer("Hi there")).text.tolist(), ["Hi", "there"])
     test_fail(lambda: token_table(example_question_tokens, ["colour_"]), contains="colour_")
 
 
-@_nb.check(23, '615c276d')
-def test_01_spacy_basics_cell_23():
+@_nb.check(24, '615c276d')
+def test_01_spacy_basics_cell_024():
     global BOOK_POS, pos_cmp
     BOOK_POS = ["ADP", "DET", "ADJ", "NUM", "NOUN", "ADP", "PRON", "NOUN", "PUNCT", "PROPN", "AUX", "ADP",
                 "NOUN", "NOUN", "ADP", "VERB", "DET", "NOUN", "PART", "NOUN"]
@@ -204,16 +210,16 @@ def test_01_spacy_basics_cell_23():
     test_eq(pos.pos_.tolist(), BOOK_POS)
 
 
-@_nb.setup(24, 'c05fee26')
-def _cell_24():
+@_nb.setup(25, 'c05fee26')
+def _cell_025():
     global deps
     deps = token_table(example_question_tokens, ["text", "dep_"], explain=["dep_"]).assign(
         head=[t.head.text for t in example_question_tokens])
     deps
 
 
-@_nb.check(25, '40a507da')
-def test_01_spacy_basics_cell_25():
+@_nb.check(26, '40a507da')
+def test_01_spacy_basics_cell_026():
     global BOOK_DEP
     BOOK_DEP = ["prep", "det", "amod", "nummod", "pobj", "prep", "poss", "pobj", "punct", "nsubj", "ROOT", "prep",
                 "compound", "pobj", "prep", "pcomp", "det", "poss", "case", "dobj"]
@@ -223,45 +229,45 @@ def test_01_spacy_basics_cell_25():
     test_eq([t.text for t in example_question_tokens[10].children], ["For", ",", "Galileo", "under", "for"])
 
 
-@_nb.setup(26, '9e9fd200')
-def _cell_26():
+@_nb.setup(27, '9e9fd200')
+def _cell_027():
     global dep_svg
     dep_svg = displacy.render(example_question_tokens, style="dep", jupyter=False, options={"distance": 120})
     display(HTML(dep_svg))
 
 
-@_nb.check(27, '6025b99b')
-def test_01_spacy_basics_cell_27():
+@_nb.check(28, '6025b99b')
+def test_01_spacy_basics_cell_028():
     assert dep_svg.lstrip().startswith("<svg") and 'class="displacy"' in dep_svg
     # displaCy merges punctuation into the previous word ("life,"), so: one arc per token except the root and ","
     test_eq(dep_svg.count('class="displacy-arc"'), len(example_question_tokens) - 2)
     test_eq(dep_svg.count('class="displacy-arc"'), 18)  # the book's SVG has 18 arcs too
 
 
-@_nb.setup(28, 'f7c7ecac')
-def _cell_28():
+@_nb.setup(29, 'f7c7ecac')
+def _cell_029():
     global chunk_doc
     chunk_doc = nlp("My parents live in New York City.")
     print([t.text for t in chunk_doc])
     print([chunk.text for chunk in chunk_doc.noun_chunks])
 
 
-@_nb.check(29, 'bcb6056d')
-def test_01_spacy_basics_cell_29():
+@_nb.check(30, 'bcb6056d')
+def test_01_spacy_basics_cell_030():
     test_eq([t.text for t in chunk_doc], ["My", "parents", "live", "in", "New", "York", "City", "."])
     test_eq([c.text for c in chunk_doc.noun_chunks], ["My parents", "New York City"])  # book: the same two
 
 
-@_nb.setup(30, 'f1c541f2')
-def _cell_30():
+@_nb.setup(31, 'f1c541f2')
+def _cell_031():
     global lemmatization
     lemmatization = token_table(example_question_tokens, ["text", "lemma_"]).rename(
         columns={"text": "original", "lemma_": "lemmatized"})
     lemmatization
 
 
-@_nb.check(31, '60890243')
-def test_01_spacy_basics_cell_31():
+@_nb.check(32, '60890243')
+def test_01_spacy_basics_cell_032():
     global BOOK_LEMMAS, changed
     changed = lemmatization[lemmatization.original.str.lower() != lemmatization.lemmatized.str.lower()]  # For -> for is only case
     BOOK_LEMMAS = ["for", "the", "last", "8", "year", "of", "his", "life", ",", "Galileo", "be", "under", "house", "arrest",
@@ -271,36 +277,36 @@ def test_01_spacy_basics_cell_31():
     print("changed by lemmatization (book: years, was, espousing):", list(changed.original))
 
 
-@_nb.setup(32, '9969fed6')
-def _cell_32():
+@_nb.setup(33, '9969fed6')
+def _cell_033():
     global ner_labels
     ner_labels = pd.DataFrame({"label": nlp.get_pipe("ner").labels})
     ner_labels["explanation"] = ner_labels.label.map(spacy.explain)
     ner_labels
 
 
-@_nb.check(33, '12e3be15')
-def test_01_spacy_basics_cell_33():
+@_nb.check(34, '12e3be15')
+def test_01_spacy_basics_cell_034():
     test_eq(len(ner_labels), 18)
     assert {"PERSON", "NORP", "ORDINAL", "GPE", "DATE", "ORG", "MONEY"} <= set(ner_labels.label)
 
 
-@_nb.setup(34, '29801538')
-def _cell_34():
+@_nb.setup(35, '29801538')
+def _cell_035():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global cached_spacy
     from nlpbook.spacy_basics import cached_spacy
 
 
-@_nb.setup(35, '303c301d')
-def _cell_35():
+@_nb.setup(36, '303c301d')
+def _cell_036():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global entities
     from nlpbook.spacy_basics import entities
 
 
-@_nb.setup(36, '082982b3')
-def _cell_36():
+@_nb.setup(37, '082982b3')
+def _cell_037():
     global doc, example_sentence, ours
     example_sentence = ("George Washington was an American political leader, military general, statesman, and Founding "
                         "Father who served as the first president of the United States from 1789 to 1797.")
@@ -309,8 +315,8 @@ def _cell_36():
     ours
 
 
-@_nb.setup(37, '1c1e6d5e')
-def _cell_37():
+@_nb.setup(38, '1c1e6d5e')
+def _cell_038():
     global BOOK_ENTS, book
     BOOK_ENTS = [("George Washington", 0, 17, "PERSON"), ("American", 25, 33, "NORP"), ("first", 119, 124, "ORDINAL"),
                  ("the United States", 138, 155, "GPE"), ("1789 to 1797", 161, 173, "DATE")]
@@ -318,8 +324,8 @@ def _cell_37():
     pd.concat({"book (spaCy 3.0)": book, "ours (spaCy 3.8)": ours[["text", "start", "end", "label"]]}, axis=1)
 
 
-@_nb.check(38, 'edc6bb6a')
-def test_01_spacy_basics_cell_38():
+@_nb.check(39, 'edc6bb6a')
+def test_01_spacy_basics_cell_039():
     test_eq([(e["text"], e["start"], e["end"], e["label"]) for e in entities(doc)], BOOK_ENTS)
     test_eq(entities(example_sentence, nlp), entities(doc))
     test_eq(entities(example_sentence + "\n"), entities(doc))  # the book's string ended in "\n": same entities
@@ -328,65 +334,65 @@ def test_01_spacy_basics_cell_38():
     test_eq(all(example_sentence[e["start"]:e["end"]] == e["text"] for e in entities(doc)), True)
 
 
-@_nb.setup(39, 'ef11ee78')
-def _cell_39():
+@_nb.setup(40, 'ef11ee78')
+def _cell_040():
     global ent_html
     ent_html = displacy.render(doc, style="ent", jupyter=False)
     display(HTML(ent_html))
 
 
-@_nb.check(40, '99167afb')
-def test_01_spacy_basics_cell_40():
+@_nb.check(41, '99167afb')
+def test_01_spacy_basics_cell_041():
     test_eq(ent_html.count('<mark class="entity"'), 5)
     assert "George Washington" in ent_html and "PERSON" in ent_html
 
 
-@_nb.setup(41, '6a2db4c0')
-def _cell_41():
+@_nb.setup(42, '6a2db4c0')
+def _cell_042():
     entities(example_question_tokens)
 
 
-@_nb.check(42, 'c77e2b49')
-def test_01_spacy_basics_cell_42():
+@_nb.check(43, 'c77e2b49')
+def test_01_spacy_basics_cell_043():
     test_eq([(e["text"], e["label"]) for e in entities(example_question_tokens)],
             [("the last 8 years", "DATE"), ("Galileo", "PRODUCT")])
 
 
-@_nb.setup(43, 'b56e7f68')
-def _cell_43():
+@_nb.setup(44, 'b56e7f68')
+def _cell_044():
     display(HTML(displacy.render(example_question_tokens, style="ent", jupyter=False)))
 
 
-@_nb.setup(44, '36896acc')
-def _cell_44():
+@_nb.setup(45, '36896acc')
+def _cell_045():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global KGSearchError, KG_ENDPOINT, KG_KEY_ENV
     from nlpbook.spacy_basics import KGSearchError, KG_ENDPOINT, KG_KEY_ENV
 
 
-@_nb.setup(45, '5d2faded')
-def _cell_45():
+@_nb.setup(46, '5d2faded')
+def _cell_046():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global _http_error_detail, _kg_result
     from nlpbook.spacy_basics import _http_error_detail, _kg_result
 
 
-@_nb.setup(46, '63f23126')
-def _cell_46():
+@_nb.setup(47, '63f23126')
+def _cell_047():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global kg_search
     from nlpbook.spacy_basics import kg_search
 
 
-@_nb.setup(47, '86fc243d')
-def _cell_47():
+@_nb.setup(48, '86fc243d')
+def _cell_048():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global kg_link_entities
     from nlpbook.spacy_basics import kg_link_entities
 
 
-@_nb.setup(48, 'b00e741d')
-def _cell_48():
+@_nb.setup(49, 'b00e741d')
+def _cell_049():
     global CANNED_GEORGE_WASHINGTON, FAKE_ENDPOINT, FakeKGHandler, fake_kg
     CANNED_GEORGE_WASHINGTON = {
         "@context": {"@vocab": "http://schema.org/", "goog": "http://schema.googleapis.com/",
@@ -430,23 +436,23 @@ def _cell_48():
     FAKE_ENDPOINT = f"http://127.0.0.1:{fake_kg.server_port}/v1/entities:search"
 
 
-@_nb.setup(49, '3ca3caed')
-def _cell_49():
+@_nb.setup(50, '3ca3caed')
+def _cell_050():
     global link, links
     links = kg_link_entities(doc, api_key="test-key", endpoint=FAKE_ENDPOINT)
     for link in links: print(link["text"], link["label"], link["url"], link["description"])
 
 
-@_nb.check(50, 'bb18f0f5')
-def test_01_spacy_basics_cell_50():
+@_nb.check(51, 'bb18f0f5')
+def test_01_spacy_basics_cell_051():
     test_eq([(l["text"], l["url"]) for l in links],
             [("George Washington", "https://en.wikipedia.org/wiki/George_Washington"), ("American", "no_match"),
              ("first", "no_match"), ("the United States", "no_match"), ("1789 to 1797", "no_match")])
     assert links[0]["description"].startswith("George Washington was an American political leader")
 
 
-@_nb.check(51, '6d13c8f3')
-def test_01_spacy_basics_cell_51():
+@_nb.check(52, '6d13c8f3')
+def test_01_spacy_basics_cell_052():
     global hits
     FakeKGHandler.seen.clear()
     hits = kg_search("George Washington", api_key="test-key", endpoint=FAKE_ENDPOINT, limit=3)
@@ -458,8 +464,8 @@ def test_01_spacy_basics_cell_51():
     test_close(hits[0]["score"], 1234.5)
 
 
-@_nb.check(52, '8929f730')
-def test_01_spacy_basics_cell_52():
+@_nb.check(53, '8929f730')
+def test_01_spacy_basics_cell_053():
     global sent
     test_eq(kg_search("AT&T Inc.", api_key="k&#1", endpoint=FAKE_ENDPOINT), [])
     sent = urllib.parse.urlsplit(FakeKGHandler.seen[-1]).query
@@ -468,8 +474,8 @@ def test_01_spacy_basics_cell_52():
     test_eq(kg_search("no list at all", api_key="test-key", endpoint=FAKE_ENDPOINT), [])
 
 
-@_nb.check(53, 'fb2ee0d4')
-def test_01_spacy_basics_cell_53():
+@_nb.check(54, 'fb2ee0d4')
+def test_01_spacy_basics_cell_054():
     with patch.dict(os.environ, {KG_KEY_ENV: "key-from-env"}):
         kg_search("George Washington", endpoint=FAKE_ENDPOINT)
     test_eq(urllib.parse.parse_qs(urllib.parse.urlsplit(FakeKGHandler.seen[-1]).query)["key"], ["key-from-env"])
@@ -479,8 +485,8 @@ def test_01_spacy_basics_cell_53():
         with ExceptionExpected(KGSearchError, regex=KG_KEY_ENV): kg_search("George Washington", endpoint=FAKE_ENDPOINT)
 
 
-@_nb.check(54, '7ef384c0')
-def test_01_spacy_basics_cell_54():
+@_nb.check(55, '7ef384c0')
+def test_01_spacy_basics_cell_055():
     global closed_port, e, err403, err_down, s
     try: kg_search("George Washington", api_key="bad-key", endpoint=FAKE_ENDPOINT)
     except KGSearchError as e: err403 = str(e)
@@ -495,34 +501,36 @@ def test_01_spacy_basics_cell_54():
     assert "unreachable" in err_down and "secret-key" not in err_down and "bad-key" not in err403
 
 
-@_nb.setup(55, '41c7c612')
-def _cell_55():
+@_nb.setup(56, '41c7c612')
+def _cell_056():
     fake_kg.shutdown(); fake_kg.server_close()
 
 
-@_nb.setup(56, 'a20e3d24', 'download')
-def _cell_56():
-    global link
-    for link in kg_link_entities(doc): print(link["text"], link["label"], link["url"], link["description"])
+@_nb.setup(57, 'a20e3d24', 'download')
+def _cell_057():
+    global can_download, link
+    from nlpbook.models import can_download
+    if can_download("Knowledge Graph entries for the PERSON entities", url=KG_ENDPOINT, key=KG_KEY_ENV):
+        for link in kg_link_entities(doc): print(link["text"], link["label"], link["url"], link["description"])
 
 
-@_nb.setup(57, '69e9f213')
-def _cell_57():
+@_nb.setup(58, '69e9f213')
+def _cell_058():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global load_kb_table
     from nlpbook.spacy_basics import load_kb_table
 
 
-@_nb.setup(58, 'fc9cc28a')
-def _cell_58():
+@_nb.setup(59, 'fc9cc28a')
+def _cell_059():
     global kb_table
     kb_table = load_kb_table()
     pd.DataFrame([dict(alias=a, entity=q, name=kb_table["entities"][q]["name"], label=kb_table["entities"][q]["label"], prior=p)
                   for a, cands in kb_table["aliases"].items() for q, p in cands.items()])
 
 
-@_nb.check(59, 'b6bc2833')
-def test_01_spacy_basics_cell_59():
+@_nb.check(60, 'b6bc2833')
+def test_01_spacy_basics_cell_060():
     test_eq(kb_table["aliases"]["George Washington"], {"Q23": 1.0})
     test_eq(set(kb_table["aliases"]["Washington"]), {"Q23", "Q61", "Q1223"})
     test_eq({q: kb_table["entities"][q]["name"] for q in ("Q23", "Q30", "Q307", "Q619", "Q90", "Q60")},
@@ -530,8 +538,8 @@ def test_01_spacy_basics_cell_59():
              "Q90": "Paris", "Q60": "New York City"})
 
 
-@_nb.check(60, 'ad7c6b84')
-def test_01_spacy_basics_cell_60():
+@_nb.check(61, 'ad7c6b84')
+def test_01_spacy_basics_cell_061():
     global bad, d, tempfile
     import tempfile
     with tempfile.TemporaryDirectory() as d:
@@ -545,44 +553,44 @@ def test_01_spacy_basics_cell_60():
         test_fail(lambda: load_kb_table(Path(d) / "missing.json"), contains="does not exist")
 
 
-@_nb.setup(61, 'e475a2a9')
-def _cell_61():
+@_nb.setup(62, 'e475a2a9')
+def _cell_062():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global build_kb
     from nlpbook.spacy_basics import build_kb
 
 
-@_nb.check(62, 'c0f9bd7e')
-def test_01_spacy_basics_cell_62():
+@_nb.check(63, 'c0f9bd7e')
+def test_01_spacy_basics_cell_063():
     global kb
     kb = build_kb(nlp.vocab, kb_table)
     test_eq((kb.get_size_entities(), kb.get_size_aliases()), (len(kb_table["entities"]), len(kb_table["aliases"])))
     [(c.entity_, round(c.prior_prob, 2)) for c in kb.get_alias_candidates("Washington")]
 
 
-@_nb.check(63, 'dc85efa5')
-def test_01_spacy_basics_cell_63():
+@_nb.check(64, 'dc85efa5')
+def test_01_spacy_basics_cell_064():
     test_eq([(c.entity_, round(c.prior_prob, 2)) for c in kb.get_alias_candidates("Washington")],
             [("Q23", 0.45), ("Q61", 0.35), ("Q1223", 0.2)])
     test_eq(kb.get_alias_candidates("Gotham"), [])
 
 
-@_nb.setup(64, 'f439c456')
-def _cell_64():
+@_nb.setup(65, 'f439c456')
+def _cell_065():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global KBLinker, TYPE_MATCH
     from nlpbook.spacy_basics import KBLinker, TYPE_MATCH
 
 
-@_nb.setup(65, 'd804169c')
-def _cell_65():
+@_nb.setup(66, 'd804169c')
+def _cell_066():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global make_kb_linker
     from nlpbook.spacy_basics import make_kb_linker
 
 
-@_nb.setup(66, 'c696104d')
-def _cell_66():
+@_nb.setup(67, 'c696104d')
+def _cell_067():
     global linked, linker, nlp_el
     nlp_el = load_spacy("en_core_web_sm")
     linker = nlp_el.add_pipe("nlpbook_kb_linker")
@@ -591,21 +599,21 @@ def _cell_66():
     [(e.text, e.label_, e.kb_id_) for e in linked.ents]
 
 
-@_nb.check(67, '015857f2')
-def test_01_spacy_basics_cell_67():
+@_nb.check(68, '015857f2')
+def test_01_spacy_basics_cell_068():
     test_eq(nlp_el.pipe_names[-2:], ["ner", "nlpbook_kb_linker"])
     test_eq([(e.text, e.kb_id_) for e in linked.ents],
             [("George Washington", "Q23"), ("American", ""), ("first", ""), ("the United States", "Q30"), ("1789 to 1797", "")])
     test_fail(lambda: KBLinker(nlp.vocab, kb_table, type_match="strict"), contains="use one of")
 
 
-@_nb.setup(68, 'd818e6b8')
-def _cell_68():
+@_nb.setup(69, 'd818e6b8')
+def _cell_069():
     pd.DataFrame(linker.candidates("Washington", "GPE"))
 
 
-@_nb.check(69, '550ac33c')
-def test_01_spacy_basics_cell_69():
+@_nb.check(70, '550ac33c')
+def test_01_spacy_basics_cell_070():
     test_eq([r["id"] for r in linker.candidates("Washington", "GPE")], ["Q61", "Q1223"])
     test_eq([r["id"] for r in linker.candidates("Washington", "PERSON")], ["Q23"])
     test_eq([r["id"] for r in linker.candidates("Washington")], ["Q23", "Q61", "Q1223"])
@@ -613,8 +621,8 @@ def test_01_spacy_basics_cell_69():
     test_eq(data.answer[0], "Copernicus")
 
 
-@_nb.setup(70, 'e8d927f1')
-def _cell_70():
+@_nb.setup(71, 'e8d927f1')
+def _cell_071():
     global EL_EXAMPLES, el_eval, el_results, el_table
     EL_EXAMPLES = [  # (sentence, mention, the Wikidata id it refers to; annotated by us)
         (example_sentence, "George Washington", "Q23"),
@@ -645,8 +653,8 @@ def _cell_70():
     el_table
 
 
-@_nb.check(71, 'e9e176c5')
-def test_01_spacy_basics_cell_71():
+@_nb.check(72, 'e9e176c5')
+def test_01_spacy_basics_cell_072():
     global el_accuracy, galileo
     el_accuracy = {tm: float((r.linked == r.gold).mean()) for tm, r in el_results.items()}
     print("accuracy on our 10 mentions:", el_accuracy)
@@ -655,75 +663,138 @@ def test_01_spacy_basics_cell_71():
     assert el_accuracy["prefer"] >= el_accuracy["ignore"] > el_accuracy["require"], el_accuracy
 
 
-@_nb.setup(72, 'a0b8b860')
-def _cell_72():
+@_nb.setup(73, '3cd66b17')
+def _cell_073():
+    # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
+    global TEXT_CUTS, text_pieces
+    from nlpbook.spacy_basics import TEXT_CUTS, text_pieces
+
+
+@_nb.check(74, '8791fa23')
+def test_01_spacy_basics_cell_074():
+    global long_text, pieces
+    long_text = "\n\n".join([example_sentence] * 3)          # three paragraphs of 174 characters
+    pieces = text_pieces(long_text, 200)
+    test_eq([off for off, _ in pieces], [0, 176, 352])   # cut after each paragraph break
+    test_eq("".join(p for _, p in pieces), long_text)       # nothing lost, nothing added
+    test_eq(all(long_text[off:off + len(p)] == p and len(p) <= 200 for off, p in pieces), True)
+    test_eq(text_pieces("short", 200), [(0, "short")])
+    test_eq(text_pieces("", 200), [(0, "")])                # one (empty) piece: every text has an entry
+    test_eq(text_pieces("Hi there. Bye now", 16), [(0, "Hi there. "), (10, "Bye now")])   # a sentence end before a later space
+    test_eq(text_pieces("aaaa bbbb cccc", 7), [(0, "aaaa "), (5, "bbbb "), (10, "cccc")])                 # spaces
+    test_eq(text_pieces("abcdefgh", 3), [(0, "abc"), (3, "def"), (6, "gh")])                               # no space at all
+    test_fail(lambda: text_pieces("abc", 0), contains="at least 1")
+
+
+@_nb.setup(75, '73843371')
+def _cell_075():
+    # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
+    global pipe_entities
+    from nlpbook.spacy_basics import pipe_entities
+
+
+@_nb.check(76, 'e7d35119')
+def test_01_spacy_basics_cell_076():
+    global _limit, ents
+    test_eq(list(pipe_entities([example_sentence, "", "no entities here", example_sentence], nlp)),
+            [entities(doc), [], [], entities(doc)])
+    # A text longer than nlp.max_length: spaCy refuses it, pipe_entities takes it in pieces, offsets into the whole text
+    _limit, nlp.max_length = nlp.max_length, 200
+    try:
+        test_fail(lambda: nlp(long_text), contains="E088")   # "Text of length 526 exceeds maximum of 200"
+        ents = next(pipe_entities([long_text], nlp))
+    finally: nlp.max_length = _limit
+    test_eq(ents, [dict(e, start=e["start"] + off, end=e["end"] + off) for off in (0, 176, 352) for e in entities(doc)])
+    test_eq(all(long_text[e["start"]:e["end"]] == e["text"] for e in ents), True)
+    test_eq(ents, next(pipe_entities([long_text], nlp, max_length=200)))
+
+
+@_nb.setup(77, 'a0b8b860')
+def _cell_077():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global format_entities
     from nlpbook.spacy_basics import format_entities
 
 
-@_nb.setup(73, '45251db6')
-def _cell_73():
+@_nb.setup(78, '45251db6')
+def _cell_078():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
-    global ner_command
-    from nlpbook.spacy_basics import ner_command
+    global _document_name, ner_command, ner_lines
+    from nlpbook.spacy_basics import _document_name, ner_command, ner_lines
 
 
-@_nb.setup(74, 'efd3a7a4')
-def _cell_74():
+@_nb.setup(79, 'efd3a7a4')
+def _cell_079():
     print(ner_command(example_sentence))
 
 
-@_nb.check(75, '9c5e2ad7')
-def test_01_spacy_basics_cell_75():
+@_nb.check(80, '9c5e2ad7')
+def test_01_spacy_basics_cell_080():
     test_eq(ner_command(example_sentence).splitlines(),
             ["0 17 PERSON George Washington", "25 33 NORP American", "119 124 ORDINAL first",
              "138 155 GPE the United States", "161 173 DATE 1789 to 1797"])
-    test_eq(json.loads(ner_command(example_sentence, as_json=True)), entities(doc))
+    test_eq(json.loads(ner_command(example_sentence, as_json=True)), dict(source="TEXT", line=None, entities=entities(doc)))
     test_eq(ner_command("no entities here"), "")
-    test_eq(ner_command("no entities here", as_json=True), "[]")
+    test_eq(ner_command("no entities here", as_json=True), '{"source": "TEXT", "line": null, "entities": []}')
     test_eq(format_entities([dict(start=0, end=9, label="ORG", text="Acme\nCorp")]), "0 9 ORG Acme Corp")
     with ExceptionExpected(ModelNotFoundError, regex="xx_no_such_model"): ner_command("Paris", model="xx_no_such_model")
 
 
-@_nb.setup(76, 'dfcff615')
-def _cell_76():
+@_nb.setup(81, '2bf1ea6c')
+def _cell_081():
+    global news
+    news = [("news.txt", 1, "Apple opened a store in Paris."), ("news.txt", 2, "Nothing here."), ("news.txt", 3, example_sentence)]
+    print(ner_command(news))
+
+
+@_nb.check(82, 'a6f2bff1')
+def test_01_spacy_basics_cell_082():
+    global rows
+    test_eq(ner_command(news).splitlines()[:3],
+            ["news.txt:1\t0 5 ORG Apple", "news.txt:1\t24 29 GPE Paris", "news.txt:3\t0 17 PERSON George Washington"])
+    rows = [json.loads(l) for l in ner_command(news, as_json=True).splitlines()]
+    test_eq([(r["source"], r["line"], len(r["entities"])) for r in rows], [("news.txt", 1, 2), ("news.txt", 2, 0), ("news.txt", 3, 5)])
+    test_eq(ner_command([("a.txt", None, "Paris"), ("b.txt", None, "Berlin")]), "a.txt\t0 5 GPE Paris\nb.txt\t0 6 GPE Berlin")
+
+
+@_nb.setup(83, 'dfcff615')
+def _cell_083():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global mean_pool
     from nlpbook.spacy_basics import mean_pool
 
 
-@_nb.check(77, 'd6e812ff')
-def test_01_spacy_basics_cell_77():
+@_nb.check(84, 'd6e812ff')
+def test_01_spacy_basics_cell_084():
     global h, torch
     import torch
     h = torch.tensor([[[1., 2.], [3., 4.], [100., 100.]]])  # the third position is padding
     test_eq(mean_pool(h, torch.tensor([[1, 1, 0]])).tolist(), [[2.0, 3.0]])
 
 
-@_nb.setup(78, 'e50a9068')
-def _cell_78():
+@_nb.setup(85, 'e50a9068')
+def _cell_085():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global embed_texts
     from nlpbook.spacy_basics import embed_texts
 
 
-@_nb.setup(79, '86680c2f')
-def _cell_79():
+@_nb.setup(86, '86680c2f')
+def _cell_086():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global EmbeddingSentiment
     from nlpbook.spacy_basics import EmbeddingSentiment
 
 
-@_nb.setup(80, '1717d676')
-def _cell_80():
+@_nb.setup(87, '1717d676')
+def _cell_087():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global stratified_sample
     from nlpbook.spacy_basics import stratified_sample
 
 
-@_nb.check(81, 'b65f0e13')
-def test_01_spacy_basics_cell_81():
+@_nb.check(88, 'b65f0e13')
+def test_01_spacy_basics_cell_088():
     global imdb_test, imdb_train
     imdb_train = stratified_sample(pd.read_csv(load_dataset_file("imdb", "train.csv")), N_TRAIN)
     imdb_test = stratified_sample(pd.read_csv(load_dataset_file("imdb", "test.csv")), N_TEST)
@@ -732,8 +803,8 @@ def test_01_spacy_basics_cell_81():
     test_fail(lambda: stratified_sample(imdb_test, 3), contains="equal groups")
 
 
-@_nb.setup(82, 'cd0508b3')
-def _cell_82():
+@_nb.setup(89, 'cd0508b3')
+def _cell_089():
     global accuracy, hf_logging, load_minilm, minilm, minilm_tok, sentiment, t0, test_probs
     from transformers.utils import logging as hf_logging
     from nlpbook.models import load_minilm
@@ -747,27 +818,27 @@ def _cell_82():
           f"({time.perf_counter() - t0:.0f} s)")
 
 
-@_nb.check(83, 'e00167dd')
-def test_01_spacy_basics_cell_83():
+@_nb.check(90, 'e00167dd')
+def test_01_spacy_basics_cell_090():
     assert accuracy > 0.7, accuracy  # measured 0.77 at default scale; chance is 0.5
 
 
-@_nb.setup(84, '5e78c20b')
-def _cell_84():
+@_nb.setup(91, '5e78c20b')
+def _cell_091():
     print("book:", [{'label': 'POSITIVE', 'score': 0.9996862411499023}])
     print("ours:", sentiment("I am reading the greatest NLP book ever!"))
 
 
-@_nb.check(85, 'c857db2c')
-def test_01_spacy_basics_cell_85():
+@_nb.check(92, 'c857db2c')
+def test_01_spacy_basics_cell_092():
     test_eq(sentiment("I am reading the greatest NLP book ever!")[0]["label"], "POSITIVE")
     test_eq([r["label"] for r in sentiment(["A dull, lifeless film. I walked out.", "A wonderful, moving film."])],
             ["NEGATIVE", "POSITIVE"])
     test_fail(lambda: EmbeddingSentiment(minilm_tok, minilm)("x"), contains="not fitted")
 
 
-@_nb.setup(86, 'e9eed58e')
-def _cell_86():
+@_nb.setup(93, 'e9eed58e')
+def _cell_093():
     global generated, lm, lm_tok, load_smollm2, pipeline, set_seed, text_generator
     from transformers import pipeline, set_seed
     from nlpbook.models import load_smollm2
@@ -779,15 +850,15 @@ def _cell_86():
     print("ours:", generated)
 
 
-@_nb.setup(87, '47e7a245')
-def _cell_87():
+@_nb.setup(94, '47e7a245')
+def _cell_094():
     global longer
     longer = text_generator("Welcome to the", max_new_tokens=12, do_sample=False)[0]["generated_text"]
     longer
 
 
-@_nb.check(88, '7ca5d519')
-def test_01_spacy_basics_cell_88():
+@_nb.check(95, '7ca5d519')
+def test_01_spacy_basics_cell_095():
     global new_ids
     assert generated[0]["generated_text"].startswith("Welcome to the")
     new_ids = lm_tok(generated[0]["generated_text"], add_special_tokens=False)["input_ids"]
@@ -795,28 +866,39 @@ def test_01_spacy_basics_cell_88():
     test_eq(text_generator("Welcome to the", max_new_tokens=12, do_sample=False)[0]["generated_text"], longer)  # greedy: repeatable
 
 
-@_nb.setup(89, '959a46e8')
-def _cell_89():
+@_nb.setup(96, '959a46e8')
+def _cell_096():
     # exported to nlpbook.spacy_basics: take what the cell defines from the installed package
     global QA_SYSTEM_PROMPT, answer_question
     from nlpbook.spacy_basics import QA_SYSTEM_PROMPT, answer_question
 
 
-@_nb.setup(90, '4936ce2b')
-def _cell_90():
+@_nb.setup(97, '4936ce2b')
+def _cell_097():
     global answer
     answer = answer_question("What is NLP?", BOOK_QA_CONTEXT, lm_tok, lm)
     print("book:", {'score': 0.9869255423545837, 'start': 1, 'end': 28, 'answer': 'Natural language processing'})
     print("ours:", answer)
 
 
-@_nb.check(91, '358a33e2')
-def test_01_spacy_basics_cell_91():
+@_nb.check(98, '0e842207')
+def test_01_spacy_basics_cell_098():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", "sklearn"):
+        test_fail(lambda: embed_texts(["a text"], None, None), contains=f"embed_texts needs torch, which is not installed. Install it with: {install_hint('hf')}")
+        test_fail(lambda: EmbeddingSentiment(None, None).fit(["a text"], [1]), contains=f"EmbeddingSentiment.fit needs sklearn")
+        test_fail(lambda: answer_question("Why?", "Because.", None, None), contains=install_hint("hf"))
+
+
+@_nb.check(99, '358a33e2')
+def test_01_spacy_basics_cell_099():
     assert "linguistics" in answer["answer"].lower(), answer  # the definition is taken from the context
 
 
-@_nb.setup(92, '5db54990')
-def _cell_92():
+@_nb.setup(100, '5db54990')
+def _cell_100():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("tokens in 'We live in Paris.'", 5, len(sentence)),
@@ -838,6 +920,6 @@ def _cell_92():
 
 
 def test_01_spacy_basics_runs_to_end():
-    "The last cells (code cell 92) check nothing themselves: they must run without error"
+    "The last cells (code cell 100) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

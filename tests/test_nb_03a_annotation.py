@@ -11,15 +11,15 @@ _nb = _NotebookCells(globals(), 'nbs/03a_annotation.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '705b0ac8')
-def _cell_01():
-    # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global Counter, Path, atomic_write, hashlib, os, srsly, sys
-    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, srsly, sys
-
-
-@_nb.setup(2, '51700506')
+@_nb.setup(2, '705b0ac8')
 def _cell_02():
+    # exported to nlpbook.annotation: take what the cell defines from the installed package
+    global Counter, Path, atomic_write, hashlib, os, require, srsly, sys
+    from nlpbook.annotation import Counter, Path, atomic_write, hashlib, os, require, srsly, sys
+
+
+@_nb.setup(3, '51700506')
+def _cell_03():
     global json, logging, shutil, subprocess, tempfile, test_eq, test_fail, test_is, test_ne, time
     global tmp
     from fastcore.test import test_eq, test_fail, test_is, test_ne
@@ -28,36 +28,36 @@ def _cell_02():
     tmp = Path(tempfile.mkdtemp(prefix="nlpbook-03a-"))
 
 
-@_nb.setup(3, '34fd34a0')
-def _cell_03():
+@_nb.setup(4, '34fd34a0')
+def _cell_04():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global ANSWERS, AnnotationError
     from nlpbook.annotation import ANSWERS, AnnotationError
 
 
-@_nb.setup(4, '7a1caa73')
-def _cell_04():
+@_nb.setup(5, '7a1caa73')
+def _cell_05():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _check_tokens, _is_int
     from nlpbook.annotation import _check_tokens, _is_int
 
 
-@_nb.setup(5, '400332be')
-def _cell_05():
+@_nb.setup(6, '400332be')
+def _cell_06():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _check_span
     from nlpbook.annotation import _check_span
 
 
-@_nb.setup(6, 'e0d342cb')
-def _cell_06():
+@_nb.setup(7, 'e0d342cb')
+def _cell_07():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global validate_task
     from nlpbook.annotation import validate_task
 
 
-@_nb.check(7, '4017ed08')
-def test_03a_annotation_cell_07():
+@_nb.check(8, '4017ed08')
+def test_03a_annotation_cell_08():
     global ner_task
     ner_task = {"text": "Dell (DELL.O) beat forecasts.",
                 "tokens": [{"text": w, "start": s, "end": s + len(w), "id": i} for i, (w, s) in
@@ -69,8 +69,8 @@ def test_03a_annotation_cell_07():
     test_eq(validate_task({"text": "Stocks rose.", "options": [{"id": "Business", "text": "Business"}], "accept": ["Business"]}), [])
 
 
-@_nb.check(8, '75d9c49b')
-def test_03a_annotation_cell_08():
+@_nb.check(9, '75d9c49b')
+def test_03a_annotation_cell_09():
     global broken
     @_module_level
     def broken(**kw): return {**ner_task, **kw}
@@ -91,29 +91,29 @@ def test_03a_annotation_cell_08():
     test_eq(validate_task({"text": "Dell rose", "spans": [{"start": 0, "end": 4, "label": "ORG"}]}), [])  # no tokens: offsets only
 
 
-@_nb.setup(9, '9312af97')
-def _cell_09():
+@_nb.setup(10, '9312af97')
+def _cell_10():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _problem, read_jsonl
     from nlpbook.annotation import _problem, read_jsonl
 
 
-@_nb.setup(10, '6bff447b')
-def _cell_10():
+@_nb.setup(11, '6bff447b')
+def _cell_11():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _check_all, write_jsonl
     from nlpbook.annotation import _check_all, write_jsonl
 
 
-@_nb.setup(11, '81ddfe74')
-def _cell_11():
+@_nb.setup(12, '81ddfe74')
+def _cell_12():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _last_byte, append_task
     from nlpbook.annotation import _last_byte, append_task
 
 
-@_nb.check(12, '8c9ad606')
-def test_03a_annotation_cell_12():
+@_nb.check(13, '8c9ad606')
+def test_03a_annotation_cell_13():
     global before, p
     p = write_jsonl(tmp/"ner.jsonl", [ner_task, {"text": "Apple fell.", "answer": "reject"}])
     test_eq(read_jsonl(p), [ner_task, {"text": "Apple fell.", "answer": "reject"}])
@@ -129,8 +129,8 @@ def test_03a_annotation_cell_12():
     test_eq(p.read_bytes(), before)
 
 
-@_nb.check(13, '5b43e62d')
-def test_03a_annotation_cell_13():
+@_nb.check(14, '5b43e62d')
+def test_03a_annotation_cell_14():
     global bad, e, err, f, original, problems, tasks
     bad = tmp/"bad.jsonl"
     bad.write_text("\n".join([json.dumps({"text": "good one", "answer": "accept"}),
@@ -155,8 +155,8 @@ def test_03a_annotation_cell_13():
     test_fail(lambda: read_jsonl(tmp/"nope.jsonl"), contains="no such file")
 
 
-@_nb.check(14, '6036f3a3')
-def test_03a_annotation_cell_14():
+@_nb.check(15, '6036f3a3')
+def test_03a_annotation_cell_15():
     global f, problems, tasks, torn
     torn = tmp/"torn.jsonl"
     append_task(torn, {"text": "first", "answer": "accept"})
@@ -167,8 +167,8 @@ def test_03a_annotation_cell_14():
     test_eq(len(problems), 1); test_eq(f"{torn}:2: json" in problems[0], True)
 
 
-@_nb.setup(15, 'b4817823')
-def _cell_15():
+@_nb.setup(16, 'b4817823')
+def _cell_16():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global INPUT_KEYS, TASK_KEYS, _hash, _task_part, input_hash, set_hashes, task_hash
     from nlpbook.annotation import (
@@ -176,8 +176,8 @@ def _cell_15():
     )
 
 
-@_nb.check(16, '1edbdc01')
-def test_03a_annotation_cell_16():
+@_nb.check(17, '1edbdc01')
+def test_03a_annotation_cell_17():
     global no_tok, t
     t = set_hashes(ner_task)
     test_eq(t["_input_hash"], input_hash({"text": ner_task["text"]}))          # only the text counts for the input
@@ -193,15 +193,15 @@ def test_03a_annotation_cell_16():
     t  # the hash values themselves are fixed by the algorithm; this prints them
 
 
-@_nb.setup(17, 'cbdc5017')
-def _cell_17():
+@_nb.setup(18, 'cbdc5017')
+def _cell_18():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _nlp, _where, add_tokens
     from nlpbook.annotation import _nlp, _where, add_tokens
 
 
-@_nb.check(18, '5dbcf345')
-def test_03a_annotation_cell_18():
+@_nb.check(19, '5dbcf345')
+def test_03a_annotation_cell_19():
     global tk
     tk = add_tokens({"text": "Dell (DELL.O) beat forecasts.", "spans": [{"start": 6, "end": 12, "label": "TICKER"}]})
     test_eq([x["text"] for x in tk["tokens"]], ["Dell", "(", "DELL.O", ")", "beat", "forecasts", "."])
@@ -211,22 +211,22 @@ def test_03a_annotation_cell_18():
               contains="does not match spaCy's tokens ['Dell']")
 
 
-@_nb.setup(19, 'ee7db9ab')
-def _cell_19():
+@_nb.setup(20, 'ee7db9ab')
+def _cell_20():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global KINDS, _accepted, task_labels
     from nlpbook.annotation import KINDS, _accepted, task_labels
 
 
-@_nb.setup(20, '9945d5fb')
-def _cell_20():
+@_nb.setup(21, '9945d5fb')
+def _cell_21():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _doc_for, tasks_to_docbin
     from nlpbook.annotation import _doc_for, tasks_to_docbin
 
 
-@_nb.check(21, 'f49d52d3')
-def test_03a_annotation_cell_21():
+@_nb.check(22, 'f49d52d3')
+def test_03a_annotation_cell_22():
     global db, docs, nlp_en, overlap, spacy
     import spacy
     nlp_en = spacy.blank("en")
@@ -244,8 +244,8 @@ def test_03a_annotation_cell_21():
     test_fail(lambda: tasks_to_docbin([overlap]), contains="overlapping spans")
 
 
-@_nb.check(22, 'd38e2ee4')
-def test_03a_annotation_cell_22():
+@_nb.check(23, 'd38e2ee4')
+def test_03a_annotation_cell_23():
     global docs, ml, tc
     tc = [{"text": "Stocks rose.", "label": "Business", "answer": "accept"},
           {"text": "Team wins.", "accept": ["Sports"], "answer": "accept"},
@@ -263,15 +263,15 @@ def test_03a_annotation_cell_22():
     test_fail(lambda: tasks_to_docbin(tc, kind="textcat", labels=["Business"]), contains="not in labels")
 
 
-@_nb.setup(23, '268eb1c2')
-def _cell_23():
+@_nb.setup(24, '268eb1c2')
+def _cell_24():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global docbin_to_tasks
     from nlpbook.annotation import docbin_to_tasks
 
 
-@_nb.check(24, 'c24303f4')
-def test_03a_annotation_cell_24():
+@_nb.check(25, 'c24303f4')
+def test_03a_annotation_cell_25():
     global back, tc_back
     db.to_disk(tmp/"train.spacy")
     back = docbin_to_tasks(tmp/"train.spacy", "en", kind="ner")
@@ -284,15 +284,15 @@ def test_03a_annotation_cell_24():
     test_eq([t["accept"] for t in docbin_to_tasks(tasks_to_docbin(tc_back, kind="textcat"), kind="textcat")], [["Business"], ["World"]])
 
 
-@_nb.setup(25, '94f65395')
-def _cell_25():
+@_nb.setup(26, '94f65395')
+def _cell_26():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global csv_to_tasks
     from nlpbook.annotation import csv_to_tasks
 
 
-@_nb.check(26, '98f3e50b')
-def test_03a_annotation_cell_26():
+@_nb.check(27, '98f3e50b')
+def test_03a_annotation_cell_27():
     global csv, ct, pd
     import pandas as pd
     csv = tmp/"textcat.csv"
@@ -310,15 +310,15 @@ def test_03a_annotation_cell_26():
     test_fail(lambda: csv_to_tasks(tmp/"empty.csv"), contains="row 1 (line 3): column 'text' is empty")
 
 
-@_nb.setup(27, '935254e1')
-def _cell_27():
+@_nb.setup(28, '935254e1')
+def _cell_28():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global train_eval_split
     from nlpbook.annotation import train_eval_split
 
 
-@_nb.check(28, '6c166c15')
-def test_03a_annotation_cell_28():
+@_nb.check(29, '6c166c15')
+def test_03a_annotation_cell_29():
     global _, big, classes, df_big, ev, ev_df, tr, train_test_split
     from sklearn.model_selection import train_test_split
     classes = ["World", "Sports", "Business", "Sci_Tech"]
@@ -335,22 +335,22 @@ def test_03a_annotation_cell_28():
     test_fail(lambda: train_eval_split([{"text": "a"}, {"text": "b"}]), contains="task 0 ('a') has labels []")
 
 
-@_nb.setup(29, '6660d570')
-def _cell_29():
+@_nb.setup(30, '6660d570')
+def _cell_30():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global dataset_stats
     from nlpbook.annotation import dataset_stats
 
 
-@_nb.setup(30, '73a91e36')
-def _cell_30():
+@_nb.setup(31, '73a91e36')
+def _cell_31():
     global st_df
     st_df = dataset_stats([ner_task, {**ner_task, "spans": ner_task["spans"][:1]}, {"text": "Apple fell.", "answer": "reject"}] + tc)
     st_df
 
 
-@_nb.check(31, '766da7e8')
-def test_03a_annotation_cell_31():
+@_nb.check(32, '766da7e8')
+def test_03a_annotation_cell_32():
     global row
     test_eq(st_df.columns.tolist(), ["answer", "label", "tasks", "spans"])
     @_module_level
@@ -360,8 +360,8 @@ def test_03a_annotation_cell_31():
     test_eq(len(dataset_stats([])), 0)
 
 
-@_nb.setup(32, 'b1e816b3')
-def _cell_32():
+@_nb.setup(33, 'b1e816b3')
+def _cell_33():
     global ag, ag_db, ag_eval, ag_tasks, ag_train, again, book_csv, load_ag_news, os, t0, t1, t2, t3
     global use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
@@ -385,8 +385,8 @@ def _cell_32():
     dataset_stats(ag_eval)
 
 
-@_nb.check(33, '0e137bca')
-def test_03a_annotation_cell_33():
+@_nb.check(34, '0e137bca')
+def test_03a_annotation_cell_34():
     global DocBin, ev_docs
     test_eq(len(ag_tasks), len(ag))
     test_eq((len(ag_train), len(ag_eval)), (len(ag) - round(0.2 * len(ag)), round(0.2 * len(ag))))  # 6,080 / 1,520
@@ -398,29 +398,29 @@ def test_03a_annotation_cell_33():
     test_eq({sum(d.cats.values()) for d in ev_docs}, {1.0})
 
 
-@_nb.setup(34, '2626f301')
-def _cell_34():
+@_nb.setup(35, '2626f301')
+def _cell_35():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global answered_hashes, first_unanswered, prepare_tasks
     from nlpbook.annotation import answered_hashes, first_unanswered, prepare_tasks
 
 
-@_nb.setup(35, '974a8474')
-def _cell_35():
+@_nb.setup(36, '974a8474')
+def _cell_36():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global answer_record
     from nlpbook.annotation import answer_record
 
 
-@_nb.setup(36, '1a662296')
-def _cell_36():
+@_nb.setup(37, '1a662296')
+def _cell_37():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global PALETTE, spans_html
     from nlpbook.annotation import PALETTE, spans_html
 
 
-@_nb.check(37, '804e0573')
-def test_03a_annotation_cell_37():
+@_nb.check(38, '804e0573')
+def test_03a_annotation_cell_38():
     global done, h, out, probs, src, src_tasks, stream
     src_tasks = [{"text": "Dell (DELL.O) beat forecasts.", "spans": [{"start": 0, "end": 4, "label": "ORG"}]},
                  {"text": "Apple and IBM fell on Nasdaq."},
@@ -446,15 +446,15 @@ def test_03a_annotation_cell_37():
     test_eq("A&amp;B &lt;Corp&gt; <b" in h and h.count("<mark") == 1 and h.endswith(" rose</div>"), True)
 
 
-@_nb.setup(38, 'b3fc6d18')
-def _cell_38():
+@_nb.setup(39, 'b3fc6d18')
+def _cell_39():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global annotate_command
     from nlpbook.annotation import annotate_command
 
 
-@_nb.check(39, '7fb828c3')
-def test_03a_annotation_cell_39():
+@_nb.check(40, '7fb828c3')
+def test_03a_annotation_cell_40():
     global cmd
     cmd = annotate_command(src, out, ["ORG", "TICKER"], port=8501)
     test_eq(cmd[1:4], ["-m", "streamlit", "run"]); test_eq(Path(cmd[4]).name, "annotation_app.py")
@@ -464,43 +464,55 @@ def test_03a_annotation_cell_39():
     test_fail(lambda: annotate_command(src, out, []), contains="at least one label")
 
 
-@_nb.setup(40, '61acbdb9')
-def _cell_40():
+@_nb.setup(41, '61acbdb9')
+def _cell_41():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global SHORTCUTS, _add_span, _answer, _remove_span, _token_label, _undo
     from nlpbook.annotation import SHORTCUTS, _add_span, _answer, _remove_span, _token_label, _undo
 
 
-@_nb.setup(41, '31241755')
-def _cell_41():
+@_nb.setup(42, '31241755')
+def _cell_42():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global annotate_page
     from nlpbook.annotation import annotate_page
 
 
-@_nb.setup(42, '313eadc7')
-def _cell_42():
+@_nb.setup(43, '313eadc7')
+def _cell_43():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _ner_ui, _textcat_ui
     from nlpbook.annotation import _ner_ui, _textcat_ui
 
 
-@_nb.setup(43, '4ecbe0e2')
-def _cell_43():
+@_nb.setup(44, '4ecbe0e2')
+def _cell_44():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global annotate_cli
     from nlpbook.annotation import annotate_cli
 
 
-@_nb.setup(44, 'df22a305')
-def _cell_44():
+@_nb.check(45, '30606beb')
+def test_03a_annotation_cell_45():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("streamlit", "sklearn"):
+        test_fail(lambda: annotate_cli(["--source", "tasks.jsonl", "--output", "answers.jsonl", "--labels", "ORG"]),
+                  contains=f"The annotation app needs streamlit, which is not installed. Install it with: {install_hint('apps')}")
+        test_fail(lambda: annotate_page("tasks.jsonl", "answers.jsonl", ["ORG"]), contains=install_hint("apps"))
+        test_fail(lambda: train_eval_split([]), contains=f"train_eval_split needs sklearn, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(46, 'df22a305')
+def _cell_46():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _in_ipython
     from nlpbook.annotation import _in_ipython
 
 
-@_nb.setup(45, 'fd484a60')
-def _cell_45():
+@_nb.setup(47, 'fd484a60')
+def _cell_47():
     global AppTest, app_test, lines, shown_text
     from streamlit.testing.v1 import AppTest
 
@@ -516,8 +528,8 @@ def _cell_45():
     def lines(p): return [json.loads(l) for l in Path(p).read_text().splitlines()]
 
 
-@_nb.check(46, '997788b7')
-def test_03a_annotation_cell_46():
+@_nb.check(48, '997788b7')
+def test_03a_annotation_cell_48():
     global at, out, span_texts
     out = tmp/"ner_answers.jsonl"
     at = app_test(src, out, ["ORG", "TICKER"])
@@ -536,8 +548,8 @@ def test_03a_annotation_cell_46():
     test_eq("Apple and IBM" in shown_text(at), True)
 
 
-@_nb.check(47, 'b0beb29c')
-def test_03a_annotation_cell_47():
+@_nb.check(49, 'b0beb29c')
+def test_03a_annotation_cell_49():
     at.button_group(key="sel_1").set_value([0]).run(); at.button(key="label_ORG").click().run()        # Apple
     at.button_group(key="sel_1").set_value([2]).run(); at.button(key="label_ORG").click().run()        # IBM
     at.button_group(key="sel_1").set_value([5]).run(); at.button(key="label_TICKER").click().run()     # Nasdaq (wrong)
@@ -556,8 +568,8 @@ def test_03a_annotation_cell_47():
     test_eq(any("No tasks left" in s.value for s in at.success), True)
 
 
-@_nb.check(48, '9d3172bd')
-def test_03a_annotation_cell_48():
+@_nb.check(50, '9d3172bd')
+def test_03a_annotation_cell_50():
     global ents
     at.button(key="undo").click().run()
     test_eq("Oracle" in shown_text(at), True)
@@ -568,8 +580,8 @@ def test_03a_annotation_cell_48():
     test_eq(ents, [[("Dell", "ORG"), ("DELL.O", "TICKER")], [("Apple", "ORG"), ("IBM", "ORG")], [("Oracle", "ORG")]])
 
 
-@_nb.check(49, '21f18588')
-def test_03a_annotation_cell_49():
+@_nb.check(51, '21f18588')
+def test_03a_annotation_cell_51():
     global at2, out2
     out2 = tmp/"resume.jsonl"
     out2.write_text("".join(l + "\n" for l in out.read_text().splitlines()[:2]) + '{"text": "Rain in Sp')
@@ -581,8 +593,8 @@ def test_03a_annotation_cell_49():
     test_eq("Oracle" in shown_text(at2), True)
 
 
-@_nb.check(50, '0b45d25e')
-def test_03a_annotation_cell_50():
+@_nb.check(52, '0b45d25e')
+def test_03a_annotation_cell_52():
     global at, docs, labels4, tc_out, tc_src
     tc_src = write_jsonl(tmp/"tc_source.jsonl", [{"text": t} for t in ["Stocks rose.", "Team wins.", "Chips got faster."]])
     tc_out = tmp/"tc_answers.jsonl"
@@ -601,8 +613,8 @@ def test_03a_annotation_cell_50():
     test_eq(any("No tasks left" in s.value for s in app_test(tc_src, tc_out, labels4, mode="textcat").success), True)
 
 
-@_nb.check(51, 'a88f71aa')
-def test_03a_annotation_cell_51():
+@_nb.check(53, 'a88f71aa')
+def test_03a_annotation_cell_53():
     global before, free_port, healthy, log, port, server, signal, socket, t0, up, urllib
     import signal, socket, urllib.request
     @_module_level
@@ -631,12 +643,12 @@ def test_03a_annotation_cell_51():
     test_eq(first_unanswered(stream, answered_hashes(out)[0]), None)    # and all 4 stay answered
 
 
-@_nb.setup(52, '20adac26')
-def _cell_52():
+@_nb.setup(54, '20adac26')
+def _cell_54():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_03a_annotation_runs_to_end():
-    "The last cells (code cell 52) check nothing themselves: they must run without error"
+    "The last cells (code cell 54) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

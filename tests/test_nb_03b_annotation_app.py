@@ -11,21 +11,21 @@ _nb = _NotebookCells(globals(), 'nbs/03b_annotation_app.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'a3b00004')
-def _cell_01():
+@_nb.setup(2, 'a3b00004')
+def _cell_02():
     # exported to nlpbook.annotation_app: take what the cell defines from the installed package
     global app
     from nlpbook.annotation_app import app
 
 
-@_nb.setup(2, 'a3b00005')
-def _cell_02():
+@_nb.setup(3, 'a3b00005')
+def _cell_03():
     # exported to nlpbook.annotation_app: take what the cell defines from the installed package
     import nlpbook.annotation_app  # the cell binds no names
 
 
-@_nb.check(3, 'a3b00007')
-def test_03b_annotation_app_cell_03():
+@_nb.check(4, 'a3b00007')
+def test_03b_annotation_app_cell_04():
     global find_spec, launcher, run, subprocess, sys
     import subprocess, sys
     from importlib.util import find_spec

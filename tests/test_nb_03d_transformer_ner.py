@@ -11,19 +11,19 @@ _nb = _NotebookCells(globals(), 'nbs/03d_transformer_ner.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '0d12bd9b')
-def _cell_01():
+@_nb.setup(2, '0d12bd9b')
+def _cell_02():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
-    global ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd
+    global ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd, require
     global task_spans, time, torch
     from nlpbook.transformer_ner import (
-        ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd, task_spans,
-        time, torch,
+        ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd, require,
+        task_spans, time, torch,
     )
 
 
-@_nb.setup(2, '5a4baf9c')
-def _cell_02():
+@_nb.setup(3, '5a4baf9c')
+def _cell_03():
     global AutoTokenizer, load_gold, os, plt, span_scores, tempfile, test_close, test_eq, test_fail
     global test_ne, transformers
     import os, tempfile
@@ -36,8 +36,19 @@ def _cell_02():
     torch.set_num_threads(min(2, torch.get_num_threads()))   # the 2 cores; 1 when `make` runs two notebooks at once
 
 
-@_nb.setup(3, '3b08f238')
-def _cell_03():
+@_nb.check(4, 'ddf4c374')
+def test_03d_transformer_ner_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("transformers", fresh=("nlpbook.transformer_ner",)):
+        test_fail(lambda: importlib.import_module("nlpbook.transformer_ner"),
+                  contains=f"nlpbook.transformer_ner (Chapter 3) needs transformers, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, '3b08f238')
+def _cell_05():
     global EPOCHS, FULL, full_scale
     from nlpbook.data import full_scale
     FULL = full_scale()   # book scale switch (see above)
@@ -45,8 +56,8 @@ def _cell_03():
     print(f"FULL={FULL}: epochs={EPOCHS}")
 
 
-@_nb.check(4, '7eb5c203')
-def test_03d_transformer_ner_cell_04():
+@_nb.check(6, '7eb5c203')
+def test_03d_transformer_ner_cell_06():
     global enc, tok
     tok = AutoTokenizer.from_pretrained(minilm_path())
     enc = tok("Dell Inc. (DELL.O) said NEW YORK", return_offsets_mapping=True)
@@ -56,28 +67,28 @@ def test_03d_transformer_ner_cell_04():
     test_eq(tok.tokenize("DELL.O"), tok.tokenize("dell.o"))
 
 
-@_nb.setup(5, '92e94694')
-def _cell_05():
+@_nb.setup(7, '92e94694')
+def _cell_07():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global bio_tags
     from nlpbook.transformer_ner import bio_tags
 
 
-@_nb.check(6, '982d4bcd')
-def test_03d_transformer_ner_cell_06():
+@_nb.check(8, '982d4bcd')
+def test_03d_transformer_ner_cell_08():
     test_eq(bio_tags(['ORG', 'TICKER']), ['O', 'B-ORG', 'I-ORG', 'B-TICKER', 'I-TICKER'])
     test_eq(len(bio_tags()), 9)
 
 
-@_nb.setup(7, '60a37cc1')
-def _cell_07():
+@_nb.setup(9, '60a37cc1')
+def _cell_09():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global check_spans
     from nlpbook.transformer_ner import check_spans
 
 
-@_nb.check(8, 'a20ec42e')
-def test_03d_transformer_ner_cell_08():
+@_nb.check(10, 'a20ec42e')
+def test_03d_transformer_ner_cell_10():
     global t
     t = "Dell Inc. (DELL.O) said"
     test_eq(check_spans(t, [(11, 17, 'TICKER'), (0, 9, 'ORG')]), [(0, 9, 'ORG'), (11, 17, 'TICKER')])
@@ -88,15 +99,15 @@ def test_03d_transformer_ner_cell_08():
     test_fail(lambda: check_spans(t, [(0, 9, 'COMPANY')]), contains="unknown label 'COMPANY'")
 
 
-@_nb.setup(9, '58d47f95')
-def _cell_09():
+@_nb.setup(11, '58d47f95')
+def _cell_11():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global spans_to_bio
     from nlpbook.transformer_ner import spans_to_bio
 
 
-@_nb.check(10, '1ce3bede')
-def test_03d_transformer_ner_cell_10():
+@_nb.check(12, '1ce3bede')
+def test_03d_transformer_ner_cell_12():
     global enc, got, ids, spans, t, tag2id, tags
     t = "Microsofties met Intuit Inc. (INTU.O) staff"
     spans = [(0, 9, 'ORG'), (17, 28, 'ORG'), (30, 36, 'TICKER')]
@@ -111,15 +122,15 @@ def test_03d_transformer_ner_cell_10():
     test_eq([tags[i] for i in spans_to_bio(enc['offset_mapping'], [(17, 21, 'ORG')], tag2id)[4:6]], ['B-ORG', 'I-ORG'])
 
 
-@_nb.setup(11, '9510e957')
-def _cell_11():
+@_nb.setup(13, '9510e957')
+def _cell_13():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global bio_to_spans
     from nlpbook.transformer_ner import bio_to_spans
 
 
-@_nb.check(12, '0e3794b5')
-def test_03d_transformer_ner_cell_12():
+@_nb.check(14, '0e3794b5')
+def test_03d_transformer_ner_cell_14():
     global offs
     offs = enc['offset_mapping']
     test_eq(bio_to_spans(offs, [tags[i] if i != -100 else 'O' for i in ids]), spans)
@@ -129,8 +140,8 @@ def test_03d_transformer_ner_cell_12():
     test_eq(bio_to_spans([], []), [])
 
 
-@_nb.check(13, '10bf74c2')
-def test_03d_transformer_ner_cell_13():
+@_nb.check(15, '10bf74c2')
+def test_03d_transformer_ner_cell_15():
     global back, bad, gold_eval, gold_train, n_ok, offs, sp, task
     gold_train, gold_eval = load_gold('train'), load_gold('eval')
     n_ok, bad = 0, []
@@ -144,15 +155,15 @@ def test_03d_transformer_ner_cell_13():
     test_eq(n_ok + len(bad), 300)
 
 
-@_nb.setup(14, '1202c109')
-def _cell_14():
+@_nb.setup(16, '1202c109')
+def _cell_16():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global encode_tasks
     from nlpbook.transformer_ner import encode_tasks
 
 
-@_nb.check(15, 'a5fd4c64')
-def test_03d_transformer_ner_cell_15():
+@_nb.check(17, 'a5fd4c64')
+def test_03d_transformer_ner_cell_17():
     global bad_task, f, feats, lost
     feats, lost = encode_tasks(tok, gold_train, tag2id)
     test_eq(len(feats), 200)
@@ -164,15 +175,15 @@ def test_03d_transformer_ner_cell_15():
     test_fail(lambda: encode_tasks(tok, [dict(text='', spans=[])], tag2id), contains="text is empty")
 
 
-@_nb.setup(16, '7ebb054b')
-def _cell_16():
+@_nb.setup(18, '7ebb054b')
+def _cell_18():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global pad_batch, sortish_batches
     from nlpbook.transformer_ner import pad_batch, sortish_batches
 
 
-@_nb.check(17, '714b9a40')
-def test_03d_transformer_ner_cell_17():
+@_nb.check(19, '714b9a40')
+def test_03d_transformer_ner_cell_19():
     global b, bb, lens, pad_frac, rand
     b = pad_batch([dict(input_ids=[101, 7, 102], attention_mask=[1, 1, 1], labels=[-100, 1, -100]),
                    dict(input_ids=[101, 102], attention_mask=[1, 1], labels=[-100, -100])])
@@ -189,15 +200,15 @@ def test_03d_transformer_ner_cell_17():
     assert pad_frac(bb) < pad_frac(rand)
 
 
-@_nb.setup(18, 'f65480fd')
-def _cell_18():
+@_nb.setup(20, 'f65480fd')
+def _cell_20():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global ner_model
     from nlpbook.transformer_ner import ner_model
 
 
-@_nb.check(19, '7fed90cb')
-def test_03d_transformer_ner_cell_19():
+@_nb.check(21, '7fed90cb')
+def test_03d_transformer_ner_cell_21():
     global model
     model = ner_model()
     test_eq(model.config.id2label, dict(enumerate(bio_tags())))
@@ -207,15 +218,15 @@ def test_03d_transformer_ner_cell_19():
     print(f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters")
 
 
-@_nb.setup(20, 'db9d96e4')
-def _cell_20():
+@_nb.setup(22, 'db9d96e4')
+def _cell_22():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global freeze_below, frozen_states, top_logits
     from nlpbook.transformer_ner import freeze_below, frozen_states, top_logits
 
 
-@_nb.check(21, '83ff6e97')
-def test_03d_transformer_ner_cell_21():
+@_nb.check(23, '83ff6e97')
+def test_03d_transformer_ner_cell_23():
     global b, few, ref, st
     test_eq(freeze_below(model, 3), (3, 6))
     test_eq([p.requires_grad for p in model.bert.encoder.layer[2].parameters()][0], False)
@@ -229,8 +240,8 @@ def test_03d_transformer_ner_cell_21():
         test_close(top_logits(model, st, b['attention_mask'], 3)[b['attention_mask'].bool()], ref[b['attention_mask'].bool()], eps=1e-4)
 
 
-@_nb.setup(22, '63df7887')
-def _cell_22():
+@_nb.setup(24, '63df7887')
+def _cell_24():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global TokenLogits, TopLayers, ner_learner, train_ner, warmup_linear
     from nlpbook.transformer_ner import (
@@ -238,8 +249,8 @@ def _cell_22():
     )
 
 
-@_nb.check(23, 'dfd2de83')
-def test_03d_transformer_ner_cell_23():
+@_nb.check(25, 'dfd2de83')
+def test_03d_transformer_ner_cell_25():
     global _, after, before, get_linear_schedule_with_warmup, h, hf_lrs, hf_opt, hf_sched, learn
     global m_small
     m_small = ner_model()
@@ -262,30 +273,30 @@ def test_03d_transformer_ner_cell_23():
     test_fail(lambda: train_ner(m_small, []), contains="no training features")
 
 
-@_nb.setup(24, '777ab212')
-def _cell_24():
+@_nb.setup(26, '777ab212')
+def _cell_26():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global predict_spans
     from nlpbook.transformer_ner import predict_spans
 
 
-@_nb.check(25, '12076e76')
-def test_03d_transformer_ner_cell_25():
+@_nb.check(27, '12076e76')
+def test_03d_transformer_ner_cell_27():
     test_eq(len(predict_spans(m_small, tok, ["Dell Inc. (DELL.O) said", "IBM rose"])), 2)
     test_fail(lambda: predict_spans(m_small, tok, ["IBM rose", ""]), contains="text 1 is empty")
     test_fail(lambda: predict_spans(m_small, tok, "IBM rose"), contains="list of strings")
     test_eq(predict_spans(m_small, tok, []), [])
 
 
-@_nb.setup(26, '8162a85c')
-def _cell_26():
+@_nb.setup(28, '8162a85c')
+def _cell_28():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global fit_transformer_ner
     from nlpbook.transformer_ner import fit_transformer_ner
 
 
-@_nb.check(27, '3af39aee')
-def test_03d_transformer_ner_cell_27():
+@_nb.check(29, '3af39aee')
+def test_03d_transformer_ner_cell_29():
     global ax, fig, hist, model, t0, tok, train_seconds
     t0 = time.time()
     model, tok, hist = fit_transformer_ner(gold_train, epochs=EPOCHS, lr=3e-4, bs=8, n_trainable=3, seed=0)
@@ -297,8 +308,8 @@ def test_03d_transformer_ner_cell_27():
     ax.plot(hist.epoch, hist.loss, marker='o'); ax.set(xlabel='epoch', ylabel='training loss', yscale='log'); plt.show()
 
 
-@_nb.check(28, '393b51fe')
-def test_03d_transformer_ner_cell_28():
+@_nb.check(30, '393b51fe')
+def test_03d_transformer_ner_cell_30():
     global pred, predict_seconds, scores, t0, table
     t0 = time.time()
     pred = predict_spans(model, tok, [t['text'] for t in gold_eval])
@@ -311,8 +322,8 @@ def test_03d_transformer_ner_cell_28():
     table
 
 
-@_nb.setup(29, '61108d1b')
-def _cell_29():
+@_nb.setup(31, '61108d1b')
+def _cell_31():
     global d, diffs, show_diff, t
     @_module_level
     def show_diff(task, spans):
@@ -323,15 +334,15 @@ def _cell_29():
         print(t['text'][:110] + '...'); print('   ', d)
 
 
-@_nb.setup(30, 'df75a9ed')
-def _cell_30():
+@_nb.setup(32, 'df75a9ed')
+def _cell_32():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
     global load_ner_model, ner_model_dir, save_ner_model
     from nlpbook.transformer_ner import load_ner_model, ner_model_dir, save_ner_model
 
 
-@_nb.check(31, 'd2833ca8')
-def test_03d_transformer_ner_cell_31():
+@_nb.check(33, 'd2833ca8')
+def test_03d_transformer_ner_cell_33():
     global d, dest, model2, tok2
     dest = save_ner_model(model, tok, ner_model_dir())
     test_eq(sorted(p.name for p in dest.parent.glob(f'.{dest.name}.*')), [])          # no temp folder left behind
@@ -343,8 +354,8 @@ def test_03d_transformer_ner_cell_31():
     print(dest, f"{sum(f.stat().st_size for f in dest.iterdir()) / 1e6:.0f} MB")
 
 
-@_nb.setup(32, '8e5d2d32')
-def _cell_32():
+@_nb.setup(34, '8e5d2d32')
+def _cell_34():
     global book, ours
     ours = table.f
     book = pd.DataFrame([
@@ -358,12 +369,12 @@ def _cell_32():
     book
 
 
-@_nb.setup(33, '0f84934d')
-def _cell_33():
+@_nb.setup(35, '0f84934d')
+def _cell_35():
     print(f"train {train_seconds:.0f}s, predict {predict_seconds:.1f}s")
 
 
 def test_03d_transformer_ner_runs_to_end():
-    "The last cells (code cells 32-33) check nothing themselves: they must run without error"
+    "The last cells (code cells 34-35) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

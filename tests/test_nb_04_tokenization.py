@@ -11,18 +11,18 @@ _nb = _NotebookCells(globals(), 'nbs/04_tokenization.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '4e5129a7')
-def _cell_01():
+@_nb.setup(2, '4e5129a7')
+def _cell_02():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
-    global Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os, re
+    global Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os, require, re
     from nlpbook.tokenization import (
-        Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os,
+        Callable, Counter, Iterable, defaultdict, heapq, itertools, json, os, require,
     )
     globals().update(_present_attrs('nlpbook.tokenization', ['re']))
 
 
-@_nb.setup(2, '386153df')
-def _cell_02():
+@_nb.setup(3, '386153df')
+def _cell_03():
     global load_dataset_file, pd, test_eq, test_fail, test_ne, time
     import time
     import pandas as pd
@@ -30,8 +30,8 @@ def _cell_02():
     from nlpbook.data import load_dataset_file
 
 
-@_nb.setup(3, '88b78d73')
-def _cell_03():
+@_nb.setup(4, '88b78d73')
+def _cell_04():
     global BPE_VOCAB, FULL, full_scale
     from nlpbook.data import full_scale
     FULL = full_scale()
@@ -39,8 +39,8 @@ def _cell_03():
     print(f"FULL={FULL}: from-scratch BPE vocabulary size {BPE_VOCAB:,}")
 
 
-@_nb.setup(4, '24556504')
-def _cell_04():
+@_nb.setup(5, '24556504')
+def _cell_05():
     global text, tokens, words
     text = "The quick brown fox jumps over the lazy dog."
     words = text.split(" ")
@@ -48,24 +48,24 @@ def _cell_04():
     tokens
 
 
-@_nb.setup(5, '565555d4')
-def _cell_05():
+@_nb.setup(6, '565555d4')
+def _cell_06():
     global ids, token_map
     token_map = map(lambda t: tokens[t], words)
     ids = list(token_map)
     ids
 
 
-@_nb.check(6, 'e6532b6d')
-def test_04_tokenization_cell_06():
+@_nb.check(7, 'e6532b6d')
+def test_04_tokenization_cell_07():
     global BOOK_TOKENS
     BOOK_TOKENS = {'The': 0, 'quick': 1, 'brown': 2, 'fox': 3, 'jumps': 4, 'over': 5, 'the': 6, 'lazy': 7, 'dog.': 8}
     test_eq(tokens, BOOK_TOKENS)
     test_eq(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8])   # the book printed exactly this
 
 
-@_nb.setup(7, '83f6f92c')
-def _cell_07():
+@_nb.setup(8, '83f6f92c')
+def _cell_08():
     global book_vocab, text2
     text2 = "the cat sat on the mat and the dog sat too"
     book_vocab = {v: k for k, v in enumerate(text2.split(" "))}
@@ -74,30 +74,30 @@ def _cell_07():
           f"unused ids: {sorted(set(range(max(book_vocab.values()) + 1)) - set(book_vocab.values()))}")
 
 
-@_nb.check(8, '24cf5c22')
-def test_04_tokenization_cell_08():
+@_nb.check(9, '24cf5c22')
+def test_04_tokenization_cell_09():
     test_eq(book_vocab["the"], 7)                        # the last of the three positions of "the"
     test_eq(len(book_vocab), 8)
     test_eq(max(book_vocab.values()), 10)                # ... yet ids go up to 10
     test_eq(sorted(set(range(11)) - set(book_vocab.values())), [0, 2, 4])   # gaps
 
 
-@_nb.check(9, 'e84cb7b4')
-def test_04_tokenization_cell_09():
+@_nb.check(10, 'e84cb7b4')
+def test_04_tokenization_cell_10():
     test_fail(lambda: book_vocab["bird"], contains="bird")
     print("the  cat\nsat".split(" "), "vs", "the  cat\nsat".split())
     test_eq("the  cat\nsat".split(" "), ["the", "", "cat\nsat"])
 
 
-@_nb.setup(10, 'c13b3bd5')
-def _cell_10():
+@_nb.setup(11, 'c13b3bd5')
+def _cell_11():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global Vocab
     from nlpbook.tokenization import Vocab
 
 
-@_nb.check(11, '549c82be')
-def test_04_tokenization_cell_11():
+@_nb.check(12, '549c82be')
+def test_04_tokenization_cell_12():
     global v
     v = Vocab(["the", "cat"])
     test_eq(v.itos, ["<unk>", "the", "cat"])
@@ -108,22 +108,22 @@ def test_04_tokenization_cell_11():
     test_fail(lambda: Vocab(["a"], unk_token=None)["b"], contains="no unk_token")
 
 
-@_nb.setup(12, '95a67952')
-def _cell_12():
+@_nb.setup(13, '95a67952')
+def _cell_13():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global build_vocab
     from nlpbook.tokenization import build_vocab
 
 
-@_nb.setup(13, 'f7fd0e19')
-def _cell_13():
+@_nb.setup(14, 'f7fd0e19')
+def _cell_14():
     global vocab
     vocab = build_vocab(text2)
     vocab
 
 
-@_nb.check(14, 'bf73674b')
-def test_04_tokenization_cell_14():
+@_nb.check(15, 'bf73674b')
+def test_04_tokenization_cell_15():
     test_eq(vocab.itos, ["<unk>", "the", "sat", "cat", "on", "mat", "and", "dog", "too"])
     test_eq(sorted(vocab.stoi.values()), list(range(len(vocab))))            # contiguous: no gaps
     test_eq(build_vocab([text2], min_freq=2).itos, ["<unk>", "the", "sat"])
@@ -132,8 +132,8 @@ def test_04_tokenization_cell_14():
     test_eq(build_vocab(text).itos[1:], text.split())                         # the book's sentence: 9 words + <unk>
 
 
-@_nb.check(15, 'dffd5828')
-def test_04_tokenization_cell_15():
+@_nb.check(16, 'dffd5828')
+def test_04_tokenization_cell_16():
     test_fail(lambda: build_vocab([]), contains="no tokens")
     test_fail(lambda: build_vocab(["   ", "\n"]), contains="no tokens")
     test_fail(lambda: build_vocab(["ok", 3.5]), contains="corpus item 1 is float")
@@ -141,22 +141,22 @@ def test_04_tokenization_cell_15():
     test_fail(lambda: build_vocab(text2, min_freq=0), contains="min_freq")
 
 
-@_nb.setup(16, '6bc0b268')
-def _cell_16():
+@_nb.setup(17, '6bc0b268')
+def _cell_17():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global decode, numericalize
     from nlpbook.tokenization import decode, numericalize
 
 
-@_nb.setup(17, '61178543')
-def _cell_17():
+@_nb.setup(18, '61178543')
+def _cell_18():
     global ids2
     ids2 = numericalize(vocab, "the dog sat on the bird")
     print(ids2, "->", decode(vocab, ids2))
 
 
-@_nb.check(18, '67c5eab9')
-def test_04_tokenization_cell_18():
+@_nb.check(19, '67c5eab9')
+def test_04_tokenization_cell_19():
     test_eq(ids2, [1, 7, 2, 4, 1, 0])
     test_eq(decode(vocab, ids2), "the dog sat on the <unk>")
     test_eq(decode(vocab, numericalize(vocab, text2)), text2)                 # lossless for known words
@@ -165,25 +165,29 @@ def test_04_tokenization_cell_18():
     test_fail(lambda: decode(vocab, [99]), contains="out of range")
 
 
-@_nb.setup(19, '60a74a1d', 'download')
-def _cell_19():
-    global BPE, BpeTrainer, Path, Tokenizer, files, io, r, tokenizer, trainer, urllib, zipfile
+@_nb.setup(20, '60a74a1d', 'download')
+def _cell_20():
+    global BPE, BpeTrainer, Path, Tokenizer, WIKITEXT_103_URL, can_download, files, io, r, tokenizer
+    global trainer, urllib, zipfile
     import io, urllib.request, zipfile
     from pathlib import Path
     from tokenizers import Tokenizer
     from tokenizers.models import BPE
     from tokenizers.trainers import BpeTrainer
-    if not Path("data/wikitext-103-raw").exists():
-        with urllib.request.urlopen("https://wikitext.smerity.com/wikitext-103-raw-v1.zip") as r:
-            zipfile.ZipFile(io.BytesIO(r.read())).extractall("data")
-    tokenizer = Tokenizer(BPE(unk_token="[UNK]"))
-    trainer = BpeTrainer(special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"])
-    files = [f"data/wikitext-103-raw/wiki.{split}.raw" for split in ["test", "train", "valid"]]
-    tokenizer.train(files, trainer)
+    from nlpbook.models import can_download
+    WIKITEXT_103_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"
+    if Path("data/wikitext-103-raw").exists() or can_download("WikiText-103 raw (183 MB zipped)", url=WIKITEXT_103_URL):
+        if not Path("data/wikitext-103-raw").exists():
+            with urllib.request.urlopen(WIKITEXT_103_URL) as r:
+                zipfile.ZipFile(io.BytesIO(r.read())).extractall("data")
+        tokenizer = Tokenizer(BPE(unk_token="[UNK]"))
+        trainer = BpeTrainer(special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"])
+        files = [f"data/wikitext-103-raw/wiki.{split}.raw" for split in ["test", "train", "valid"]]
+        tokenizer.train(files, trainer)
 
 
-@_nb.setup(20, '75a2505e')
-def _cell_20():
+@_nb.setup(21, '75a2505e')
+def _cell_21():
     global BPE, BpeTrainer, SPECIALS, Tokenizer, WordLevel, WordLevelTrainer, WordPiece
     global WordPieceTrainer, book_tokenizer, decoders, normalizers, pre_tokenizers, processors, t0
     global wiki_files
@@ -201,16 +205,16 @@ def _cell_20():
           f"(trainer default vocab_size=30,000)")
 
 
-@_nb.setup(21, '808dab09')
-def _cell_21():
+@_nb.setup(22, '808dab09')
+def _cell_22():
     global enc, sample
     sample = "Tokenization is the first step of the pipeline."
     enc = book_tokenizer.encode(sample)
     enc.tokens
 
 
-@_nb.setup(22, '63714d37')
-def _cell_22():
+@_nb.setup(23, '63714d37')
+def _cell_23():
     global train_wiki_bpe, ws_tokenizer
     @_module_level
     def train_wiki_bpe(pre_tokenizer=None, vocab_size=30_000):
@@ -224,8 +228,8 @@ def _cell_22():
     print("Whitespace      :", ws_tokenizer.encode(sample).tokens)
 
 
-@_nb.setup(23, '5ed9399e')
-def _cell_23():
+@_nb.setup(24, '5ed9399e')
+def _cell_24():
     global multiword, mw
     @_module_level
     def multiword(tok): return sorted((t for t in tok.get_vocab() if " " in t.strip()), key=tok.token_to_id)
@@ -236,8 +240,8 @@ def _cell_23():
           f"{sum(' ' in t for t in ws_tokenizer.get_vocab())}")
 
 
-@_nb.check(24, 'cb89efbf')
-def test_04_tokenization_cell_24():
+@_nb.check(25, 'cb89efbf')
+def test_04_tokenization_cell_25():
     assert "of the " in book_tokenizer.get_vocab()          # a token that crosses a word boundary
     assert any(" " in t for t in enc.tokens)
     test_eq(len(multiword(ws_tokenizer)), 0)
@@ -245,8 +249,8 @@ def test_04_tokenization_cell_24():
     assert len(mw) > 100, len(mw)
 
 
-@_nb.setup(25, '0dc2bb9d')
-def _cell_25():
+@_nb.setup(26, '0dc2bb9d')
+def _cell_26():
     global normalizer, pre
     normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.Lowercase(), normalizers.StripAccents()])
     print(normalizer.normalize_str("Héllo, Wörld! Ça va?"))
@@ -254,16 +258,16 @@ def _cell_25():
     print(pre.pre_tokenize_str("Hello, y'all! How are you?"))
 
 
-@_nb.check(26, '4b838075')
-def test_04_tokenization_cell_26():
+@_nb.check(27, '4b838075')
+def test_04_tokenization_cell_27():
     test_eq(normalizer.normalize_str("Héllo, Wörld! Ça va?"), "hello, world! ca va?")
     test_eq([w for w, _ in pre.pre_tokenize_str("Hello, y'all! How are you?")],
             ["Hello", ",", "y", "'", "all", "!", "How", "are", "you", "?"])
     test_eq(pre.pre_tokenize_str("Hi there")[1], ("there", (3, 8)))   # each word keeps its character offsets
 
 
-@_nb.setup(27, 'c86af6e9')
-def _cell_27():
+@_nb.setup(28, 'c86af6e9')
+def _cell_28():
     global make_tokenizer, pipelines, sentence, t0
     @_module_level
     def make_tokenizer(kind: str, vocab_size: int = 8_000) -> Tokenizer:
@@ -287,8 +291,8 @@ def _cell_27():
     pd.DataFrame({k: [" ".join(t.encode(sentence).tokens)] for k, t in pipelines.items()}).T.rename(columns={0: "tokens"})
 
 
-@_nb.check(28, '22e6e164')
-def test_04_tokenization_cell_28():
+@_nb.check(29, '22e6e164')
+def test_04_tokenization_cell_29():
     global e, k, t
     for k, t in pipelines.items():
         e = t.encode(sentence)
@@ -299,8 +303,8 @@ def test_04_tokenization_cell_28():
     assert any(t.startswith("##") for t in pipelines["wordpiece"].encode(sentence).tokens)  # WordPiece marks continuations
 
 
-@_nb.setup(29, 'a3bf62a2')
-def _cell_29():
+@_nb.setup(30, 'a3bf62a2')
+def _cell_30():
     global pair, wp
     pair = pipelines["wordpiece"].encode("How are you?", "Fine, thanks.")
     print(pair.tokens, pair.type_ids, sep="\n")
@@ -309,23 +313,23 @@ def _cell_29():
     print(pipelines["bpe"].decode(pipelines["bpe"].encode(sentence).ids))
 
 
-@_nb.check(30, '8dc89225')
-def test_04_tokenization_cell_30():
+@_nb.check(31, '8dc89225')
+def test_04_tokenization_cell_31():
     test_eq(pair.tokens[0], "[CLS]")
     test_eq(pair.tokens.count("[SEP]"), 2)
     test_eq(pair.type_ids, [0] * (pair.tokens.index("[SEP]") + 1) + [1] * (len(pair.tokens) - pair.tokens.index("[SEP]") - 1))
     test_eq(wp.decode(wp.encode(sentence).ids), sentence.lower())   # lossless up to the normalizer's lowercasing
 
 
-@_nb.setup(31, 'cf635b8f')
-def _cell_31():
+@_nb.setup(32, 'cf635b8f')
+def _cell_32():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global WHITESPACE_RE, whitespace_pretokenize
     from nlpbook.tokenization import WHITESPACE_RE, whitespace_pretokenize
 
 
-@_nb.check(32, 'acf97b58')
-def test_04_tokenization_cell_32():
+@_nb.check(33, 'acf97b58')
+def test_04_tokenization_cell_33():
     global mismatch, wiki_lines, ws
     wiki_lines = [l for f in wiki_files for l in open(f, encoding="utf-8").read().splitlines()]
     ws = pre_tokenizers.Whitespace()
@@ -335,15 +339,15 @@ def test_04_tokenization_cell_32():
     test_eq(whitespace_pretokenize("Hello, y'all!"), ["Hello", ",", "y", "'", "all", "!"])
 
 
-@_nb.setup(33, 'ddf9e68a')
-def _cell_33():
+@_nb.setup(34, 'ddf9e68a')
+def _cell_34():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global count_words, initial_vocab
     from nlpbook.tokenization import count_words, initial_vocab
 
 
-@_nb.check(34, 'aac81bc4')
-def test_04_tokenization_cell_34():
+@_nb.check(35, 'aac81bc4')
+def test_04_tokenization_cell_35():
     global toy
     toy = count_words(["low low low low low lower lower newest newest newest newest newest newest widest widest widest"])
     test_eq(toy, Counter(low=5, lower=2, newest=6, widest=3))
@@ -352,31 +356,31 @@ def test_04_tokenization_cell_34():
     test_fail(lambda: initial_vocab(["low", "lower"]), contains="count_words(lines)")   # lines passed instead of counts
 
 
-@_nb.setup(35, 'dac3c8d2')
-def _cell_35():
+@_nb.setup(36, 'dac3c8d2')
+def _cell_36():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global merge_symbols, train_bpe_slow
     from nlpbook.tokenization import merge_symbols, train_bpe_slow
 
 
-@_nb.check(36, '022ba1d1')
-def test_04_tokenization_cell_36():
+@_nb.check(37, '022ba1d1')
+def test_04_tokenization_cell_37():
     global toy_merges, toy_vocab
     test_eq(merge_symbols(list("aaab"), ("a", "a"), "aa"), ["aa", "a", "b"])
     toy_vocab, toy_merges = train_bpe_slow(toy, 15)
     toy_merges
 
 
-@_nb.check(37, '44a20ff1')
-def test_04_tokenization_cell_37():
+@_nb.check(38, '44a20ff1')
+def test_04_tokenization_cell_38():
     # ties decided by ids: e+s and s+t both occur 9 times, e+s wins (id of "e" < id of "s");
     # later e+w, n+e and w+es all occur 6 times, e+w wins (smallest first id)
     test_eq(toy_merges, [("e", "s"), ("es", "t"), ("l", "o"), ("lo", "w"), ("e", "w")])
     test_eq(len(toy_vocab), 15)
 
 
-@_nb.setup(38, '6fab8665')
-def _cell_38():
+@_nb.setup(39, '6fab8665')
+def _cell_39():
     global pair, segmented, steps
     segmented = {w: list(w) for w in toy}
     steps = []
@@ -386,36 +390,45 @@ def _cell_38():
     pd.DataFrame(steps)
 
 
-@_nb.check(39, 'c6c83ebe')
-def test_04_tokenization_cell_39():
+@_nb.check(40, 'c6c83ebe')
+def test_04_tokenization_cell_40():
     test_eq(steps[-1]["newest (6)"], "n ew est")
     test_eq(steps[-1]["low (5)"], "low")
 
 
-@_nb.setup(40, '0bb3c245')
-def _cell_40():
+@_nb.setup(41, '0bb3c245')
+def _cell_41():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global hf_merges, train_hf_bpe
     from nlpbook.tokenization import hf_merges, train_hf_bpe
 
 
-@_nb.check(41, '015fa266')
-def test_04_tokenization_cell_41():
+@_nb.check(42, '015fa266')
+def test_04_tokenization_cell_42():
     global toy_hf
     toy_hf = train_hf_bpe(["low low low low low lower lower newest newest newest newest newest newest widest widest widest"], 15, [])
     test_eq(hf_merges(toy_hf), toy_merges)
     test_eq(toy_hf.get_vocab(), toy_vocab)
 
 
-@_nb.setup(42, 'c21b481e')
-def _cell_42():
+@_nb.check(43, 'fa04fb35')
+def test_04_tokenization_cell_43():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("tokenizers"):
+        test_fail(lambda: train_hf_bpe(["a b"], 10), contains=f"train_hf_bpe needs tokenizers, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(44, 'c21b481e')
+def _cell_44():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global _merge_word, train_bpe
     from nlpbook.tokenization import _merge_word, train_bpe
 
 
-@_nb.check(43, '966b3a4e')
-def test_04_tokenization_cell_43():
+@_nb.check(45, '966b3a4e')
+def test_04_tokenization_cell_45():
     global w
     w = [0, 0, 0, 0, 1]                      # "a a a a b", merge (a, a) -> 2
     test_eq(_merge_word(w, 0, 0, 2), [((0, 0), -1), ((2, 0), 1), ((2, 0), -1), ((2, 2), 1), ((0, 1), -1), ((2, 1), 1)])
@@ -425,8 +438,8 @@ def test_04_tokenization_cell_43():
     test_eq(train_bpe(toy, 100, min_frequency=4), train_bpe_slow(toy, 100, min_frequency=4))
 
 
-@_nb.check(44, '9a2fd045')
-def test_04_tokenization_cell_44():
+@_nb.check(46, '9a2fd045')
+def test_04_tokenization_cell_46():
     global fast, slow, small, t0, t_fast, t_slow
     small = count_words(wiki_lines[:200])
     t0 = time.perf_counter(); slow = train_bpe_slow(small, 1_000, SPECIALS); t_slow = time.perf_counter() - t0
@@ -436,8 +449,8 @@ def test_04_tokenization_cell_44():
     test_eq(fast, slow)
 
 
-@_nb.setup(45, '529b89a6')
-def _cell_45():
+@_nb.setup(47, '529b89a6')
+def _cell_47():
     global hf_tok, our_merges, our_vocab, t0, t_hf, t_ours, valid_lines
     valid_lines = open(wiki_files[0], encoding="utf-8").read().splitlines()
     t0 = time.perf_counter()
@@ -450,20 +463,20 @@ def _cell_45():
     print("first merges:", our_merges[:10])
 
 
-@_nb.setup(46, '994d28ee')
-def _cell_46():
+@_nb.setup(48, '994d28ee')
+def _cell_48():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global merge_ranks, saved_merges
     from nlpbook.tokenization import merge_ranks, saved_merges
 
 
-@_nb.check(47, 'a5624a68')
-def test_04_tokenization_cell_47():
+@_nb.check(49, 'a5624a68')
+def test_04_tokenization_cell_49():
     test_eq(saved_merges([("a", "b"), ("c", "d"), ("a", "b")]), [("c", "d"), ("a", "b")])
 
 
-@_nb.check(48, '5fd362ed')
-def test_04_tokenization_cell_48():
+@_nb.check(50, '5fd362ed')
+def test_04_tokenization_cell_50():
     global ours, same_prefix, theirs
     theirs = hf_merges(hf_tok)
     ours = saved_merges(our_merges)
@@ -475,8 +488,8 @@ def test_04_tokenization_cell_48():
     test_eq(our_vocab, hf_tok.get_vocab())  # and the same token -> id map
 
 
-@_nb.check(49, '2592cb6e')
-def test_04_tokenization_cell_49():
+@_nb.check(51, '2592cb6e')
+def test_04_tokenization_cell_51():
     global hf_30k, m30, t0, t_hf30, t_our30, v30
     t0 = time.perf_counter(); hf_30k = train_hf_bpe(wiki_lines, 30_000, SPECIALS); t_hf30 = time.perf_counter() - t0
     t0 = time.perf_counter(); v30, m30 = train_bpe(count_words(wiki_lines), 30_000, SPECIALS); t_our30 = time.perf_counter() - t0
@@ -486,8 +499,8 @@ def test_04_tokenization_cell_49():
     test_eq(v30, hf_30k.get_vocab())
 
 
-@_nb.check(50, '86dcab2a')
-def test_04_tokenization_cell_50():
+@_nb.check(52, '86dcab2a')
+def test_04_tokenization_cell_52():
     global hf_imdb, imdb_lines, m_imdb, v_imdb
     if FULL:
         imdb_lines = pd.read_csv(load_dataset_file("imdb", "unsup.csv")).text.astype(str).tolist()[:9_500]
@@ -498,23 +511,23 @@ def test_04_tokenization_cell_50():
         test_eq(v_imdb, hf_imdb.get_vocab())
 
 
-@_nb.setup(51, '4447209e')
-def _cell_51():
+@_nb.setup(53, '4447209e')
+def _cell_53():
     # exported to nlpbook.tokenization: take what the cell defines from the installed package
     global BPETokenizer, BPETrainer, bpe_encode
     from nlpbook.tokenization import BPETokenizer, BPETrainer, bpe_encode
 
 
-@_nb.setup(52, 'e041d9e6')
-def _cell_52():
+@_nb.setup(54, 'e041d9e6')
+def _cell_54():
     global bpe
     bpe = BPETokenizer(our_vocab, our_merges)
     print(bpe)
     print(bpe.tokenize("Tokenization is the first step of the pipeline."))
 
 
-@_nb.check(53, 'a1c934fb')
-def test_04_tokenization_cell_53():
+@_nb.check(55, 'a1c934fb')
+def test_04_tokenization_cell_55():
     global tiny
     test_eq(bpe.encode("Tokenization is the first step."), hf_tok.encode("Tokenization is the first step.").ids)
     test_eq(bpe.tokenize("😁"), ["[UNK]"])                     # never seen in WikiText
@@ -527,8 +540,8 @@ def test_04_tokenization_cell_53():
     test_eq((tiny.vocab, tiny.merges), (toy_vocab, toy_merges))
 
 
-@_nb.setup(54, '0acb6fc4')
-def _cell_54():
+@_nb.setup(56, '0acb6fc4')
+def _cell_56():
     global ag, hf_ids, n_tokens, n_unk, our_ids, t0, t_hf_enc, t_our_enc, titles
     ag = pd.read_csv(load_dataset_file("ag_news", "test.csv"), header=None, names=["label", "title", "description"])
     titles = ag.title.astype(str).tolist()
@@ -540,22 +553,22 @@ def _cell_54():
     print(titles[0], "->", bpe.tokenize(titles[0]))
 
 
-@_nb.check(55, '6359a59e')
-def test_04_tokenization_cell_55():
+@_nb.check(57, '6359a59e')
+def test_04_tokenization_cell_57():
     test_eq(len(titles), 7_600)
     test_eq(our_ids, hf_ids)                                  # every title, every id
 
 
-@_nb.check(56, '7c967db9')
-def test_04_tokenization_cell_56():
+@_nb.check(58, '7c967db9')
+def test_04_tokenization_cell_58():
     global unknown_chars
     unknown_chars = {c for t in titles for c in t if c not in bpe.vocab and not c.isspace()}
     print(unknown_chars)
     test_eq(unknown_chars, {"#", "\\"})
 
 
-@_nb.setup(57, '7c237489')
-def _cell_57():
+@_nb.setup(59, '7c237489')
+def _cell_59():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("minimal tokenizer: vocabulary of the fox sentence", str(BOOK_TOKENS), str(tokens)),
@@ -572,6 +585,6 @@ def _cell_57():
 
 
 def test_04_tokenization_runs_to_end():
-    "The last cells (code cell 57) check nothing themselves: they must run without error"
+    "The last cells (code cell 59) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

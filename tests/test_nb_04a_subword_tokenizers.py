@@ -11,15 +11,17 @@ _nb = _NotebookCells(globals(), 'nbs/04a_subword_tokenizers.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'c72ae2e8')
-def _cell_01():
-    # exported to nlpbook.subword: take what the cell defines from the installed package
-    global Path, collections, count_words, functools, json, regex, unicodedata
-    from nlpbook.subword import Path, collections, count_words, functools, json, regex, unicodedata
-
-
-@_nb.setup(2, '0911a9bb')
+@_nb.setup(2, 'c72ae2e8')
 def _cell_02():
+    # exported to nlpbook.subword: take what the cell defines from the installed package
+    global Path, collections, count_words, functools, json, regex, require, unicodedata
+    from nlpbook.subword import (
+        Path, collections, count_words, functools, json, regex, require, unicodedata,
+    )
+
+
+@_nb.setup(3, '0911a9bb')
+def _cell_03():
     global AutoTokenizer, csv, io, load_dataset_file, minilm_path, os, pd, tempfile, test_close
     global test_eq, test_fail, test_ne, time
     import os, time, csv, io, tempfile
@@ -30,37 +32,48 @@ def _cell_02():
     from nlpbook.models import minilm_path
 
 
-@_nb.setup(3, 'feea8206')
-def _cell_03():
+@_nb.check(4, 'd30129f5')
+def test_04a_subword_tokenizers_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("sentencepiece", fresh=("nlpbook.subword",)):
+        test_fail(lambda: importlib.import_module("nlpbook.subword"),
+                  contains=f"nlpbook.subword (Chapter 4) needs sentencepiece, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, 'feea8206')
+def _cell_05():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global VocabError
     from nlpbook.subword import VocabError
 
 
-@_nb.setup(4, '7b6eadf7')
-def _cell_04():
+@_nb.setup(6, '7b6eadf7')
+def _cell_06():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global load_wordpiece_vocab
     from nlpbook.subword import load_wordpiece_vocab
 
 
-@_nb.setup(5, 'b0614830')
-def _cell_05():
+@_nb.setup(7, 'b0614830')
+def _cell_07():
     global bert_vocab
     bert_vocab = load_wordpiece_vocab(minilm_path()/"vocab.txt")
     print(len(bert_vocab), "tokens; first ones:", list(bert_vocab)[:5], "... [UNK] =", bert_vocab["[UNK]"])
 
 
-@_nb.check(6, '79c80ee8')
-def test_04a_subword_tokenizers_cell_06():
+@_nb.check(8, '79c80ee8')
+def test_04a_subword_tokenizers_cell_08():
     global hf_bert
     hf_bert = AutoTokenizer.from_pretrained(minilm_path())   # HF's fast (Rust) BERT tokenizer: our reference
     test_eq(len(bert_vocab), hf_bert.vocab_size)
     test_eq(bert_vocab, hf_bert.get_vocab())
 
 
-@_nb.check(7, '6daec021')
-def test_04a_subword_tokenizers_cell_07():
+@_nb.check(9, '6daec021')
+def test_04a_subword_tokenizers_cell_09():
     global tmp
     tmp = Path(tempfile.mkdtemp())
     (tmp/"dup.txt").write_text("[PAD]\n[UNK]\nthe\nof\nthe\n")
@@ -72,8 +85,8 @@ def test_04a_subword_tokenizers_cell_07():
     test_fail(lambda: load_wordpiece_vocab(tmp/"blank.txt"), contains="line 3: empty line")
 
 
-@_nb.setup(8, 'ccdc76dc')
-def _cell_08():
+@_nb.setup(10, 'ccdc76dc')
+def _cell_10():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global _CLEAN, _CleanTable, _LOWER, _LowerTable, _is_cjk, _is_control, _is_whitespace
     from nlpbook.subword import (
@@ -81,15 +94,15 @@ def _cell_08():
     )
 
 
-@_nb.setup(9, '25828f0f')
-def _cell_09():
+@_nb.setup(11, '25828f0f')
+def _cell_11():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global bert_normalize
     from nlpbook.subword import bert_normalize
 
 
-@_nb.check(10, 'bbf8926f')
-def test_04a_subword_tokenizers_cell_10():
+@_nb.check(12, 'bbf8926f')
+def test_04a_subword_tokenizers_cell_12():
     test_eq(bert_normalize("Héllo\tWörld\x00\u200b!"), "hello world!")    # \u200b (Cf) is a control char
     test_eq(bert_normalize("ΟΔΟΣ"), "οδοσ")
     test_eq(bert_normalize("東京 is big"), " 東  京  is big")
@@ -97,15 +110,15 @@ def test_04a_subword_tokenizers_cell_10():
     test_eq(bert_normalize("ΟΔΟΣ"), hf_bert.backend_tokenizer.normalizer.normalize_str("ΟΔΟΣ"))
 
 
-@_nb.setup(11, 'faa9faba')
-def _cell_11():
+@_nb.setup(13, 'faa9faba')
+def _cell_13():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global _ASCII_PUNCT, _BERT_SPLIT, bert_pre_tokenize
     from nlpbook.subword import _ASCII_PUNCT, _BERT_SPLIT, bert_pre_tokenize
 
 
-@_nb.check(12, 'c3091911')
-def test_04a_subword_tokenizers_cell_12():
+@_nb.check(14, 'c3091911')
+def test_04a_subword_tokenizers_cell_14():
     global s
     test_eq(bert_pre_tokenize("isn't it $36.10?"), ["isn", "'", "t", "it", "$", "36", ".", "10", "?"])
     test_eq(bert_pre_tokenize("a\\b  «c»"), ["a", "\\", "b", "«", "c", "»"])
@@ -113,15 +126,15 @@ def test_04a_subword_tokenizers_cell_12():
     test_eq(bert_pre_tokenize(s), [w for w, _ in hf_bert.backend_tokenizer.pre_tokenizer.pre_tokenize_str(s)])
 
 
-@_nb.setup(13, '3a72bc22')
-def _cell_13():
+@_nb.setup(15, '3a72bc22')
+def _cell_15():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global wordpiece_word
     from nlpbook.subword import wordpiece_word
 
 
-@_nb.check(14, '027ba9a8')
-def test_04a_subword_tokenizers_cell_14():
+@_nb.check(16, '027ba9a8')
+def test_04a_subword_tokenizers_cell_16():
     test_eq(wordpiece_word("tokenization", bert_vocab), ["token", "##ization"])
     test_eq(wordpiece_word("unaffable", bert_vocab), ["una", "##ffa", "##ble"])   # BERT's paper example; this vocabulary cuts it differently
     test_eq(wordpiece_word("a" * 101, bert_vocab), ["[UNK]"])
@@ -129,15 +142,15 @@ def test_04a_subword_tokenizers_cell_14():
     test_eq(wordpiece_word("x\u2603", bert_vocab), ["[UNK]"])         # the *whole* word, not just the rest
 
 
-@_nb.setup(15, 'dbe264fe')
-def _cell_15():
+@_nb.setup(17, 'dbe264fe')
+def _cell_17():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global WordPiece
     from nlpbook.subword import WordPiece
 
 
-@_nb.check(16, '3da91c67')
-def test_04a_subword_tokenizers_cell_16():
+@_nb.check(18, '3da91c67')
+def test_04a_subword_tokenizers_cell_18():
     global ex, wp
     wp = WordPiece.from_file(minilm_path()/"vocab.txt")
     ex = "Tokenization isn't magic: Ünïcödé, 東京, and $36.10!"
@@ -149,8 +162,8 @@ def test_04a_subword_tokenizers_cell_16():
     test_fail(lambda: WordPiece({"a": 0, "##b": 1}), contains="no unknown token '[UNK]'")
 
 
-@_nb.setup(17, 'fda502d6')
-def _cell_17():
+@_nb.setup(19, 'fda502d6')
+def _cell_19():
     global ag, ag_texts, f
     with open(load_dataset_file("ag_news", "test.csv"), newline="", encoding="utf-8") as f:
         ag = pd.DataFrame(list(csv.reader(f)), columns=["label", "title", "description"])
@@ -159,8 +172,8 @@ def _cell_17():
           sum(not t.isascii() for t in ag_texts), "non-ASCII texts")
 
 
-@_nb.check(18, '137b9ac7')
-def test_04a_subword_tokenizers_cell_18():
+@_nb.check(20, '137b9ac7')
+def test_04a_subword_tokenizers_cell_20():
     global mismatches, ours, t0, t_hf, t_ours, theirs
     t0 = time.perf_counter(); ours = [wp.encode(t, add_special_tokens=True) for t in ag_texts]; t_ours = time.perf_counter() - t0
     t0 = time.perf_counter(); theirs = hf_bert(ag_texts)["input_ids"]; t_hf = time.perf_counter() - t0
@@ -171,8 +184,8 @@ def test_04a_subword_tokenizers_cell_18():
     test_eq(mismatches, [])
 
 
-@_nb.check(19, '803ed7b0')
-def test_04a_subword_tokenizers_cell_19():
+@_nb.check(21, '803ed7b0')
+def test_04a_subword_tokenizers_cell_21():
     global n_unk, unk_id
     unk_id = bert_vocab["[UNK]"]
     n_unk = sum(ids.count(unk_id) for ids in ours)
@@ -181,23 +194,23 @@ def test_04a_subword_tokenizers_cell_19():
     test_eq(n_unk, sum(ids.count(unk_id) for ids in theirs))
 
 
-@_nb.check(20, 'b3127eec')
-def test_04a_subword_tokenizers_cell_20():
+@_nb.check(22, 'b3127eec')
+def test_04a_subword_tokenizers_cell_22():
     global s, tricky
     tricky = ["", "   ", "a" * 100, "a" * 101, "x\u2603y", "\x00\x07 tab\there", "naïve café RÉSUMÉ", "Ⅻ ﬁ ①",
               "北京欢迎你", "no\u00a0break\u200bzero", "e\u0301", "İstanbul ΟΔΟΣ", "don't!!!...", "[CLS] [MASK]"]
     for s in tricky: test_eq(wp.encode(s), hf_bert(s, add_special_tokens=False)["input_ids"])
 
 
-@_nb.check(21, '8aad9576')
-def test_04a_subword_tokenizers_cell_21():
+@_nb.check(23, '8aad9576')
+def test_04a_subword_tokenizers_cell_23():
     print(wp.tokenize("a [CLS] b [MASK]"), hf_bert.tokenize("a [CLS] b [MASK]"))
     test_eq(wp.tokenize("a [CLS] b [MASK]"), ["a", "[CLS]", "b", "[MASK]"])
     test_eq(WordPiece(bert_vocab, special_tokens=()).tokenize("[CLS]"), ["[", "cl", "##s", "]"])
 
 
-@_nb.check(22, 'eba99a0b')
-def test_04a_subword_tokenizers_cell_22():
+@_nb.check(24, 'eba99a0b')
+def test_04a_subword_tokenizers_cell_24():
     global hf_rust, wiki_lines, wiki_mismatch
     hf_rust = hf_bert.backend_tokenizer   # the Rust tokenizer itself, for its fast encode_batch
     hf_rust.no_truncation(); hf_rust.no_padding()   # MiniLM's tokenizer.json truncates and pads to 128 tokens by default
@@ -210,8 +223,8 @@ def test_04a_subword_tokenizers_cell_22():
     test_eq(wiki_mismatch, [])
 
 
-@_nb.check(23, '9fa7f041')
-def test_04a_subword_tokenizers_cell_23():
+@_nb.check(25, '9fa7f041')
+def test_04a_subword_tokenizers_cell_25():
     global imdb, imdb_mismatch
     imdb = pd.read_csv(load_dataset_file("imdb", "test.csv"), nrows=2000)["text"].tolist()
     imdb_mismatch = [t for t, e in zip(imdb, hf_rust.encode_batch(imdb, add_special_tokens=False)) if wp.encode(t) != e.ids]
@@ -233,35 +246,35 @@ def test_04a_subword_tokenizers_cell_23():
     # (HF `tokenizers`' own `WordPieceTrainer` is in fact a BPE trainer that writes `##` prefixes.)
 
 
-@_nb.setup(24, 'f68717f8')
-def _cell_24():
+@_nb.setup(26, 'f68717f8')
+def _cell_26():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global bert_words
     from nlpbook.subword import bert_words
 
 
-@_nb.setup(25, '07c947ec')
-def _cell_25():
+@_nb.setup(27, '07c947ec')
+def _cell_27():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global train_wordpiece
     from nlpbook.subword import train_wordpiece
 
 
-@_nb.setup(26, '309938b5')
-def _cell_26():
+@_nb.setup(28, '309938b5')
+def _cell_28():
     global toy
     toy = train_wordpiece({"hug": 10, "pug": 5, "pun": 12, "bun": 4, "hugs": 5}, vocab_size=16, special_tokens=("[UNK]",))
     toy
 
 
-@_nb.check(27, '3b13d1a1')
-def test_04a_subword_tokenizers_cell_27():
+@_nb.check(29, '3b13d1a1')
+def test_04a_subword_tokenizers_cell_29():
     test_eq(toy[:8], ["[UNK]", "##g", "##n", "##s", "##u", "b", "h", "p"])   # special tokens, then the alphabet
     test_eq(toy[8:11], ["##gs", "hu", "hugs"])
 
 
-@_nb.setup(28, 'f1f8e5bc')
-def _cell_28():
+@_nb.setup(30, 'f1f8e5bc')
+def _cell_30():
     global VOCAB_SIZE, counts, n_alphabet, t0, t_train, wiki_test, wiki_valid, wp_vocab
     wiki_valid = [l for l in load_dataset_file("wikitext2", "wiki.valid.raw").read_text(encoding="utf-8").splitlines()
                   if l.strip() and not l.strip().startswith("=")]
@@ -276,8 +289,8 @@ def _cell_28():
     print("last merges:", wp_vocab[-10:])
 
 
-@_nb.check(29, 'a3585625')
-def test_04a_subword_tokenizers_cell_29():
+@_nb.check(31, 'a3585625')
+def test_04a_subword_tokenizers_cell_31():
     global unk_words, wiki_wp
     test_eq(len(wp_vocab), VOCAB_SIZE)
     test_eq(len(set(wp_vocab)), len(wp_vocab))
@@ -286,15 +299,15 @@ def test_04a_subword_tokenizers_cell_29():
     test_eq(unk_words, [])          # every training word is encodable without [UNK]
 
 
-@_nb.setup(30, 'cdb4c41c')
-def _cell_30():
+@_nb.setup(32, 'cdb4c41c')
+def _cell_32():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global GPT2_PATTERN, bytes_to_unicode
     from nlpbook.subword import GPT2_PATTERN, bytes_to_unicode
 
 
-@_nb.check(31, '9a18b0a5')
-def test_04a_subword_tokenizers_cell_31():
+@_nb.check(33, '9a18b0a5')
+def test_04a_subword_tokenizers_cell_33():
     global b2u
     b2u = bytes_to_unicode()
     test_eq(len(set(b2u.values())), 256)
@@ -302,29 +315,29 @@ def test_04a_subword_tokenizers_cell_31():
     test_eq(GPT2_PATTERN.findall("Hello world's  end\n"), ["Hello", " world", "'s", " ", " end", "\n"])
 
 
-@_nb.setup(32, '4b754cde')
-def _cell_32():
+@_nb.setup(34, '4b754cde')
+def _cell_34():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global load_bpe_files
     from nlpbook.subword import load_bpe_files
 
 
-@_nb.setup(33, 'c0df402b')
-def _cell_33():
+@_nb.setup(35, 'c0df402b')
+def _cell_35():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global ByteBPE
     from nlpbook.subword import ByteBPE
 
 
-@_nb.setup(34, '5b20405a')
-def _cell_34():
+@_nb.setup(36, '5b20405a')
+def _cell_36():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global train_byte_bpe
     from nlpbook.subword import train_byte_bpe
 
 
-@_nb.check(35, '291a9fe8')
-def test_04a_subword_tokenizers_cell_35():
+@_nb.check(37, '291a9fe8')
+def test_04a_subword_tokenizers_cell_37():
     global bbpe, bpe_dir, hf_bpe, t0, t_bpe
     bpe_dir = tmp/"wiki-bpe"
     t0 = time.perf_counter(); hf_bpe = train_byte_bpe(wiki_valid, VOCAB_SIZE, bpe_dir); t_bpe = time.perf_counter() - t0
@@ -334,15 +347,15 @@ def test_04a_subword_tokenizers_cell_35():
     test_eq(len(bbpe), hf_bpe.get_vocab_size())
 
 
-@_nb.check(36, '7f0494ea')
-def test_04a_subword_tokenizers_cell_36():
+@_nb.check(38, '7f0494ea')
+def test_04a_subword_tokenizers_cell_38():
     print(bbpe.tokenize("the cat sat on the mat"))
     print(bbpe.tokenize(" the cat"))
     test_eq(bbpe.tokenize(" the")[0][0], "Ġ")
 
 
-@_nb.check(37, '401d95b7')
-def test_04a_subword_tokenizers_cell_37():
+@_nb.check(39, '401d95b7')
+def test_04a_subword_tokenizers_cell_39():
     global bad, bpe_texts, bpe_tricky, ours_bpe, s, t0, t_ours_bpe, theirs_bpe
     bpe_tricky = ["Hello world", " leading space", "multiple   spaces  here", "trailing   ", "line\nbreaks\n\n\ttab",
                   "it's they're we've I'm you'll he'd", "IT'S shouting's", "naïve café Ünïcödé", "emoji 🤗👍🏽 ok",
@@ -358,15 +371,15 @@ def test_04a_subword_tokenizers_cell_37():
     test_eq(bbpe.decode(bbpe.encode("🤗")[:1]), "\ufffd")            # a cut inside a character decodes to U+FFFD
 
 
-@_nb.check(38, '3f85a46e')
-def test_04a_subword_tokenizers_cell_38():
+@_nb.check(40, '3f85a46e')
+def test_04a_subword_tokenizers_cell_40():
     print(bbpe.tokenize("emoji 🤗 and multiple   spaces\n"))
     print(bbpe.tokenize("the end.<|endoftext|>The"))   # the special token that separates documents stays whole
     test_eq(bbpe.encode("<|endoftext|>"), [hf_bpe.token_to_id("<|endoftext|>")])
 
 
-@_nb.check(39, '29cb6d40')
-def test_04a_subword_tokenizers_cell_39():
+@_nb.check(41, '29cb6d40')
+def test_04a_subword_tokenizers_cell_41():
     (tmp/"merges_bad.txt").write_text("#version: 0.2\nĠ t\nq zz\n")
     (tmp/"merges_3.txt").write_text("#version: 0.2\nĠ t h\n")
     (tmp/"vocab_small.json").write_text(json.dumps({"a": 0, "b": 1, "ab": 2}))
@@ -376,15 +389,15 @@ def test_04a_subword_tokenizers_cell_39():
     test_fail(lambda: ByteBPE(json.loads((tmp/"vocab_small.json").read_text()), []), contains="lacks 254 of the 256 byte tokens")
 
 
-@_nb.setup(40, 'cd48682e')
-def _cell_40():
+@_nb.setup(42, 'cd48682e')
+def _cell_42():
     # exported to nlpbook.subword: take what the cell defines from the installed package
     global train_unigram
     from nlpbook.subword import train_unigram
 
 
-@_nb.check(41, 'e984773c')
-def test_04a_subword_tokenizers_cell_41():
+@_nb.check(43, 'e984773c')
+def test_04a_subword_tokenizers_cell_43():
     global sp, t0, t_sp
     t0 = time.perf_counter(); sp = train_unigram(wiki_valid, VOCAB_SIZE); t_sp = time.perf_counter() - t0
     print(f"trained in {t_sp:.1f} s;", sp.encode("Tokenization isn't magic.", out_type=str))
@@ -392,16 +405,16 @@ def test_04a_subword_tokenizers_cell_41():
     test_eq(sp.decode(sp.encode("Tokenization isn't magic.")), "Tokenization isn't magic.")
 
 
-@_nb.check(42, 'b46f0f4a')
-def test_04a_subword_tokenizers_cell_42():
+@_nb.check(44, 'b46f0f4a')
+def test_04a_subword_tokenizers_cell_44():
     global wiki_wp50
     wiki_wp50 = WordPiece({t: i for i, t in enumerate(train_wordpiece(counts, VOCAB_SIZE, min_frequency=50))})
     test_eq(len(wiki_wp50), VOCAB_SIZE)
     print(wiki_wp.tokenize("the democratic candidates"), wiki_wp50.tokenize("the democratic candidates"))
 
 
-@_nb.setup(43, 'b20b3312')
-def _cell_43():
+@_nb.setup(45, 'b20b3312')
+def _cell_45():
     global _row, char_vocab, compare, n_words, test_text, word_vocab
     test_text = wiki_test
     n_words = sum(len(l.split()) for l in test_text)
@@ -426,16 +439,16 @@ def _cell_43():
     compare
 
 
-@_nb.setup(44, '3feef845')
-def _cell_44():
+@_nb.setup(46, '3feef845')
+def _cell_46():
     global ax
     ax = compare.plot.barh(x="tokenizer", y="tokens_per_word", legend=False, figsize=(7, 3),
                            title=f"Tokens per word on WikiText-2 test ({n_words:,} words)")
     ax.invert_yaxis(); ax.set_xlabel("tokens per word"); ax.set_ylabel("");
 
 
-@_nb.check(45, 'ebb39f7d')
-def test_04a_subword_tokenizers_cell_45():
+@_nb.check(47, 'ebb39f7d')
+def test_04a_subword_tokenizers_cell_47():
     global by, name
     by = compare.set_index("tokenizer")
     test_eq(by.loc["word (whitespace)", "tokens_per_word"], 1.0)
@@ -446,8 +459,8 @@ def test_04a_subword_tokenizers_cell_45():
     test_eq(by.loc["byte-level BPE (HF)", "unknown_pct"], 0.0)    # bytes: nothing is unknown
 
 
-@_nb.setup(46, 'e650a946')
-def _cell_46():
+@_nb.setup(48, 'e650a946')
+def _cell_48():
     global ag_mb, t0, t_hf, t_wp, wp_cold
     ag_mb = sum(len(t.encode("utf-8")) for t in ag_texts) / 1e6
     wp_cold = WordPiece(bert_vocab)                       # a fresh per-word cache
@@ -458,6 +471,6 @@ def _cell_46():
 
 
 def test_04a_subword_tokenizers_runs_to_end():
-    "The last cells (code cell 46) check nothing themselves: they must run without error"
+    "The last cells (code cell 48) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

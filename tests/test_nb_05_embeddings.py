@@ -11,15 +11,15 @@ _nb = _NotebookCells(globals(), 'nbs/05_embeddings.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'af231c44')
-def _cell_01():
-    # exported to nlpbook.embeddings: take what the cell defines from the installed package
-    global ModelNotFoundError, Path, np, pd
-    from nlpbook.embeddings import ModelNotFoundError, Path, np, pd
-
-
-@_nb.setup(2, '5914c191')
+@_nb.setup(2, 'af231c44')
 def _cell_02():
+    # exported to nlpbook.embeddings: take what the cell defines from the installed package
+    global ModelNotFoundError, Path, np, pd, require
+    from nlpbook.embeddings import ModelNotFoundError, Path, np, pd, require
+
+
+@_nb.setup(3, '5914c191')
+def _cell_03():
     global os, test_close, test_eq, test_fail, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     import os
@@ -28,34 +28,45 @@ def _cell_02():
     use_checkout_mirror()
 
 
-@_nb.setup(3, 'e187c5fe')
-def _cell_03():
+@_nb.check(4, 'acf6231f')
+def test_05_embeddings_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("gensim", fresh=("nlpbook.embeddings",)):
+        test_fail(lambda: importlib.import_module("nlpbook.embeddings"),
+                  contains=f"nlpbook.embeddings (Chapter 5) needs gensim, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, 'e187c5fe')
+def _cell_05():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global MORSE, MORSE_TO_CHAR
     from nlpbook.embeddings import MORSE, MORSE_TO_CHAR
 
 
-@_nb.setup(4, '9381de08')
-def _cell_04():
+@_nb.setup(6, '9381de08')
+def _cell_06():
     global i, items
     items = list(MORSE.items())
     for i in range(0, len(items), 9): print('   '.join(f"{c} {code:<7}" for c, code in items[i:i + 9]))
 
 
-@_nb.setup(5, '9b80ca37')
-def _cell_05():
+@_nb.setup(7, '9b80ca37')
+def _cell_07():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global morse_decode, morse_encode
     from nlpbook.embeddings import morse_decode, morse_encode
 
 
-@_nb.setup(6, '022ffa97')
-def _cell_06():
+@_nb.setup(8, '022ffa97')
+def _cell_08():
     morse_encode("Hello, world")
 
 
-@_nb.check(7, '2344a9d7')
-def test_05_embeddings_cell_07():
+@_nb.check(9, '2344a9d7')
+def test_05_embeddings_cell_09():
     global text
     test_eq(morse_encode("sos"), "... --- ...")
     test_eq(morse_encode("Hi there"), ".... .. / - .... . .-. .")
@@ -69,22 +80,22 @@ def test_05_embeddings_cell_07():
     test_fail(lambda: morse_decode(""), contains="empty")
 
 
-@_nb.setup(8, 'ac517308')
-def _cell_08():
+@_nb.setup(10, 'ac517308')
+def _cell_10():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global ASCII_CONTROL_NAMES, ascii_table
     from nlpbook.embeddings import ASCII_CONTROL_NAMES, ascii_table
 
 
-@_nb.setup(9, 'fd5b947a')
-def _cell_09():
+@_nb.setup(11, 'fd5b947a')
+def _cell_11():
     global table
     table = ascii_table()
     table.iloc[[0, 7, 10, 13, 27, 32, 48, 65, 97, 126, 127]]
 
 
-@_nb.check(10, '7e9aad9b')
-def test_05_embeddings_cell_10():
+@_nb.check(12, '7e9aad9b')
+def test_05_embeddings_cell_12():
     global curses
     import curses.ascii  # the standard library keeps its own copy of the control names: an independent check
     test_eq(table.char[:33].tolist(), list(curses.ascii.controlnames))
@@ -94,20 +105,20 @@ def test_05_embeddings_cell_10():
     test_eq(table.char.is_unique, True)
 
 
-@_nb.setup(11, '371381e9')
-def _cell_11():
+@_nb.setup(13, '371381e9')
+def _cell_13():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global F, one_hot, torch
     from nlpbook.embeddings import F, one_hot, torch
 
 
-@_nb.setup(12, '3dc84b63')
-def _cell_12():
+@_nb.setup(14, '3dc84b63')
+def _cell_14():
     one_hot([2, 0], 4)
 
 
-@_nb.check(13, '2ae7ea1c')
-def test_05_embeddings_cell_13():
+@_nb.check(15, '2ae7ea1c')
+def test_05_embeddings_cell_15():
     test_eq(one_hot([2, 0], 4), torch.tensor([[0., 0, 1, 0], [1, 0, 0, 0]]))
     test_eq(one_hot(torch.tensor([1], dtype=torch.int32), 3).dtype, torch.float32)
     test_eq(one_hot([[1, 2]], 3).shape, (1, 2, 3))
@@ -115,8 +126,8 @@ def test_05_embeddings_cell_13():
     test_fail(lambda: one_hot([5], 5), contains="0..4")
 
 
-@_nb.check(14, '201131ff')
-def test_05_embeddings_cell_14():
+@_nb.check(16, '201131ff')
+def test_05_embeddings_cell_16():
     global E, word
     torch.manual_seed(0)
     E = torch.nn.Embedding(num_embeddings=20_000, embedding_dim=300).requires_grad_(False)  # no training here
@@ -126,8 +137,8 @@ def test_05_embeddings_cell_14():
     E(word).shape
 
 
-@_nb.check(15, 'd8ed758d')
-def test_05_embeddings_cell_15():
+@_nb.check(17, 'd8ed758d')
+def test_05_embeddings_cell_17():
     global e, o
     o = torch.zeros(20000).int()
     o[1152] = 1
@@ -138,8 +149,8 @@ def test_05_embeddings_cell_15():
     e.shape
 
 
-@_nb.check(16, 'f8a826c5')
-def test_05_embeddings_cell_16():
+@_nb.check(18, 'f8a826c5')
+def test_05_embeddings_cell_18():
     global err, oh
     try: F.one_hot(torch.zeros(3), num_classes=20000)
     except RuntimeError as err: print("F.one_hot(float):", err)
@@ -150,20 +161,20 @@ def test_05_embeddings_cell_16():
     test_fail(lambda: oh @ E.weight, contains="dtype")
 
 
-@_nb.check(17, '09d55d2f')
-def test_05_embeddings_cell_17():
+@_nb.check(19, '09d55d2f')
+def test_05_embeddings_cell_19():
     test_close(oh.float() @ E.weight, E(torch.tensor([1152])))
 
 
-@_nb.setup(18, '19bc9d7e')
-def _cell_18():
+@_nb.setup(20, '19bc9d7e')
+def _cell_20():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global GLOVE_PACKAGE, glove_files, load_glove
     from nlpbook.embeddings import GLOVE_PACKAGE, glove_files, load_glove
 
 
-@_nb.check(19, 'f7ada2b6')
-def test_05_embeddings_cell_19():
+@_nb.check(21, 'f7ada2b6')
+def test_05_embeddings_cell_21():
     global glove
     glove = load_glove()
     test_eq(len(glove), 400_000)
@@ -174,23 +185,23 @@ def test_05_embeddings_cell_19():
     glove.most_similar('frog', topn=5)
 
 
-@_nb.check(20, '5ba8bc3a')
-def test_05_embeddings_cell_20():
+@_nb.check(22, '5ba8bc3a')
+def test_05_embeddings_cell_22():
     global king_man_woman
     king_man_woman = glove.most_similar(positive=['king', 'woman'], negative=['man'], topn=5)
     test_eq(king_man_woman[0][0], 'queen')
     king_man_woman
 
 
-@_nb.setup(21, '3b635c8c')
-def _cell_21():
+@_nb.setup(23, '3b635c8c')
+def _cell_23():
     global a, b, c
     for a, b, c in [('paris', 'france', 'tokyo'), ('walk', 'walked', 'swim'), ('good', 'better', 'bad')]:
         print(f"{a} : {b} :: {c} : {glove.most_similar(positive=[b, c], negative=[a], topn=1)[0][0]}")
 
 
-@_nb.check(22, 'ccb14e39')
-def test_05_embeddings_cell_22():
+@_nb.check(24, 'ccb14e39')
+def test_05_embeddings_cell_24():
     global pairs, sims
     pairs = [('cat', 'dog'), ('cat', 'kitten'), ('car', 'truck'), ('coffee', 'tea'), ('cat', 'car'), ('good', 'bad')]
     sims = pd.DataFrame(pairs, columns=['word1', 'word2']).assign(cosine=[glove.similarity(a, b) for a, b in pairs])
@@ -198,8 +209,8 @@ def test_05_embeddings_cell_22():
     sims
 
 
-@_nb.check(23, 'dc3a9491')
-def test_05_embeddings_cell_23():
+@_nb.check(25, 'dc3a9491')
+def test_05_embeddings_cell_25():
     global err
     try: glove['frobnicatingly']
     except KeyError as err: print("KeyError:", err)
@@ -207,23 +218,23 @@ def test_05_embeddings_cell_23():
     test_fail(lambda: glove.most_similar('frobnicatingly'), contains="not present")
 
 
-@_nb.setup(24, '33367fc1')
-def _cell_24():
+@_nb.setup(26, '33367fc1')
+def _cell_26():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global plot_embeddings_2d, project_2d
     from nlpbook.embeddings import plot_embeddings_2d, project_2d
 
 
-@_nb.setup(25, 'effd4861')
-def _cell_25():
+@_nb.setup(27, 'effd4861')
+def _cell_27():
     global ax, words
     words = ['king', 'queen', 'man', 'woman', 'prince', 'princess', 'paris', 'france', 'rome', 'italy',
              'berlin', 'germany', 'cat', 'dog', 'kitten', 'puppy']
     ax = plot_embeddings_2d(glove, words)
 
 
-@_nb.check(26, '6c633026')
-def test_05_embeddings_cell_26():
+@_nb.check(28, '6c633026')
+def test_05_embeddings_cell_28():
     global Vt, X, Xc, _, ref, signs, xy
     # Check against PCA done by hand: centre, SVD, project on the first two right singular vectors.
     X = np.stack([glove[w] for w in words]).astype(np.float64)
@@ -240,8 +251,8 @@ def test_05_embeddings_cell_26():
     test_fail(lambda: project_2d(X[0]), contains="shape")
 
 
-@_nb.check(27, 'c9076149')
-def test_05_embeddings_cell_27():
+@_nb.check(29, 'c9076149')
+def test_05_embeddings_cell_29():
     global _, analogy_acc, datapath, n_answered, oov, pearson, sections, spearman, threadpool_limits
     from gensim.test.utils import datapath
     from threadpoolctl import threadpool_limits
@@ -257,23 +268,23 @@ def test_05_embeddings_cell_27():
                  columns=['section', 'correct', 'asked']).assign(accuracy=lambda d: (d.correct / d.asked).round(3))
 
 
-@_nb.setup(28, '22caf7b9')
-def _cell_28():
+@_nb.setup(30, '22caf7b9')
+def _cell_30():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global GM_FAMILIES, NOTE_NAMES, note_name, note_number, re
     from nlpbook.embeddings import GM_FAMILIES, NOTE_NAMES, note_name, note_number, re
 
 
-@_nb.check(29, '1f4681bb')
-def test_05_embeddings_cell_29():
+@_nb.check(31, '1f4681bb')
+def test_05_embeddings_cell_31():
     test_eq([note_name(n) for n in (0, 21, 60, 69, 127)], ['C-1', 'A0', 'C4', 'A4', 'G9'])
     test_eq([note_number(note_name(n)) for n in range(128)], list(range(128)))
     test_fail(lambda: note_number('H2'), contains="not a MIDI note name")
     test_fail(lambda: note_number('A9'), contains="not a MIDI note name")  # 129
 
 
-@_nb.setup(30, 'ce4ceac0')
-def _cell_30():
+@_nb.setup(32, 'ce4ceac0')
+def _cell_32():
     global chords, melody, mido, ode, ode_path, tempfile, tmp, write_notes
     import mido, tempfile
     tmp = Path(tempfile.mkdtemp())
@@ -300,22 +311,22 @@ def _cell_30():
     mido.MidiFile(ode_path).tracks[0][:8]  # the raw events: programs, then note_on/note_off with delta times in ticks
 
 
-@_nb.setup(31, '852aaf29')
-def _cell_31():
+@_nb.setup(33, '852aaf29')
+def _cell_33():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global midi_to_tokens, quantize_velocity, read_midi
     from nlpbook.embeddings import midi_to_tokens, quantize_velocity, read_midi
 
 
-@_nb.setup(32, 'a88a76f0')
-def _cell_32():
+@_nb.setup(34, 'a88a76f0')
+def _cell_34():
     global tokens
     tokens = midi_to_tokens(ode_path)
     print(len(tokens), 'tokens:', ' '.join(tokens[:16]), '...')
 
 
-@_nb.check(33, '1f42ac2c')
-def test_05_embeddings_cell_33():
+@_nb.check(35, '1f42ac2c')
+def test_05_embeddings_cell_35():
     test_eq(sorted(tokens[:4]), ['ensemble:v56:C3', 'ensemble:v56:E3', 'ensemble:v56:G3', 'piano:v80:E4'])  # beat 0
     test_eq(tokens[4], 'wait:12')
     test_eq(sum(int(t[5:]) for t in tokens if t.startswith('wait:')), 16 * 12)  # 16 beats
@@ -327,15 +338,15 @@ def test_05_embeddings_cell_33():
     test_fail(lambda: midi_to_tokens(tmp/'cut.mid'), contains="cut.mid: not a readable")
 
 
-@_nb.setup(34, '4348fc49')
-def _cell_34():
+@_nb.setup(36, '4348fc49')
+def _cell_36():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global tokens_to_midi
     from nlpbook.embeddings import tokens_to_midi
 
 
-@_nb.check(35, '7bfedeb5')
-def test_05_embeddings_cell_35():
+@_nb.check(37, '7bfedeb5')
+def test_05_embeddings_cell_37():
     global back, notes_of
     @_module_level
     def notes_of(path):
@@ -357,8 +368,8 @@ def test_05_embeddings_cell_35():
     test_fail(lambda: tokens_to_midi(['piano:v80:H4'], tmp/'bad.mid'), contains="'H4'")
 
 
-@_nb.check(36, '73f54f83')
-def test_05_embeddings_cell_36():
+@_nb.check(38, '73f54f83')
+def test_05_embeddings_cell_38():
     global FULL, MAJOR, build_vocab, full_scale, ids, music_vocab, pieces, random_piece, rng
     from nlpbook.data import full_scale
     FULL = full_scale()
@@ -386,8 +397,8 @@ def test_05_embeddings_cell_36():
     test_eq(music_vocab[pieces[0][0]] != music_vocab.unk_id, True)
 
 
-@_nb.setup(37, '3962aeec')
-def _cell_37():
+@_nb.setup(39, '3962aeec')
+def _cell_39():
     global NextToken
     @_module_level
     class NextToken(torch.nn.Module):
@@ -400,15 +411,15 @@ def _cell_37():
             return self.head(self.embed(x).flatten(1))  # (batch, context*dim) -> (batch, vocab_size) logits
 
 
-@_nb.setup(38, 'd0e207c4')
-def _cell_38():
+@_nb.setup(40, 'd0e207c4')
+def _cell_40():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global plot_losses
     from nlpbook.embeddings import plot_losses
 
 
-@_nb.check(39, '3c80568b')
-def test_05_embeddings_cell_39():
+@_nb.check(41, '3c80568b')
+def test_05_embeddings_cell_41():
     global ax, n_figures, plt
     ax = plot_losses({"train": [3, 2, 1.5, 1.2], "valid": [3.1, 2.4, 2.0, 1.9]}, title="an example", xlabel="epoch")
     test_eq([l.get_label() for l in ax.get_lines()], ["train", "valid"])
@@ -420,8 +431,8 @@ def test_05_embeddings_cell_39():
     test_eq(len(plt.get_fignums()), n_figures)  # bad input draws no empty figure
 
 
-@_nb.check(40, '9bd671e7')
-def test_05_embeddings_cell_40():
+@_nb.check(42, '9bd671e7')
+def test_05_embeddings_cell_42():
     global CONTEXT, STEPS, batch, loss, losses, model, opt, progress_bar, step, windows
     from fastprogress import progress_bar
     CONTEXT, STEPS = 4, 2000 if FULL else 400
@@ -441,8 +452,8 @@ def test_05_embeddings_cell_40():
     test_eq(np.mean(losses[-20:]) < np.log(len(music_vocab)), True)
 
 
-@_nb.setup(41, '6a5c7d00')
-def _cell_41():
+@_nb.setup(43, '6a5c7d00')
+def _cell_43():
     global W, by_interval, interval_class, itertools, starts
     import itertools
     W = F.normalize(model.embed.weight.detach(), dim=1)
@@ -456,23 +467,23 @@ def _cell_41():
     by_interval.groupby('interval').cosine.agg(['mean', 'count']).round(3)
 
 
-@_nb.setup(42, '847ed43d')
-def _cell_42():
+@_nb.setup(44, '847ed43d')
+def _cell_44():
     # exported to nlpbook.embeddings: take what the cell defines from the installed package
     global image_to_pixel_sequence
     from nlpbook.embeddings import image_to_pixel_sequence
 
 
-@_nb.setup(43, '30584fc7')
-def _cell_43():
+@_nb.setup(45, '30584fc7')
+def _cell_45():
     global img
     img = np.zeros((2, 3, 3), dtype=np.uint8)
     img[0, 1] = [255, 0, 0]; img[1, 2] = [0, 0, 255]
     image_to_pixel_sequence(img)
 
 
-@_nb.check(44, '5167db7d')
-def test_05_embeddings_cell_44():
+@_nb.check(46, '5167db7d')
+def test_05_embeddings_cell_46():
     global seq
     seq = image_to_pixel_sequence(img)
     test_eq(seq.shape, (6, 5))
@@ -486,8 +497,8 @@ def test_05_embeddings_cell_44():
     test_fail(lambda: image_to_pixel_sequence(np.zeros((2, 2, 4))), contains="alpha")
 
 
-@_nb.check(45, '8d571c9c')
-def test_05_embeddings_cell_45():
+@_nb.check(47, '8d571c9c')
+def test_05_embeddings_cell_47():
     global digit, load_digits, pixel_embedding, pixels
     from sklearn.datasets import load_digits
     digit = load_digits().images[0] / 16
@@ -497,8 +508,8 @@ def test_05_embeddings_cell_45():
     pixels.shape, pixel_embedding(pixels).shape
 
 
-@_nb.setup(46, '0770a254')
-def _cell_46():
+@_nb.setup(48, '0770a254')
+def _cell_48():
     global interval_means
     interval_means = by_interval.groupby('interval').cosine.mean()
     pd.DataFrame([
@@ -517,6 +528,6 @@ def _cell_46():
 
 
 def test_05_embeddings_runs_to_end():
-    "The last cells (code cell 46) check nothing themselves: they must run without error"
+    "The last cells (code cell 48) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

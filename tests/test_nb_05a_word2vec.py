@@ -11,19 +11,19 @@ _nb = _NotebookCells(globals(), 'nbs/05a_word2vec.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'd1f4fe3a')
-def _cell_01():
+@_nb.setup(2, 'd1f4fe3a')
+def _cell_02():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global Counter, F, Iterable, Vocab, clean_review, dataclass, field, fields, master_bar, math, nn
-    global np, progress_bar, re, replace, time, torch
+    global np, progress_bar, re, replace, require, time, torch
     from nlpbook.word2vec import (
         Counter, F, Iterable, Vocab, clean_review, dataclass, field, fields, master_bar, math, nn,
-        np, progress_bar, re, replace, time, torch,
+        np, progress_bar, re, replace, require, time, torch,
     )
 
 
-@_nb.setup(2, '396d7dd3')
-def _cell_02():
+@_nb.setup(3, '396d7dd3')
+def _cell_03():
     global FULL, full_scale, os, plot_losses, test_close, test_eq, test_fail, test_ne
     from nlpbook.data import full_scale
     import os
@@ -34,98 +34,109 @@ def _cell_02():
     torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-@_nb.setup(3, '6d339210')
-def _cell_03():
+@_nb.check(4, '50cdea07')
+def test_05a_word2vec_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("gensim", fresh=("nlpbook.word2vec",)):
+        test_fail(lambda: importlib.import_module("nlpbook.word2vec"),
+                  contains=f"nlpbook.word2vec (Chapter 5) needs gensim, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, '6d339210')
+def _cell_05():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global TOKEN_RE, tokenize
     from nlpbook.word2vec import TOKEN_RE, tokenize
 
 
-@_nb.setup(4, '98e9fc39')
-def _cell_04():
+@_nb.setup(6, '98e9fc39')
+def _cell_06():
     tokenize("I didn't like it.<br /><br />The ACTING, though: 10/10!")
 
 
-@_nb.check(5, '1c823edd')
-def test_05a_word2vec_cell_05():
+@_nb.check(7, '1c823edd')
+def test_05a_word2vec_cell_07():
     test_eq(tokenize("I didn't like it.<br /><br />The ACTING, though: 10/10!"),
             ["i", "didn't", "like", "it", "the", "acting", "though", "10", "10"])
     test_eq(tokenize(""), [])
 
 
-@_nb.setup(6, 'a310796c')
-def _cell_06():
+@_nb.setup(8, 'a310796c')
+def _cell_08():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global imdb_corpus
     from nlpbook.word2vec import imdb_corpus
 
 
-@_nb.setup(7, '7e631f75')
-def _cell_07():
+@_nb.setup(9, '7e631f75')
+def _cell_09():
     global docs
     docs = imdb_corpus(mb=None if FULL else 12)
     print(f"{len(docs):,} reviews, {sum(map(len, docs)):,} tokens")
     docs[0][:12]
 
 
-@_nb.setup(8, '3a5878ae')
-def _cell_08():
+@_nb.setup(10, '3a5878ae')
+def _cell_10():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global word_vocab
     from nlpbook.word2vec import word_vocab
 
 
-@_nb.setup(9, '4a99bfd1')
-def _cell_09():
+@_nb.setup(11, '4a99bfd1')
+def _cell_11():
     global toy_counts, toy_vocab
     toy_vocab, toy_counts = word_vocab([["a", "b", "a"], ["c", "a", "b"]], min_count=2)
     toy_vocab, toy_counts
 
 
-@_nb.check(10, 'e95dbb0c')
-def test_05a_word2vec_cell_10():
+@_nb.check(12, 'e95dbb0c')
+def test_05a_word2vec_cell_12():
     test_eq(toy_vocab.itos, ["a", "b"]); test_eq(toy_counts.tolist(), [3, 2])
     test_fail(lambda: word_vocab([]), contains="no tokens")
     test_fail(lambda: word_vocab(["a text"]), contains="tokenized")
     test_fail(lambda: word_vocab([["a", "b"]], min_count=2), contains="lower min_count")
 
 
-@_nb.setup(11, '9a923741')
-def _cell_11():
+@_nb.setup(13, '9a923741')
+def _cell_13():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global encode_docs
     from nlpbook.word2vec import encode_docs
 
 
-@_nb.check(12, '59ca4dc2')
-def test_05a_word2vec_cell_12():
+@_nb.check(14, '59ca4dc2')
+def test_05a_word2vec_cell_14():
     test_eq([x.tolist() for x in encode_docs([["a", "z", "b"], ["b"]], toy_vocab)], [[0, 1, 1], [0, 0, 1]])
 
 
-@_nb.setup(13, '83fc099e')
-def _cell_13():
+@_nb.setup(15, '83fc099e')
+def _cell_15():
     global counts, doc_of, ids, vocab
     vocab, counts = word_vocab(docs, min_count=5)
     ids, doc_of = encode_docs(docs, vocab)
     print(f"vocabulary: {len(vocab):,} words; {len(ids):,} of {sum(map(len, docs)):,} tokens kept")
 
 
-@_nb.setup(14, 'e1fed52e')
-def _cell_14():
+@_nb.setup(16, 'e1fed52e')
+def _cell_16():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global keep_probs
     from nlpbook.word2vec import keep_probs
 
 
-@_nb.setup(15, 'e9304685')
-def _cell_15():
+@_nb.setup(17, 'e9304685')
+def _cell_17():
     global p_keep
     p_keep = keep_probs(counts)
     print({w: round(float(p_keep[vocab[w]]), 3) for w in ["the", "movie", "good", "actor", "paris"] if w in vocab})
 
 
-@_nb.check(16, '5ecc5f14')
-def test_05a_word2vec_cell_16():
+@_nb.check(18, '5ecc5f14')
+def test_05a_word2vec_cell_18():
     global Word2Vec, _counts, _g, _gensim_p, _words
     from gensim.models import Word2Vec
     _g = Word2Vec(vector_size=10, min_count=1, sample=1e-3)
@@ -138,30 +149,30 @@ def test_05a_word2vec_cell_16():
     test_eq(keep_probs(_counts, 0), np.ones(len(_counts)))
 
 
-@_nb.setup(17, 'b3d501ae')
-def _cell_17():
+@_nb.setup(19, 'b3d501ae')
+def _cell_19():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global noise_probs, noise_table
     from nlpbook.word2vec import noise_probs, noise_table
 
 
-@_nb.check(18, 'e2a14e3e')
-def test_05a_word2vec_cell_18():
+@_nb.check(20, 'e2a14e3e')
+def test_05a_word2vec_cell_20():
     global _table
     test_close(noise_probs([1, 16]), np.array([1, 8]) / 9)
     _table = noise_table(np.array([1, 16, 81]), size=1000)
     test_close(np.bincount(_table.numpy()) / len(_table), noise_probs([1, 16, 81]), eps=2e-3)
 
 
-@_nb.setup(19, 'c9bfbb89')
-def _cell_19():
+@_nb.setup(21, 'c9bfbb89')
+def _cell_21():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global skipgram_pairs
     from nlpbook.word2vec import skipgram_pairs
 
 
-@_nb.check(20, '27f074e9')
-def test_05a_word2vec_cell_20():
+@_nb.check(22, '27f074e9')
+def test_05a_word2vec_cell_22():
     global _c, _c1, _doc, _pos, _x, _x1
     _pos = np.arange(40); _doc = np.repeat([0, 1], 20)
     _c, _x = skipgram_pairs(_pos, _doc, 3, np.random.default_rng(0))
@@ -172,15 +183,15 @@ def test_05a_word2vec_cell_20():
     test_eq(sorted(zip(_c1.tolist(), _x1.tolist())), [(0, 1), (1, 0), (1, 2), (2, 1), (2, 3), (3, 2)])
 
 
-@_nb.setup(21, '3fb9f1a1')
-def _cell_21():
+@_nb.setup(23, '3fb9f1a1')
+def _cell_23():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global cbow_examples
     from nlpbook.word2vec import cbow_examples
 
 
-@_nb.check(22, 'f5255ced')
-def test_05a_word2vec_cell_22():
+@_nb.check(24, 'f5255ced')
+def test_05a_word2vec_cell_24():
     global _ce, _ce1, _cm, _cm1, _cx, _cx1, c, m, x
     _ce, _cx, _cm = cbow_examples(np.arange(6) + 10, np.array([0, 0, 0, 1, 1, 1]), 2, np.random.default_rng(0))
     for c, x, m in zip(_ce, _cx, _cm):
@@ -189,22 +200,22 @@ def test_05a_word2vec_cell_22():
     test_eq([sorted(x[m].tolist()) for x, m in zip(_cx1, _cm1)], [[1], [0, 2], [1]])
 
 
-@_nb.setup(23, 'd6d0c008')
-def _cell_23():
+@_nb.setup(25, 'd6d0c008')
+def _cell_25():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global CBOWNS, SkipGramNS
     from nlpbook.word2vec import CBOWNS, SkipGramNS
 
 
-@_nb.setup(24, 'cae3878a')
-def _cell_24():
+@_nb.setup(26, 'cae3878a')
+def _cell_26():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global sgd_step
     from nlpbook.word2vec import sgd_step
 
 
-@_nb.check(25, 'c5678861')
-def test_05a_word2vec_cell_25():
+@_nb.check(27, 'c5678861')
+def test_05a_word2vec_cell_27():
     global _loss, _m, _sig
     _m = SkipGramNS(3, 2)
     with torch.no_grad(): _m.inp.weight[:] = torch.tensor([[1., 0], [0, 1], [1, 1]]); _m.out.weight[:] = torch.tensor([[2., 1], [0, -1], [1, 3]])
@@ -213,8 +224,8 @@ def test_05a_word2vec_cell_25():
     test_close(_loss.item(), -math.log(_sig(1)) - math.log(_sig(-0)))
 
 
-@_nb.check(26, 'cb9dc991')
-def test_05a_word2vec_cell_26():
+@_nb.check(28, 'cb9dc991')
+def test_05a_word2vec_cell_28():
     global _cb, _check_step, _sg
     @_module_level
     def _check_step(model, x, targets, lr=0.1):
@@ -234,15 +245,15 @@ def test_05a_word2vec_cell_26():
                 torch.tensor([[1, 6], [0, 2]]))
 
 
-@_nb.setup(27, '58131129')
-def _cell_27():
+@_nb.setup(29, '58131129')
+def _cell_29():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global Word2VecConfig, word2vec_config
     from nlpbook.word2vec import Word2VecConfig, word2vec_config
 
 
-@_nb.check(28, '8ea2e4c8')
-def test_05a_word2vec_cell_28():
+@_nb.check(30, '8ea2e4c8')
+def test_05a_word2vec_cell_30():
     global cfg
     cfg = word2vec_config(dim=50, cbow=True)
     test_eq((cfg.dim, cfg.cbow, cfg.window), (50, True, 5))
@@ -250,36 +261,36 @@ def test_05a_word2vec_cell_28():
     test_fail(lambda: word2vec_config(vector_size=50), contains="unknown setting(s) ['vector_size']")
 
 
-@_nb.setup(29, 'd5e26e70')
-def _cell_29():
+@_nb.setup(31, 'd5e26e70')
+def _cell_31():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global Word2VecResult, _chunks
     from nlpbook.word2vec import Word2VecResult, _chunks
 
 
-@_nb.check(30, 'a808239b')
-def test_05a_word2vec_cell_30():
+@_nb.check(32, 'a808239b')
+def test_05a_word2vec_cell_32():
     test_eq(_chunks(np.array([0, 0, 0, 1, 1, 2, 2, 2]), 3), [(0, 3), (3, 8)])
     test_eq(_chunks(np.array([0, 1, 2, 3]), 1), [(0, 1), (1, 2), (2, 3), (3, 4)])
     test_eq(_chunks(np.array([], int), 3), [(0, 0)])
     test_eq(_chunks(np.zeros(5, int), 2), [(0, 5)])
 
 
-@_nb.setup(31, '3981be9c')
-def _cell_31():
+@_nb.setup(33, '3981be9c')
+def _cell_33():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global train_word2vec
     from nlpbook.word2vec import train_word2vec
 
 
-@_nb.check(32, '30ac3125')
-def test_05a_word2vec_cell_32():
+@_nb.check(34, '30ac3125')
+def test_05a_word2vec_cell_34():
     test_fail(lambda: train_word2vec([]), contains="no tokens")
     test_fail(lambda: train_word2vec([["rare", "words"]], min_count=5), contains="lower min_count")
 
 
-@_nb.check(33, '0f024eb0')
-def test_05a_word2vec_cell_33():
+@_nb.check(35, '0f024eb0')
+def test_05a_word2vec_cell_35():
     global _cbow, _rs, _threads, _topics_separate, _toy, animals, toy_docs, vehicles
     _rs = np.random.default_rng(1)
     animals, vehicles = ["cat", "dog", "horse", "cow", "sheep"], ["car", "bus", "truck", "train", "bike"]
@@ -301,22 +312,22 @@ def test_05a_word2vec_cell_33():
     test_eq(torch.get_num_threads(), _threads)  # the caller's thread setting survives training
 
 
-@_nb.setup(34, '0ba03c47')
-def _cell_34():
+@_nb.setup(36, '0ba03c47')
+def _cell_36():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global train_gensim
     from nlpbook.word2vec import train_gensim
 
 
-@_nb.setup(35, 'fb2d164e')
-def _cell_35():
+@_nb.setup(37, 'fb2d164e')
+def _cell_37():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global evaluate_embeddings
     from nlpbook.word2vec import evaluate_embeddings
 
 
-@_nb.setup(36, '9260e8a6')
-def _cell_36():
+@_nb.setup(38, '9260e8a6')
+def _cell_38():
     global EPOCHS, ours, settings
     EPOCHS = 5 if FULL else 3
     settings = Word2VecConfig(dim=100, window=5, epochs=EPOCHS, negative=5, min_count=5, sample=1e-3)
@@ -324,16 +335,16 @@ def _cell_36():
     plot_losses(ours.losses, title="skip-gram (ours): loss per example", xlabel=f"step / 50", smooth=10);
 
 
-@_nb.setup(37, '71c4e22b')
-def _cell_37():
+@_nb.setup(39, '71c4e22b')
+def _cell_39():
     global scores, seconds, theirs
     theirs = train_gensim(docs, settings)
     scores = {"ours (PyTorch)": evaluate_embeddings(ours.kv), "gensim": evaluate_embeddings(theirs.kv)}
     seconds = {"ours (PyTorch)": ours.seconds, "gensim": theirs.seconds}
 
 
-@_nb.setup(38, '15bd4973')
-def _cell_38():
+@_nb.setup(40, '15bd4973')
+def _cell_40():
     global pd, summary
     import pandas as pd
     @_module_level
@@ -346,28 +357,28 @@ def _cell_38():
     summary(scores, seconds)
 
 
-@_nb.setup(39, '1c72c0d3')
-def _cell_39():
+@_nb.setup(41, '1c72c0d3')
+def _cell_41():
     pd.DataFrame({name: {sec: f"{100 * acc:.1f}% of {n}" for sec, (acc, n) in s["sections"].items()}
                   for name, s in scores.items()})
 
 
-@_nb.setup(40, '08b39d42')
-def _cell_40():
+@_nb.setup(42, '08b39d42')
+def _cell_42():
     global w
     for w in ["excellent", "boring", "actor"]:
         print(w, "| ours:", [x for x, _ in ours.kv.most_similar(w, topn=5)], "| gensim:", [x for x, _ in theirs.kv.most_similar(w, topn=5)])
 
 
-@_nb.check(41, '6c1b3b79')
-def test_05a_word2vec_cell_41():
+@_nb.check(43, '6c1b3b79')
+def test_05a_word2vec_cell_43():
     assert scores["ours (PyTorch)"]["analogy"] >= scores["gensim"]["analogy"] - 0.10, scores
     assert scores["ours (PyTorch)"]["wordsim353"] >= scores["gensim"]["wordsim353"] - 0.10, scores
     test_eq(scores["ours (PyTorch)"]["analogy_covered"], scores["gensim"]["analogy_covered"])  # same vocabulary
 
 
-@_nb.setup(42, 'ef97de90')
-def _cell_42():
+@_nb.setup(44, 'ef97de90')
+def _cell_44():
     global cbow_settings, ours_cbow, theirs_cbow
     cbow_settings = replace(settings, cbow=True, epochs=EPOCHS if FULL else 1)
     ours_cbow, theirs_cbow = train_word2vec(docs, cbow_settings), train_gensim(docs, cbow_settings)
@@ -376,8 +387,8 @@ def _cell_42():
             {"ours CBOW": ours_cbow.seconds, "gensim CBOW": theirs_cbow.seconds})
 
 
-@_nb.setup(43, '0d9d9f9d')
-def _cell_43():
+@_nb.setup(45, '0d9d9f9d')
+def _cell_45():
     global gensim_s, ours_s
     ours_s, gensim_s = scores["ours (PyTorch)"], scores["gensim"]
     pd.DataFrame([
@@ -391,6 +402,6 @@ def _cell_43():
 
 
 def test_05a_word2vec_runs_to_end():
-    "The last cells (code cells 42-43) check nothing themselves: they must run without error"
+    "The last cells (code cells 44-45) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

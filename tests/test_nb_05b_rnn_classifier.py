@@ -11,19 +11,20 @@ _nb = _NotebookCells(globals(), 'nbs/05b_rnn_classifier.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'c6e445c5')
-def _cell_01():
+@_nb.setup(2, 'c6e445c5')
+def _cell_02():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global Callable, DataLoader, Dataset, Iterable, Sampler, Vocab, build_vocab, clean_review, math
-    global nn, np, pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, time, torch
+    global nn, np, pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, require, time
+    global torch
     from nlpbook.rnn_classifier import (
         Callable, DataLoader, Dataset, Iterable, Sampler, Vocab, build_vocab, clean_review, math, nn,
-        np, pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, time, torch,
+        np, pack_padded_sequence, pad_packed_sequence, partial, pd, random, re, require, time, torch,
     )
 
 
-@_nb.setup(2, '9abb97f3')
-def _cell_02():
+@_nb.setup(3, '9abb97f3')
+def _cell_03():
     global Path, os, test_close, test_eq, test_fail, test_ne, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     import os
@@ -33,8 +34,19 @@ def _cell_02():
     use_checkout_mirror()
 
 
-@_nb.setup(3, 'ba060d48')
-def _cell_03():
+@_nb.check(4, '66265363')
+def test_05b_rnn_classifier_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", fresh=("nlpbook.rnn_classifier",)):
+        test_fail(lambda: importlib.import_module("nlpbook.rnn_classifier"),
+                  contains=f"nlpbook.rnn_classifier (Chapter 5) needs torch, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, 'ba060d48')
+def _cell_05():
     global FULL, MAX_LEN, N_TEST, N_TRAIN, full_scale, load_glove, load_imdb, plot_losses, test_df
     global train_df
     from nlpbook.data import full_scale
@@ -50,15 +62,15 @@ def _cell_03():
     train_df.label.value_counts()
 
 
-@_nb.setup(4, '3a588282')
-def _cell_04():
+@_nb.setup(6, '3a588282')
+def _cell_06():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global REVIEW_TOKEN_RE, tokenize_review
     from nlpbook.rnn_classifier import REVIEW_TOKEN_RE, tokenize_review
 
 
-@_nb.check(5, '307919ed')
-def test_05b_rnn_classifier_cell_05():
+@_nb.check(7, '307919ed')
+def test_05b_rnn_classifier_cell_07():
     test_eq(tokenize_review("I didn't LIKE it.<br /><br />Spider-Man: 7/10..."),
             ['i', 'did', "n't", 'like', 'it', '.', 'spider-man', ':', '7/10', '...'])
     test_eq(tokenize_review("It's great!"), ['it', "'s", 'great', '!'])
@@ -67,15 +79,15 @@ def test_05b_rnn_classifier_cell_05():
     tokenize_review(train_df.text[0])[:20]
 
 
-@_nb.setup(6, 'c4fd4fc6')
-def _cell_06():
+@_nb.setup(8, 'c4fd4fc6')
+def _cell_08():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global REVIEW_SPECIALS, review_vocab
     from nlpbook.rnn_classifier import REVIEW_SPECIALS, review_vocab
 
 
-@_nb.check(7, 'fac205bf')
-def test_05b_rnn_classifier_cell_07():
+@_nb.check(9, 'fac205bf')
+def test_05b_rnn_classifier_cell_09():
     global vocab
     vocab = review_vocab(train_df.text)
     test_eq(vocab.itos[:2], ['<unk>', '<pad>'])
@@ -85,15 +97,15 @@ def test_05b_rnn_classifier_cell_07():
     vocab
 
 
-@_nb.setup(8, '0422bec3')
-def _cell_08():
+@_nb.setup(10, '0422bec3')
+def _cell_10():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global glove_coverage, glove_embedding
     from nlpbook.rnn_classifier import glove_coverage, glove_embedding
 
 
-@_nb.check(9, '2cc68eff')
-def test_05b_rnn_classifier_cell_09():
+@_nb.check(11, '2cc68eff')
+def test_05b_rnn_classifier_cell_11():
     global coverage, emb, glove, w
     glove = load_glove()
     emb = glove_embedding(vocab, glove)
@@ -108,15 +120,15 @@ def test_05b_rnn_classifier_cell_09():
     test_eq(coverage > 0.8, True)
 
 
-@_nb.setup(10, '866c81e2')
-def _cell_10():
+@_nb.setup(12, '866c81e2')
+def _cell_12():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global ReviewDataset, check_reviews, pad_collate
     from nlpbook.rnn_classifier import ReviewDataset, check_reviews, pad_collate
 
 
-@_nb.check(11, 'ae001114')
-def test_05b_rnn_classifier_cell_11():
+@_nb.check(13, 'ae001114')
+def test_05b_rnn_classifier_cell_13():
     global cased, ds, ids, labels, lengths
     ds = ReviewDataset(pd.DataFrame({"text": ["a great movie", "awful", "good, good fun!"], "label": [1, 0, 1]}), vocab)
     ids, lengths, labels = pad_collate([ds[0], ds[1], ds[2]], pad_id=vocab['<pad>'])
@@ -133,15 +145,15 @@ def test_05b_rnn_classifier_cell_11():
     test_fail(lambda: ReviewDataset(load_imdb('unsup', n=5), vocab), contains="must hold 0 (negative) or 1")
 
 
-@_nb.setup(12, 'd925def1')
-def _cell_12():
+@_nb.setup(14, 'd925def1')
+def _cell_14():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global SortishSampler, review_loader
     from nlpbook.rnn_classifier import SortishSampler, review_loader
 
 
-@_nb.check(13, '6292becd')
-def test_05b_rnn_classifier_cell_13():
+@_nb.check(15, '6292becd')
+def test_05b_rnn_classifier_cell_15():
     global first, ids, labels, lengths, sampler, second, seen, test_dl, test_ds, train_dl, train_ds
     train_ds, test_ds = ReviewDataset(train_df, vocab, MAX_LEN), ReviewDataset(test_df, vocab, MAX_LEN)
     train_dl = review_loader(train_ds, vocab, bs=64)
@@ -159,15 +171,15 @@ def test_05b_rnn_classifier_cell_13():
           f"a batch: ids {tuple(ids.shape)}, lengths {lengths.min().item()}..{lengths.max().item()}")
 
 
-@_nb.setup(14, 'd9e50c36')
-def _cell_14():
+@_nb.setup(16, 'd9e50c36')
+def _cell_16():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global RNNClassifier
     from nlpbook.rnn_classifier import RNNClassifier
 
 
-@_nb.check(15, '96f42348')
-def test_05b_rnn_classifier_cell_15():
+@_nb.check(17, '96f42348')
+def test_05b_rnn_classifier_cell_17():
     global bi, cell, m, one, padded, pool
     torch.manual_seed(0)
     one = torch.tensor([[5, 6, 7, 8]]), torch.tensor([4])
@@ -180,8 +192,8 @@ def test_05b_rnn_classifier_cell_15():
     test_fail(lambda: RNNClassifier(emb, pool="attention"), contains="pool must be")
 
 
-@_nb.setup(16, 'f2344e14')
-def _cell_16():
+@_nb.setup(18, 'f2344e14')
+def _cell_18():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global accuracy, evaluate_classifier, fit, model_device, review_learner, valid_acc
     from nlpbook.rnn_classifier import (
@@ -189,8 +201,8 @@ def _cell_16():
     )
 
 
-@_nb.check(17, '0569997a')
-def test_05b_rnn_classifier_cell_17():
+@_nb.check(19, '0569997a')
+def test_05b_rnn_classifier_cell_19():
     global acc, hist, learn, steps, tiny, tiny_dl, tiny_ds, valid_loss
     tiny_ds = ReviewDataset(train_df.head(64), vocab, max_len=30)   # its own loaders: train_dl's batch order stays the notebook's
     tiny_dl = review_loader(tiny_ds, vocab, bs=16, seed=1)
@@ -208,8 +220,8 @@ def test_05b_rnn_classifier_cell_17():
     test_close(valid_acc(torch.tensor([2.0, -1.0, 0.5]), torch.tensor([1.0, 1.0, 0.0])).item(), 1 / 3, eps=1e-6)
 
 
-@_nb.setup(18, 'b212177e')
-def _cell_18():
+@_nb.setup(20, 'b212177e')
+def _cell_20():
     global book_history, book_losses, book_model
     torch.manual_seed(0)
     book_model = RNNClassifier(glove_embedding(vocab, glove), hidden_size=256, num_layers=1, cell="rnn")
@@ -217,8 +229,8 @@ def _cell_18():
     book_history
 
 
-@_nb.setup(19, '91733f6c')
-def _cell_19():
+@_nb.setup(21, '91733f6c')
+def _cell_21():
     global EPOCHS, history, losses, model
     EPOCHS = 4
     torch.manual_seed(0)
@@ -227,8 +239,8 @@ def _cell_19():
     history
 
 
-@_nb.check(20, '0a02f5ae')
-def test_05b_rnn_classifier_cell_20():
+@_nb.check(22, '0a02f5ae')
+def test_05b_rnn_classifier_cell_22():
     global test_acc
     test_acc = accuracy(model, test_dl)
     print(f"test accuracy on {len(test_ds):,} reviews: {test_acc:.1%} (book's model on the same budget: {book_history.valid_acc.iloc[-1]:.1%})")
@@ -236,15 +248,15 @@ def test_05b_rnn_classifier_cell_20():
     plot_losses({"book's RNN (lr 1e-4)": book_losses, "biLSTM (lr 2e-3)": losses}, title="IMDb training loss", smooth=10);
 
 
-@_nb.setup(21, 'dabbe08d')
-def _cell_21():
+@_nb.setup(23, 'dabbe08d')
+def _cell_23():
     # exported to nlpbook.rnn_classifier: take what the cell defines from the installed package
     global predict_sentiment
     from nlpbook.rnn_classifier import predict_sentiment
 
 
-@_nb.setup(22, 'b478a4ca')
-def _cell_22():
+@_nb.setup(24, 'b478a4ca')
+def _cell_24():
     global p_review, review
     review = """I like that Far From Home is trying something new and that its
 humor  feels more real than the ironic cracks in most superhero movies.
@@ -253,8 +265,8 @@ I just wish its good pieces all came together more satisfyingly."""
     print(f"Probability positive: {p_review:.3f}")
 
 
-@_nb.check(23, '093a9386')
-def test_05b_rnn_classifier_cell_23():
+@_nb.check(25, '093a9386')
+def test_05b_rnn_classifier_cell_25():
     global p_neg, p_pos
     p_pos = predict_sentiment(model, vocab, "A wonderful, moving film with brilliant acting. I loved it and would watch it again.")
     p_neg = predict_sentiment(model, vocab, "A terrible, boring film with awful acting. I hated it, a complete waste of time.")
@@ -265,8 +277,8 @@ def test_05b_rnn_classifier_cell_23():
     test_fail(lambda: predict_sentiment(model, vocab, None), contains="must be a str")
 
 
-@_nb.setup(24, 'c6545283')
-def _cell_24():
+@_nb.setup(26, 'c6545283')
+def _cell_26():
     global book_vs_ours
     book_vs_ours = pd.DataFrame([
         ("test accuracy, book's model (vanilla RNN 256, GloVe 100d, 6 epochs, 25k / 25k)", "about 75%",
@@ -283,8 +295,8 @@ def _cell_24():
     book_vs_ours
 
 
-@_nb.setup(25, 'efcb7401')
-def _cell_25():
+@_nb.setup(27, 'efcb7401')
+def _cell_27():
     global bench, json, r
     bench = Path('../benchmarks/results/ch05_imdb_rnn.json')
     if bench.exists():
@@ -295,6 +307,6 @@ def _cell_25():
 
 
 def test_05b_rnn_classifier_runs_to_end():
-    "The last cells (code cells 24-25) check nothing themselves: they must run without error"
+    "The last cells (code cells 26-27) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -11,19 +11,19 @@ _nb = _NotebookCells(globals(), 'nbs/06_rnns.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '918fad25')
-def _cell_01():
+@_nb.setup(2, '918fad25')
+def _cell_02():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global DataLoader, ReviewDataset, SortishSampler, Vocab, copy, datetime, functional_call, nn
-    global pack_padded_sequence, pad_collate, partial, random, time, torch
+    global pack_padded_sequence, pad_collate, partial, random, require, time, torch
     from nlpbook.rnns import (
         DataLoader, ReviewDataset, SortishSampler, Vocab, copy, datetime, functional_call, nn,
-        pack_padded_sequence, pad_collate, partial, random, time, torch,
+        pack_padded_sequence, pad_collate, partial, random, require, time, torch,
     )
 
 
-@_nb.setup(2, '75594d95')
-def _cell_02():
+@_nb.setup(3, '75594d95')
+def _cell_03():
     global Path, os, test_close, test_eq, test_fail, test_ne, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     import os
@@ -33,8 +33,19 @@ def _cell_02():
     use_checkout_mirror()
 
 
-@_nb.setup(3, 'c90af061')
-def _cell_03():
+@_nb.check(4, '8e7972f5')
+def test_06_rnns_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", fresh=("nlpbook.rnns",)):
+        test_fail(lambda: importlib.import_module("nlpbook.rnns"),
+                  contains=f"nlpbook.rnns (Chapter 6) needs torch, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, 'c90af061')
+def _cell_05():
     global FULL, assert_close, full_scale
     from nlpbook.data import full_scale
     FULL = full_scale()   # book scale switch
@@ -43,15 +54,15 @@ def _cell_03():
     print(f"FULL={FULL}, torch {torch.__version__}, {torch.get_num_threads()} threads")
 
 
-@_nb.setup(4, '01d2f5eb')
-def _cell_04():
+@_nb.setup(6, '01d2f5eb')
+def _cell_06():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global check_input, check_state
     from nlpbook.rnns import check_input, check_state
 
 
-@_nb.check(5, 'f068264d')
-def test_06_rnns_cell_05():
+@_nb.check(7, 'f068264d')
+def test_06_rnns_cell_07():
     test_fail(lambda: check_input(torch.zeros(2, 3), 3, "X", 3), contains="expected a 3-d input")
     test_fail(lambda: check_input(torch.zeros(0, 4, 3), 3, "X", 3), contains="batch is empty")
     test_fail(lambda: check_input(torch.zeros(2, 4, 5), 3, "X", 3), contains="input_size=3")
@@ -59,15 +70,15 @@ def test_06_rnns_cell_05():
     test_eq(check_input(torch.zeros(2, 3), 3, "X", 2).shape, (2, 3))
 
 
-@_nb.setup(6, '1ee15837')
-def _cell_06():
+@_nb.setup(8, '1ee15837')
+def _cell_08():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global RNNCell, RecurrentCell
     from nlpbook.rnns import RNNCell, RecurrentCell
 
 
-@_nb.check(7, 'f1d61416')
-def test_06_rnns_cell_07():
+@_nb.check(9, 'f1d61416')
+def test_06_rnns_cell_09():
     global cell
     cell = RNNCell(100, 300)
     test_eq(cell(torch.randn(1, 100)).shape, (1, 300))
@@ -75,15 +86,15 @@ def test_06_rnns_cell_07():
     cell
 
 
-@_nb.setup(8, '25d22673')
-def _cell_08():
+@_nb.setup(10, '25d22673')
+def _cell_10():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global _copy_cell, copy_torch_weights
     from nlpbook.rnns import _copy_cell, copy_torch_weights
 
 
-@_nb.check(9, '3c30c99f')
-def test_06_rnns_cell_09():
+@_nb.check(11, '3c30c99f')
+def test_06_rnns_cell_11():
     global h, ours, theirs, x
     theirs, ours = nn.RNNCell(8, 16), RNNCell(8, 16)
     copy_torch_weights(ours, theirs)
@@ -94,15 +105,15 @@ def test_06_rnns_cell_09():
     test_fail(lambda: assert_close(RNNCell(8, 16)(x, h), theirs(x, h)))   # without the copy they differ
 
 
-@_nb.setup(10, '5ecf5b8c')
-def _cell_10():
+@_nb.setup(12, '5ecf5b8c')
+def _cell_12():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global RNN, _where, check_lengths
     from nlpbook.rnns import RNN, _where, check_lengths
 
 
-@_nb.check(11, 'fe158d60')
-def test_06_rnns_cell_11():
+@_nb.check(13, 'fe158d60')
+def test_06_rnns_cell_13():
     global h, out, rnn
     rnn = RNN(100, 300)
     out, h = rnn(torch.randn(256, 10, 100))
@@ -110,15 +121,15 @@ def test_06_rnns_cell_11():
     assert_close(out[:, -1], h)
 
 
-@_nb.setup(12, 'eca031c0')
-def _cell_12():
+@_nb.setup(14, 'eca031c0')
+def _cell_14():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global packed_torch
     from nlpbook.rnns import packed_torch
 
 
-@_nb.check(13, '7c598cac')
-def test_06_rnns_cell_13():
+@_nb.check(15, '7c598cac')
+def test_06_rnns_cell_15():
     global h0, h_o, h_t, lengths, ours, out_o, out_t, theirs, x
     theirs, ours = nn.RNN(8, 16, batch_first=True), RNN(8, 16)
     copy_torch_weights(ours, theirs)
@@ -134,8 +145,8 @@ def test_06_rnns_cell_13():
     test_fail(lambda: assert_close(ours(x)[1], h_t[0]))                       # unmasked differs from packed
 
 
-@_nb.check(14, 'ca9bf268')
-def test_06_rnns_cell_14():
+@_nb.check(16, 'ca9bf268')
+def test_06_rnns_cell_16():
     global loss_o, loss_t, p, xg
     loss_o = ours(x, lengths=lengths)[1].pow(2).sum(); loss_o.backward()
     loss_t = packed_torch(theirs, x, lengths)[1].pow(2).sum(); loss_t.backward()
@@ -146,15 +157,15 @@ def test_06_rnns_cell_14():
     assert xg.grad[:, 0].abs().sum() > 0                                      # the first step gets a gradient too
 
 
-@_nb.setup(15, '2251dd97')
-def _cell_15():
+@_nb.setup(17, '2251dd97')
+def _cell_17():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global Bidirectional, reverse_padded
     from nlpbook.rnns import Bidirectional, reverse_padded
 
 
-@_nb.check(16, '4cd9f54c')
-def test_06_rnns_cell_16():
+@_nb.check(18, '4cd9f54c')
+def test_06_rnns_cell_18():
     global h_t, hb, hf, ours, out_o, out_t, theirs
     test_eq(reverse_padded(torch.tensor([[1, 2, 3, 0], [4, 5, 6, 7]]), torch.tensor([3, 4])).tolist(), [[3, 2, 1, 0], [7, 6, 5, 4]])
     test_eq(reverse_padded(torch.tensor([[1, 2, 3]])).tolist(), [[3, 2, 1]])
@@ -169,15 +180,15 @@ def test_06_rnns_cell_16():
     assert_close(out_o, out_t); assert_close(torch.stack([hf, hb]), h_t)
 
 
-@_nb.setup(17, '39398959')
-def _cell_17():
+@_nb.setup(19, '39398959')
+def _cell_19():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global LSTM, LSTMCell
     from nlpbook.rnns import LSTM, LSTMCell
 
 
-@_nb.check(18, '686b9ba4')
-def test_06_rnns_cell_18():
+@_nb.check(20, '686b9ba4')
+def test_06_rnns_cell_20():
     global a, b, c0, c_o, c_t, h_o, h_t, hs, ours, out_o, out_t, theirs, xs
     theirs, ours = nn.LSTMCell(8, 16), LSTMCell(8, 16)
     copy_torch_weights(ours, theirs)
@@ -199,15 +210,15 @@ def test_06_rnns_cell_18():
     test_fail(lambda: copy_torch_weights(LSTM(8, 16), nn.GRU(8, 16)), contains="pair RNN with RNN")
 
 
-@_nb.setup(19, '478738b0')
-def _cell_19():
+@_nb.setup(21, '478738b0')
+def _cell_21():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global GRU, GRUCell
     from nlpbook.rnns import GRU, GRUCell
 
 
-@_nb.check(20, 'a92f28d6')
-def test_06_rnns_cell_20():
+@_nb.check(22, 'a92f28d6')
+def test_06_rnns_cell_22():
     global h_init, h_o, h_t, hb, hf, m, ours, out_o, out_t, theirs
     theirs, ours = nn.GRUCell(8, 16), GRUCell(8, 16)
     copy_torch_weights(ours, theirs)
@@ -232,8 +243,8 @@ def test_06_rnns_cell_20():
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in m.parameters())
 
 
-@_nb.check(21, 'dfe14da9')
-def test_06_rnns_cell_21():
+@_nb.check(23, 'dfe14da9')
+def test_06_rnns_cell_23():
     test_fail(lambda: RNN(8, 16)(torch.randn(4, 8)), contains="expected a 3-d input")                  # forgot the time axis
     test_fail(lambda: RNNCell(8, 16)(torch.randn(4, 3, 8)), contains="expected a 2-d input")
     test_fail(lambda: GRU(8, 16)(torch.randn(4, 7, 9)), contains="input_size=8")
@@ -246,20 +257,20 @@ def test_06_rnns_cell_21():
     test_fail(lambda: RNNCell(0, 16), contains="must be >= 1")
 
 
-@_nb.setup(22, '8e3373e6')
-def _cell_22():
+@_nb.setup(24, '8e3373e6')
+def _cell_24():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global DATE_FORMATS, MONTHS, WEEKDAYS, date_pairs
     from nlpbook.rnns import DATE_FORMATS, MONTHS, WEEKDAYS, date_pairs
 
 
-@_nb.setup(23, 'b4522409')
-def _cell_23():
+@_nb.setup(25, 'b4522409')
+def _cell_25():
     date_pairs(5)
 
 
-@_nb.check(24, 'c28726fc')
-def test_06_rnns_cell_24():
+@_nb.check(26, 'c28726fc')
+def test_06_rnns_cell_26():
     test_eq(date_pairs(3, seed=1), date_pairs(3, seed=1))
     test_eq(DATE_FORMATS[0](datetime.date(2026, 11, 25)), "25 Nov 2026")
     test_eq(DATE_FORMATS[2](datetime.date(2026, 11, 25)), "Wednesday, 25 November 2026")
@@ -267,15 +278,15 @@ def test_06_rnns_cell_24():
     test_fail(lambda: date_pairs(-1), contains="n must be >= 0")
 
 
-@_nb.setup(25, 'd8298f30')
-def _cell_25():
+@_nb.setup(27, 'd8298f30')
+def _cell_27():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global CHAR_SPECIALS, char_vocab, encode_chars
     from nlpbook.rnns import CHAR_SPECIALS, char_vocab, encode_chars
 
 
-@_nb.check(26, '4144251a')
-def test_06_rnns_cell_26():
+@_nb.check(28, '4144251a')
+def test_06_rnns_cell_28():
     global cv, ids, lens
     cv = char_vocab(["25 Nov 2026", "2026-11-25"])
     ids, lens = encode_chars(["25 Nov", "1"], cv, eos=True)
@@ -285,15 +296,15 @@ def test_06_rnns_cell_26():
     test_fail(lambda: encode_chars("25 Nov", cv), contains="not one string")
 
 
-@_nb.setup(27, 'd11dca83')
-def _cell_27():
+@_nb.setup(29, 'd11dca83')
+def _cell_29():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global Seq2Seq
     from nlpbook.rnns import Seq2Seq
 
 
-@_nb.setup(28, 'f6f716b2')
-def _cell_28():
+@_nb.setup(30, 'f6f716b2')
+def _cell_30():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global exact_match, greedy_translate, seq2seq_collate, seq2seq_learner, train_seq2seq
     from nlpbook.rnns import (
@@ -301,8 +312,8 @@ def _cell_28():
     )
 
 
-@_nb.check(29, '31cd6339')
-def test_06_rnns_cell_29():
+@_nb.check(31, '31cd6339')
+def test_06_rnns_cell_31():
     global _, cv, gap, learn, opt, pairs8, sched, src, src_len, tgt_in, tgt_out, torch_lrs
     pairs8 = date_pairs(8, seed=3)
     src, src_len, tgt_in, tgt_out = seq2seq_collate(pairs8[:2], cv := char_vocab(a + b for a, b in pairs8))
@@ -321,8 +332,8 @@ def test_06_rnns_cell_29():
     test_fail(lambda: train_seq2seq(Seq2Seq(len(cv)), [], cv), contains="pairs is empty")
 
 
-@_nb.setup(30, '0ae4c28b')
-def _cell_30():
+@_nb.setup(32, '0ae4c28b')
+def _cell_32():
     global DATE_EPOCHS, N_DATES, date_vocab, s2s, s2s_acc, s2s_losses, s2s_seconds, seen, start
     global test_pairs, train_pairs
     N_DATES, DATE_EPOCHS = (50_000, 8) if FULL else (20_000, 4)
@@ -341,36 +352,36 @@ def _cell_30():
     print(f"trained in {s2s_seconds:.0f} s; exact match on unseen dates: {s2s_acc:.1%}")
 
 
-@_nb.setup(31, 'b489cf2f')
-def _cell_31():
+@_nb.setup(33, 'b489cf2f')
+def _cell_33():
     global plot_losses
     from nlpbook.embeddings import plot_losses
     plot_losses(s2s_losses, title="date translation: training loss (teacher forcing)", smooth=20);
 
 
-@_nb.setup(32, '6fb0be60')
-def _cell_32():
+@_nb.setup(34, '6fb0be60')
+def _cell_34():
     global examples, pred, src
     examples = ["25 Nov 2026", "November 25, 2026", "Wednesday, 25 November 2026", "25.11.2026", "nov 25 26", "1 Jan 2000"]
     for src, pred in zip(examples, greedy_translate(s2s, examples, date_vocab)): print(f"{src!r:32} -> {pred}")
 
 
-@_nb.check(33, '01e78034')
-def test_06_rnns_cell_33():
+@_nb.check(35, '01e78034')
+def test_06_rnns_cell_35():
     assert s2s_acc >= 0.90, s2s_acc                      # measured: see the table at the end
     test_eq(greedy_translate(s2s, ["25 Nov 2026"], date_vocab), ["2026-11-25"])
     test_fail(lambda: greedy_translate(s2s, [], date_vocab), contains="texts is empty")
 
 
-@_nb.setup(34, '534b2d53')
-def _cell_34():
+@_nb.setup(36, '534b2d53')
+def _cell_36():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global _state_rows, packed_final_state, torch_direction, torch_final_state
     from nlpbook.rnns import _state_rows, packed_final_state, torch_direction, torch_final_state
 
 
-@_nb.check(35, 'c64ee432')
-def test_06_rnns_cell_35():
+@_nb.check(37, 'c64ee432')
+def test_06_rnns_cell_37():
     global a, b, g_ours, g_packed, layer, lengths, ours, packed, x
     x, lengths = torch.randn(5, 9, 8, requires_grad=True), torch.tensor([9, 3, 5, 1, 7])
     for layer in (nn.RNN(8, 16, batch_first=True), nn.RNN(8, 16, batch_first=True, bidirectional=True),
@@ -389,15 +400,15 @@ def test_06_rnns_cell_35():
     test_fail(lambda: torch_direction(nn.GRU(8, 16, batch_first=True), x, reverse=True), contains="bidirectional")
 
 
-@_nb.setup(36, '9ef9039d')
-def _cell_36():
+@_nb.setup(38, '9ef9039d')
+def _cell_38():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global BACKBONES, TextClassifier, final_state
     from nlpbook.rnns import BACKBONES, TextClassifier, final_state
 
 
-@_nb.check(37, '49aa0e1c')
-def test_06_rnns_cell_37():
+@_nb.check(39, '49aa0e1c')
+def test_06_rnns_cell_39():
     global ids, lens, name, pretrained, tc, tc8
     tc = TextClassifier(50, 16, backbone="gru")
     ids, lens = torch.randint(2, 50, (3, 9)), torch.tensor([9, 4, 2])
@@ -413,8 +424,8 @@ def test_06_rnns_cell_37():
     test_fail(lambda: tc(ids[:0], lens[:0]), contains="batch is empty")
 
 
-@_nb.check(38, '798826e8')
-def test_06_rnns_cell_38():
+@_nb.check(40, '798826e8')
+def test_06_rnns_cell_40():
     global a, b, mine, torchs
     for mine, torchs in (("scratch_rnn", "rnn"), ("scratch_birnn", "birnn"), ("scratch_lstm", "lstm"), ("scratch_gru", "gru")):
         a, b = TextClassifier(50, 16, backbone=mine), TextClassifier(50, 16, backbone=torchs)
@@ -425,15 +436,15 @@ def test_06_rnns_cell_38():
         assert_close(a(ids, lens), b(ids, lens))
 
 
-@_nb.setup(39, '1ce5bf5e')
-def _cell_39():
+@_nb.setup(41, '1ce5bf5e')
+def _cell_41():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global classifier_learner, imdb_loaders, label_collate, padding_fraction
     from nlpbook.rnns import classifier_learner, imdb_loaders, label_collate, padding_fraction
 
 
-@_nb.setup(40, 'f5c37c82')
-def _cell_40():
+@_nb.setup(42, 'f5c37c82')
+def _cell_42():
     global BS, EPOCHS, HIDDEN, LR, MAX_WORDS, N_TEST, N_TRAIN, load_imdb, pad_id, review_vocab
     global test_df, test_ds, train_df, train_ds, vocab
     from nlpbook.data import load_imdb
@@ -450,15 +461,24 @@ def _cell_40():
           f"hidden {HIDDEN}, batch {BS}, {EPOCHS} epochs, lr {LR}")
 
 
-@_nb.setup(41, '18a0c00d')
-def _cell_41():
+@_nb.check(43, '9522dd41')
+def test_06_rnns_cell_43():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("fastai"):
+        test_fail(lambda: classifier_learner(None, ()), contains=f"classifier_learner needs fastai, which is not installed. Install it with: {install_hint('fastai')}")
+
+
+@_nb.setup(44, '18a0c00d')
+def _cell_44():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global train_rnn_classifier
     from nlpbook.rnns import train_rnn_classifier
 
 
-@_nb.check(42, '7941d842')
-def test_06_rnns_cell_42():
+@_nb.check(45, '7941d842')
+def test_06_rnns_cell_45():
     global clipped, constant, cycled, first, second, tiny, tiny_ds
     tiny_ds = ReviewDataset(train_df.head(96), vocab, 40)
     tiny = imdb_loaders(tiny_ds, tiny_ds, pad_id, bs=16)
@@ -473,8 +493,8 @@ def test_06_rnns_cell_42():
     test_fail(lambda: train_rnn_classifier("gru", len(vocab), tiny, 8, 2, 1e-2, clip=0), contains="clip must be a positive gradient norm")
 
 
-@_nb.check(43, '762fce37')
-def test_06_rnns_cell_43():
+@_nb.check(46, '762fce37')
+def test_06_rnns_cell_46():
     global ids, labels, learn, lengths, loaders, rnn_acc, rnn_seconds
     loaders = imdb_loaders(train_ds, test_ds, pad_id, BS)
     ids, lengths, labels = next(iter(loaders[0]))
@@ -483,15 +503,15 @@ def test_06_rnns_cell_43():
     plot_losses([float(l) for l in learn.recorder.losses], title="vanilla RNN on IMDb (packed)", smooth=5);
 
 
-@_nb.setup(44, '5d06cdad')
-def _cell_44():
+@_nb.setup(47, '5d06cdad')
+def _cell_47():
     # exported to nlpbook.rnns: take what the cell defines from the installed package
     global padded_state_spread
     from nlpbook.rnns import padded_state_spread
 
 
-@_nb.check(45, '49504ff2')
-def test_06_rnns_cell_45():
+@_nb.check(48, '49504ff2')
+def test_06_rnns_cell_48():
     global rnn_model, sample, spread
     rnn_model = learn.model.cpu()
     sample = [test_ds.ids[i] for i in range(16)]
@@ -501,8 +521,8 @@ def test_06_rnns_cell_45():
     assert spread[71] < 0.1 * spread[0], spread        # 71 pads (fastai's worst case) erase what the review said
 
 
-@_nb.setup(46, '97e5faf4')
-def _cell_46():
+@_nb.setup(49, '97e5faf4')
+def _cell_49():
     global _, acc_packed, acc_unpacked, random_loaders
     random_loaders = imdb_loaders(train_ds, test_ds, pad_id, BS, sortish=False)
     print(f"padding: {padding_fraction(random_loaders[1]):.0%} of the test batches' positions with random batches, "
@@ -513,8 +533,8 @@ def _cell_46():
         print(f"vanilla RNN, random batches: padding read {acc_unpacked:.1%}, packed {acc_packed:.1%}")
 
 
-@_nb.setup(47, 'e19769b5')
-def _cell_47():
+@_nb.setup(50, 'e19769b5')
+def _cell_50():
     global _, backbone, comparison, label, pd, results, seconds
     results = {"RNN (nn.RNN)": rnn_acc}
     seconds = {"RNN (nn.RNN)": rnn_seconds}
@@ -526,8 +546,8 @@ def _cell_47():
     comparison
 
 
-@_nb.check(48, '700dd33a')
-def test_06_rnns_cell_48():
+@_nb.check(51, '700dd33a')
+def test_06_rnns_cell_51():
     global book_order, ours
     book_order = ["RNN (nn.RNN)", "BiRNN (nn.RNN, bidirectional)", "LSTM (nn.LSTM)", "GRU (nn.GRU)"]
     ours = sorted(book_order, key=results.get)
@@ -536,13 +556,13 @@ def test_06_rnns_cell_48():
     if not FULL: test_eq(ours[-1], "GRU (nn.GRU)")   # best on each of seeds 0, 1 and 2 at this scale (BENCHMARKS.md)
 
 
-@_nb.setup(49, 'd23a6b6b')
-def _cell_49():
+@_nb.setup(52, 'd23a6b6b')
+def _cell_52():
     print(" < ".join(f"{k} {v:.1%}" for k, v in sorted(results.items(), key=lambda kv: kv[1])))
 
 
-@_nb.check(50, 'e270dfa7')
-def test_06_rnns_cell_50():
+@_nb.check(53, 'e270dfa7')
+def test_06_rnns_cell_53():
     global BACKBONE_ORDER, BOOK_SCALE_RUNS, RESULTS, book_scale, book_scale_results
     global book_scale_table, json, re, read_runs, run_seed, seed_table
     import json, re
@@ -599,8 +619,8 @@ def test_06_rnns_cell_50():
     book_scale
 
 
-@_nb.check(51, '25c9245d')
-def test_06_rnns_cell_51():
+@_nb.check(54, '25c9245d')
+def test_06_rnns_cell_54():
     global BOOK_CODE_RUNS, GRU_VARIANTS, gru_variants, variant_tables
     BOOK_CODE_RUNS = [f"ch06_book_code_seed{s}.json" for s in range(3)]   # benchmarks/ch06_book_code.py
     GRU_VARIANTS = {   # name: (result files, whether the model stops at each review's end)
@@ -619,8 +639,8 @@ def test_06_rnns_cell_51():
     gru_variants
 
 
-@_nb.check(52, '096f5c43')
-def test_06_rnns_cell_52():
+@_nb.check(55, '096f5c43')
+def test_06_rnns_cell_55():
     global GRU_CHOICES, gru_choice, held_out, held_out_table
     GRU_CHOICES = {   # setting: (runs of `ch06_rnns.py --backbones gru ... --valid 5000`, its test runs' row in the GRU table)
         "our preprocessing, stopping at each review's end": ([f"ch06_rnns_gru_valid_seed{s}.json" for s in range(3)],
@@ -660,8 +680,8 @@ def test_06_rnns_cell_52():
     held_out.round(2) if held_out is not None else None
 
 
-@_nb.check(53, '75b5fdc2')
-def test_06_rnns_cell_53():
+@_nb.check(56, '75b5fdc2')
+def test_06_rnns_cell_56():
     global chapter, chapter_table, chosen_files
     @_module_level
     def chapter_table(book_scale, gru_variants, gru_choice):
@@ -681,8 +701,8 @@ def test_06_rnns_cell_53():
     chapter
 
 
-@_nb.check(54, 'f488cc8e')
-def test_06_rnns_cell_54():
+@_nb.check(57, 'f488cc8e')
+def test_06_rnns_cell_57():
     global BOOK_EPOCHS, _, above, acc, ax, axes, backbone, book_code_curves, book_curves
     global curve_stats, curve_summary, curves, curves_frame, epoch_curves, fig, i, name, our_curves
     global plt, runs, style
@@ -741,8 +761,8 @@ def test_06_rnns_cell_54():
     curve_stats
 
 
-@_nb.setup(55, 'd1e89d3f')
-def _cell_55():
+@_nb.setup(58, 'd1e89d3f')
+def _cell_58():
     global book_vs_ours, scale
     scale = f"CPU scale: {len(train_ds):,} train / {len(test_ds):,} test reviews of <= {MAX_WORDS} words, batch {BS}, {EPOCHS} epochs"
     book_vs_ours = pd.DataFrame([
@@ -764,6 +784,6 @@ def _cell_55():
 
 
 def test_06_rnns_runs_to_end():
-    "The last cells (code cell 55) check nothing themselves: they must run without error"
+    "The last cells (code cell 58) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

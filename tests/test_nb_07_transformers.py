@@ -11,15 +11,15 @@ _nb = _NotebookCells(globals(), 'nbs/07_transformers.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '1efc0add')
-def _cell_01():
-    # exported to nlpbook.attention: take what the cell defines from the installed package
-    global F, copy, math, nn, np, time, torch
-    from nlpbook.attention import F, copy, math, nn, np, time, torch
-
-
-@_nb.setup(2, '33f1af51')
+@_nb.setup(2, '1efc0add')
 def _cell_02():
+    # exported to nlpbook.attention: take what the cell defines from the installed package
+    global F, copy, math, nn, np, require, time, torch
+    from nlpbook.attention import F, copy, math, nn, np, require, time, torch
+
+
+@_nb.setup(3, '33f1af51')
+def _cell_03():
     global FULL, assert_close, full_scale, os, test_close, test_eq, test_fail, test_warns, warnings
     from nlpbook.data import full_scale
     import os, warnings
@@ -29,81 +29,92 @@ def _cell_02():
     torch.manual_seed(0);
 
 
-@_nb.setup(3, '751ad2cd')
-def _cell_03():
+@_nb.check(4, '8e07a7b0')
+def test_07_transformers_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", fresh=("nlpbook.attention",)):
+        test_fail(lambda: importlib.import_module("nlpbook.attention"),
+                  contains=f"nlpbook.attention (Chapter 7) needs torch, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, '751ad2cd')
+def _cell_05():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global causal_mask
     from nlpbook.attention import causal_mask
 
 
-@_nb.setup(4, '6e516e41')
-def _cell_04():
+@_nb.setup(6, '6e516e41')
+def _cell_06():
     causal_mask(3), causal_mask(2, 4)
 
 
-@_nb.check(5, '1075b5ea')
-def test_07_transformers_cell_05():
+@_nb.check(7, '1075b5ea')
+def test_07_transformers_cell_07():
     test_eq(causal_mask(3), torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=torch.bool))
     test_eq(causal_mask(2, 4), torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]], dtype=torch.bool))
     test_eq(causal_mask(5).sum().item(), 15)   # n(n+1)/2 kept entries
 
 
-@_nb.setup(6, '0d7a2117')
-def _cell_06():
+@_nb.setup(8, '0d7a2117')
+def _cell_08():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global padding_mask
     from nlpbook.attention import padding_mask
 
 
-@_nb.setup(7, '8b0d8a09')
-def _cell_07():
+@_nb.setup(9, '8b0d8a09')
+def _cell_09():
     padding_mask([3, 1], 4)
 
 
-@_nb.check(8, 'b8b6488c')
-def test_07_transformers_cell_08():
+@_nb.check(10, 'b8b6488c')
+def test_07_transformers_cell_10():
     test_eq(padding_mask([3, 1], 4), torch.tensor([[1, 1, 1, 0], [1, 0, 0, 0]], dtype=torch.bool))
     test_eq(padding_mask([2, 5]).shape, (2, 5))
 
 
-@_nb.setup(9, 'abbd3c90')
-def _cell_09():
+@_nb.setup(11, 'abbd3c90')
+def _cell_11():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global IMPLS, _check_mask, _check_qkv
     from nlpbook.attention import IMPLS, _check_mask, _check_qkv
 
 
-@_nb.setup(10, '734a1bda')
-def _cell_10():
+@_nb.setup(12, '734a1bda')
+def _cell_12():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global _math_attention, _torch_attention, _triton_attention
     from nlpbook.attention import _math_attention, _torch_attention, _triton_attention
 
 
-@_nb.setup(11, '5bf0a3ff')
-def _cell_11():
+@_nb.setup(13, '5bf0a3ff')
+def _cell_13():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global dot_product_attention, scaled_dot_product_attention
     from nlpbook.attention import dot_product_attention, scaled_dot_product_attention
 
 
-@_nb.setup(12, '9c14e7f9')
-def _cell_12():
+@_nb.setup(14, '9c14e7f9')
+def _cell_14():
     global k, out, q, v, w
     q, k, v = torch.randn(1, 1, 2, 4), torch.randn(1, 1, 3, 4), torch.randn(1, 1, 3, 4)
     out, w = scaled_dot_product_attention(q, k, v, impl="math")
     out.shape, w[0, 0]
 
 
-@_nb.check(13, '3548d69e')
-def test_07_transformers_cell_13():
+@_nb.check(15, '3548d69e')
+def test_07_transformers_cell_15():
     test_eq(out.shape, (1, 1, 2, 4))
     test_close(w.sum(-1), torch.ones(1, 1, 2))
     assert_close(out, w @ v)
 
 
-@_nb.check(14, 'd836e712')
-def test_07_transformers_cell_14():
+@_nb.check(16, 'd836e712')
+def test_07_transformers_cell_16():
     global B, D, H, bias, expected, impl, k, keep, lk, lq, q, reference_attention, v
     from nlpbook.kernels import reference_attention
     B, H, D = 2, 3, 8
@@ -126,8 +137,8 @@ def test_07_transformers_cell_14():
         assert_close(dot_product_attention(q, k, v)[0], F.scaled_dot_product_attention(q, k, v, scale=1.0))
 
 
-@_nb.check(15, 'b2dabb54')
-def test_07_transformers_cell_15():
+@_nb.check(17, 'b2dabb54')
+def test_07_transformers_cell_17():
     global _, k, keep, out, q, v, v2, w, x, x2
     q, k, v = torch.randn(2, 2, 4, 8), torch.randn(2, 2, 6, 8), torch.randn(2, 2, 6, 8)
     keep = padding_mask([6, 3], 6)[:, None, None, :]
@@ -143,8 +154,8 @@ def test_07_transformers_cell_15():
     assert not torch.allclose(scaled_dot_product_attention(x2, x2, x2, causal=False, impl="math")[0][:, :, :-1], out[:, :, :-1])
 
 
-@_nb.check(16, 'aeed0339')
-def test_07_transformers_cell_16():
+@_nb.check(18, 'aeed0339')
+def test_07_transformers_cell_18():
     global calls, fa, k, keep, out_triton, q, real, spy, v, w_triton
     import nlpbook.kernels.flash_attention as fa
     q, k, v = torch.randn(2, 2, 5, 8), torch.randn(2, 2, 7, 8), torch.randn(2, 2, 7, 8)
@@ -166,8 +177,8 @@ def test_07_transformers_cell_16():
     print("flash_attention ran on:", fa.last_backend())
 
 
-@_nb.check(17, 'dd4f71f8')
-def test_07_transformers_cell_17():
+@_nb.check(19, 'dd4f71f8')
+def test_07_transformers_cell_19():
     global k, q, v
     q, k, v = torch.randn(2, 2, 5, 8), torch.randn(2, 2, 7, 8), torch.randn(2, 2, 7, 8)
     test_fail(lambda: scaled_dot_product_attention(q, torch.randn(2, 2, 7, 6), v), contains="same head dim")
@@ -180,22 +191,22 @@ def test_07_transformers_cell_17():
     test_fail(lambda: scaled_dot_product_attention(q, k, v, mask=torch.ones(5, 7, dtype=torch.bool), impl="triton"), contains="key-padding mask")
 
 
-@_nb.setup(18, 'eea4f134')
-def _cell_18():
+@_nb.setup(20, 'eea4f134')
+def _cell_20():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global abs_dot_stderr, expected_abs_dot, mean_abs_dot
     from nlpbook.attention import abs_dot_stderr, expected_abs_dot, mean_abs_dot
 
 
-@_nb.setup(19, '52776d9a')
-def _cell_19():
+@_nb.setup(21, '52776d9a')
+def _cell_21():
     global d
     for d in (10, 10_000):
         print(f"d={d:>6}: mean |q·k| over 100 pairs {mean_abs_dot(d):7.2f}   exact E {expected_abs_dot(d):7.2f}   sqrt(2d/pi) {math.sqrt(2 * d / math.pi):7.2f}")
 
 
-@_nb.check(20, '8777c74a')
-def test_07_transformers_cell_20():
+@_nb.check(22, '8777c74a')
+def test_07_transformers_cell_22():
     global d, exact, n
     for d in (10, 64, 512, 10_000):
         n = 20_000 if d <= 512 else 2_000
@@ -207,8 +218,8 @@ def test_07_transformers_cell_20():
         test_close(exact / math.sqrt(d), math.sqrt(2 / math.pi), eps=0.025)
 
 
-@_nb.setup(21, '19ce4239')
-def _cell_21():
+@_nb.setup(23, '19ce4239')
+def _cell_23():
     global ax1, ax2, dims, fig, mean_max_weight, measured, plt, scaled, unscaled
     @_module_level
     def mean_max_weight(d, scale, n_keys=16, n_queries=2000, seed=0):
@@ -232,29 +243,29 @@ def _cell_21():
     plt.tight_layout(); plt.show()
 
 
-@_nb.check(22, 'e160a098')
-def test_07_transformers_cell_22():
+@_nb.check(24, 'e160a098')
+def test_07_transformers_cell_24():
     test_eq(unscaled[-1] > 0.95 and unscaled[0] < unscaled[-1], True)          # saturated at d=4096
     test_close(scaled[-1], scaled[0], eps=0.1)                                   # scaled: about the same at every d
     print([round(w, 2) for w in unscaled], [round(w, 2) for w in scaled])
 
 
-@_nb.setup(23, 'bb237edb')
-def _cell_23():
+@_nb.setup(25, 'bb237edb')
+def _cell_25():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global _combine_masks, _keep_or_bias, _merge_heads, _split_heads
     from nlpbook.attention import _combine_masks, _keep_or_bias, _merge_heads, _split_heads
 
 
-@_nb.setup(24, '7b1c5714')
-def _cell_24():
+@_nb.setup(26, '7b1c5714')
+def _cell_26():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global MultiHeadAttention
     from nlpbook.attention import MultiHeadAttention
 
 
-@_nb.check(25, '842793e4')
-def test_07_transformers_cell_25():
+@_nb.check(27, '842793e4')
+def test_07_transformers_cell_27():
     global B, E, H, avg, expected, got, impl, kpm, kv, kw, lk, mem, mha, pad, q_in, ref, w_expected
     global w_got, x
     E, H, B = 16, 4, 3
@@ -276,8 +287,8 @@ def test_07_transformers_cell_25():
                 assert_close(mha(q_in, kv, kv, impl=impl, **kw)[0], ref(q_in, kv, kv, need_weights=False, **kw)[0])
 
 
-@_nb.check(26, '83f9bc44')
-def test_07_transformers_cell_26():
+@_nb.check(28, '83f9bc44')
+def test_07_transformers_cell_28():
     global am, mha_sf, ref_sf, xs
     # causal self-attention: our is_causal builds the mask; torch's needs it passed too
     am = ~causal_mask(5)
@@ -291,8 +302,8 @@ def test_07_transformers_cell_26():
     test_eq(sum(p.numel() for p in mha.parameters()), sum(p.numel() for p in ref.parameters()))
 
 
-@_nb.check(27, '5333e30a')
-def test_07_transformers_cell_27():
+@_nb.check(29, '5333e30a')
+def test_07_transformers_cell_29():
     global _, mha_d, w
     mha_d = MultiHeadAttention(E, H, dropout=0.5).train()
     _, w = mha_d(mem, mem, mem, key_padding_mask=pad, need_weights=True, average_attn_weights=False)
@@ -300,8 +311,8 @@ def test_07_transformers_cell_27():
     test_eq(((w == 0).float().mean() > 0.3).item(), True)   # about half the weights dropped
 
 
-@_nb.check(28, 'f7b50c3e')
-def test_07_transformers_cell_28():
+@_nb.check(30, 'f7b50c3e')
+def test_07_transformers_cell_30():
     test_fail(lambda: MultiHeadAttention(10, 3), contains="not divisible by n_heads=3")
     test_fail(lambda: mha(x, x, x, key_padding_mask=pad), contains="`key_padding_mask` must be (batch, key length) = (3, 5)")
     test_fail(lambda: mha(x, x, x, attn_mask=torch.zeros(4, 5, dtype=torch.bool)), contains="`attn_mask` must be (Lq, Lk)")
@@ -310,22 +321,22 @@ def test_07_transformers_cell_28():
     test_fail(lambda: mha(x, mem, x), contains="key and value must be")
 
 
-@_nb.setup(29, '1ba3b410')
-def _cell_29():
+@_nb.setup(31, '1ba3b410')
+def _cell_31():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global FromTorch, _ACTIVATIONS, _activation, torch_state_dict
     from nlpbook.attention import FromTorch, _ACTIVATIONS, _activation, torch_state_dict
 
 
-@_nb.setup(30, 'a6b4a6cf')
-def _cell_30():
+@_nb.setup(32, 'a6b4a6cf')
+def _cell_32():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global TransformerEncoderLayer, _torch_activation
     from nlpbook.attention import TransformerEncoderLayer, _torch_activation
 
 
-@_nb.check(31, '1683e42b')
-def test_07_transformers_cell_31():
+@_nb.check(33, '1683e42b')
+def test_07_transformers_cell_33():
     global d, d_ff, layer, n_params
     layer = TransformerEncoderLayer()
     n_params = sum(p.numel() for p in layer.parameters())
@@ -336,8 +347,8 @@ def test_07_transformers_cell_31():
     layer
 
 
-@_nb.check(32, 'cc848841')
-def test_07_transformers_cell_32():
+@_nb.check(34, 'cc848841')
+def test_07_transformers_cell_34():
     global activation, impl, kpm, norm_first, ours, ref, src
     src = torch.randn(2, 6, 32)
     kpm = ~padding_mask([6, 4], 6)
@@ -352,15 +363,15 @@ def test_07_transformers_cell_32():
             for impl in IMPLS[:2]: assert_close(ours(src, src_key_padding_mask=kpm, impl=impl), ref(src, src_key_padding_mask=kpm))
 
 
-@_nb.setup(33, 'd9d01617')
-def _cell_33():
+@_nb.setup(35, 'd9d01617')
+def _cell_35():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global TransformerDecoderLayer
     from nlpbook.attention import TransformerDecoderLayer
 
 
-@_nb.check(34, 'e441fcc7')
-def test_07_transformers_cell_34():
+@_nb.check(36, 'e441fcc7')
+def test_07_transformers_cell_36():
     global cm, kw, memory, mkpm, norm_first, ours, ref, tgt, tkpm
     tgt, memory = torch.randn(2, 5, 32), torch.randn(2, 7, 32)
     mkpm, tkpm = ~padding_mask([7, 3], 7), ~padding_mask([5, 4], 5)
@@ -375,22 +386,22 @@ def test_07_transformers_cell_34():
             sum(p.numel() for p in nn.TransformerDecoderLayer(512, 8).parameters()))
 
 
-@_nb.setup(35, '5c9f980b')
-def _cell_35():
+@_nb.setup(37, '5c9f980b')
+def _cell_37():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global TransformerDecoder, TransformerEncoder
     from nlpbook.attention import TransformerDecoder, TransformerEncoder
 
 
-@_nb.setup(36, 'a2a88935')
-def _cell_36():
+@_nb.setup(38, 'a2a88935')
+def _cell_38():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global Transformer
     from nlpbook.attention import Transformer
 
 
-@_nb.check(37, 'af367e11')
-def test_07_transformers_cell_37():
+@_nb.check(39, 'af367e11')
+def test_07_transformers_cell_39():
     global big, big_ref, cm, kw, ours, ref, skpm, src, tgt
     ref = nn.Transformer(d_model=32, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64, batch_first=True).eval()
     ours = Transformer.from_torch(ref).eval()
@@ -407,22 +418,22 @@ def test_07_transformers_cell_37():
     del big, big_ref
 
 
-@_nb.setup(38, '0197a0b7')
-def _cell_38():
+@_nb.setup(40, '0197a0b7')
+def _cell_40():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global encoder_attention_weights
     from nlpbook.attention import encoder_attention_weights
 
 
-@_nb.setup(39, '52ec6931')
-def _cell_39():
+@_nb.setup(41, '52ec6931')
+def _cell_41():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global BertEmbeddings, _bert_to_ours, load_minilm_encoder
     from nlpbook.attention import BertEmbeddings, _bert_to_ours, load_minilm_encoder
 
 
-@_nb.setup(40, '714d0972')
-def _cell_40():
+@_nb.setup(42, '714d0972')
+def _cell_42():
     global emb, embed_sentences, encoder, tok
     tok, emb, encoder = load_minilm_encoder()
 
@@ -437,8 +448,8 @@ def _cell_40():
         return F.normalize(pooled, dim=-1)
 
 
-@_nb.check(41, '7253ff6e')
-def test_07_transformers_cell_41():
+@_nb.check(43, '7253ff6e')
+def test_07_transformers_cell_43():
     global E_s, sents, sim
     sents = ["A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply today.",
              "Shares dropped steeply on Wall Street.", "A cat sleeps on the sofa."]
@@ -448,8 +459,8 @@ def test_07_transformers_cell_41():
     test_eq(sim[0, 1] > sim[0, 2:].max() and sim[2, 3] > max(sim[2, 0], sim[2, 1], sim[2, 4]), True)
 
 
-@_nb.setup(42, '65887ef8')
-def _cell_42():
+@_nb.setup(44, '65887ef8')
+def _cell_44():
     global hf_minilm
     @_module_level
     def hf_minilm():
@@ -461,8 +472,8 @@ def _cell_42():
         except Exception as e: print(f"transformers' BertModel not importable here ({type(e).__name__}); comparison skipped")
 
 
-@_nb.check(43, '38606114')
-def test_07_transformers_cell_43():
+@_nb.check(45, '38606114')
+def test_07_transformers_cell_45():
     global hf, ids
     hf = hf_minilm()   # a cell of its own: the docs build re-runs cells with imports, and this one needs `tok`
     if hf is not None:
@@ -471,15 +482,15 @@ def test_07_transformers_cell_43():
         print("our encoder == transformers' BertModel")
 
 
-@_nb.setup(44, '21bca339')
-def _cell_44():
+@_nb.setup(46, '21bca339')
+def _cell_46():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global plot_attention
     from nlpbook.attention import plot_attention
 
 
-@_nb.check(45, '9fcde862')
-def test_07_transformers_cell_45():
+@_nb.check(47, '9fcde862')
+def test_07_transformers_cell_47():
     global enc, layer_weights, sentence
     sentence = "The animal didn't cross the street because it was too tired."
     enc = tok.encode(sentence)
@@ -490,8 +501,8 @@ def test_07_transformers_cell_45():
     plt.tight_layout(); plt.show()
 
 
-@_nb.check(46, 'b7894d6a')
-def test_07_transformers_cell_46():
+@_nb.check(48, 'b7894d6a')
+def test_07_transformers_cell_48():
     global avg, i_animal, i_it, i_street, l, w
     i_it, i_animal, i_street = enc.tokens.index("it"), enc.tokens.index("animal"), enc.tokens.index("street")
     for l, w in enumerate(layer_weights):
@@ -500,15 +511,15 @@ def test_07_transformers_cell_46():
     test_eq(all(w[0].mean(0)[i_it, i_animal] > w[0].mean(0)[i_it, i_street] for w in layer_weights[3:]), True)
 
 
-@_nb.setup(47, 'b8d0ce28')
-def _cell_47():
+@_nb.setup(49, 'b8d0ce28')
+def _cell_49():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global attention_cost
     from nlpbook.attention import attention_cost
 
 
-@_nb.setup(48, '13b0d026')
-def _cell_48():
+@_nb.setup(50, '13b0d026')
+def _cell_50():
     global cost_df, costs, lengths, pd
     lengths = [128, 256, 512, 1024, 2048] + ([4096] if FULL else [])
     costs = {impl: [attention_cost(n, impl) for n in lengths] for impl in ("math", "torch")}
@@ -517,8 +528,8 @@ def _cell_48():
     cost_df.assign(MiB=cost_df.bytes / 2**20, weights_MiB=cost_df.weights_bytes / 2**20, ms=cost_df.seconds * 1e3)[["impl", "n", "ms", "MiB", "weights_MiB"]]
 
 
-@_nb.setup(49, 'c9586d4b')
-def _cell_49():
+@_nb.setup(51, 'c9586d4b')
+def _cell_51():
     global ax1, ax2, fig, impl, ref_t, rows
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     for impl, rows in costs.items():
@@ -532,8 +543,8 @@ def _cell_49():
     plt.tight_layout(); plt.show()
 
 
-@_nb.check(50, 'ba68305e')
-def test_07_transformers_cell_50():
+@_nb.check(52, 'ba68305e')
+def test_07_transformers_cell_52():
     global growth, mem_fused, mem_math, time_math
     @_module_level
     def growth(impl, key, last=3):
@@ -546,15 +557,15 @@ def test_07_transformers_cell_50():
     # No assertion on time: on a shared CPU it is too noisy to test (BENCHMARKS.md has the timed runs).
 
 
-@_nb.setup(51, '1bcbb100')
-def _cell_51():
+@_nb.setup(53, '1bcbb100')
+def _cell_53():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global PositionalEncoding
     from nlpbook.attention import PositionalEncoding
 
 
-@_nb.check(52, 'fa3bf2b2')
-def test_07_transformers_cell_52():
+@_nb.check(54, 'fa3bf2b2')
+def test_07_transformers_cell_54():
     global enc_layer, pe, perm, xx
     pe = PositionalEncoding(16, max_len=50)
     test_eq(pe(torch.zeros(1, 50, 16))[0, 0], torch.tensor([0., 1.] * 8))     # position 0: sin 0, cos 0
@@ -566,15 +577,15 @@ def test_07_transformers_cell_52():
     assert_close(enc_layer(xx)[:, perm], enc_layer(xx[:, perm]))
 
 
-@_nb.setup(53, 'e50c7d42')
-def _cell_53():
+@_nb.setup(55, 'e50c7d42')
+def _cell_55():
     # exported to nlpbook.attention: take what the cell defines from the installed package
     global Seq2SeqTransformer
     from nlpbook.attention import Seq2SeqTransformer
 
 
-@_nb.setup(54, '36327047')
-def _cell_54():
+@_nb.setup(56, '36327047')
+def _cell_56():
     global BOS, EOS, N_DIGITS, PAD, VOCAB, reversal_batch, src_b, tgt_b
     PAD, BOS, EOS, N_DIGITS = 0, 1, 2, 10                      # digits are ids 3..12
     VOCAB = 3 + N_DIGITS
@@ -594,8 +605,8 @@ def _cell_54():
     src_b, tgt_b
 
 
-@_nb.setup(55, 'dc706d2b')
-def _cell_55():
+@_nb.setup(57, 'dc706d2b')
+def _cell_57():
     global STEPS, n_threads, plot_losses, progress_bar, s2s, s2s_losses, t0, train_reversal
     from fastprogress.fastprogress import progress_bar
     from nlpbook.embeddings import plot_losses
@@ -627,8 +638,8 @@ def _cell_55():
     plot_losses(s2s_losses, title="digit reversal", smooth=20);
 
 
-@_nb.check(56, '4109dc4b')
-def test_07_transformers_cell_56():
+@_nb.check(58, '4109dc4b')
+def test_07_transformers_cell_58():
     global exact, pred, pred_fused, src_t, strip, tgt_t
     src_t, tgt_t = reversal_batch(500, seed=1234)
     torch.set_num_threads(1)
@@ -644,8 +655,8 @@ def test_07_transformers_cell_56():
     test_eq([strip(p) for p in pred_fused], [strip(p) for p in pred[:50]])
 
 
-@_nb.check(57, '44df95b4')
-def test_07_transformers_cell_57():
+@_nb.check(59, '44df95b4')
+def test_07_transformers_cell_59():
     global L, best, crosses, hits, layer, memory, mirror_weight, out_tokens, src1, src_tokens, tgt1
     global x, y
     src1, tgt1 = src_t[:1, :int((src_t[0] != PAD).sum())], tgt_t[:1]
@@ -671,8 +682,8 @@ def test_07_transformers_cell_57():
     test_eq(mirror_weight[best] > 3 / L and hits >= 0.7, True)   # far above uniform (1/L), and mostly the argmax
 
 
-@_nb.setup(58, 'f0336c88')
-def _cell_58():
+@_nb.setup(60, 'f0336c88')
+def _cell_60():
     global book_layer, ours_layer, rows
     with torch.device("meta"):   # shapes only: we read the configuration and count
         book_layer = nn.Transformer().encoder.layers[0]
@@ -690,8 +701,8 @@ def _cell_58():
     pd.DataFrame(rows, columns=["quantity", "book", "ours", "exact / torch", "note"])
 
 
-@_nb.check(59, 'ee988e54')
-def test_07_transformers_cell_59():
+@_nb.check(61, 'ee988e54')
+def test_07_transformers_cell_61():
     global book, d
     test_eq(sum(p.numel() for p in ours_layer.parameters()), sum(p.numel() for p in book_layer.parameters()))
     for d, book in ((10, 2.7733341538409992), (10_000, 85.0101478977957)):

@@ -11,19 +11,19 @@ _nb = _NotebookCells(globals(), 'nbs/07a_attention_variants.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'a8a93d06')
-def _cell_01():
+@_nb.setup(2, 'a8a93d06')
+def _cell_02():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
-    global F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np
+    global F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np, require
     global scaled_dot_product_attention, time, torch
     from nlpbook.attention_variants import (
-        F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np,
+        F, MultiHeadAttention, _merge_heads, _split_heads, causal_mask, math, nn, np, require,
         scaled_dot_product_attention, time, torch,
     )
 
 
-@_nb.setup(2, 'f15d5099')
-def _cell_02():
+@_nb.setup(3, 'f15d5099')
+def _cell_03():
     global Path, os, plt, test_close, test_eq, test_fail, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     import os
@@ -34,8 +34,19 @@ def _cell_02():
     use_checkout_mirror()
 
 
-@_nb.setup(3, '5ec177e1')
-def _cell_03():
+@_nb.check(4, 'd78474c3')
+def test_07a_attention_variants_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("torch", fresh=("nlpbook.attention_variants",)):
+        test_fail(lambda: importlib.import_module("nlpbook.attention_variants"),
+                  contains=f"nlpbook.attention_variants (Chapter 7) needs torch, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, '5ec177e1')
+def _cell_05():
     global FULL, full_scale, plot_losses
     from nlpbook.data import full_scale
     from nlpbook.embeddings import plot_losses
@@ -44,15 +55,15 @@ def _cell_03():
     torch.manual_seed(0);
 
 
-@_nb.setup(4, '6ff9728f')
-def _cell_04():
+@_nb.setup(6, '6ff9728f')
+def _cell_06():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global _check_span_ramp, causal_distances, soft_span_mask
     from nlpbook.attention_variants import _check_span_ramp, causal_distances, soft_span_mask
 
 
-@_nb.check(5, 'a0a8e321')
-def test_07a_attention_variants_cell_05():
+@_nb.check(7, 'a0a8e321')
+def test_07a_attention_variants_cell_07():
     global x
     x = torch.tensor([-1, 0, 5, 10, 11, 12, 13, 14, 20])
     test_eq(soft_span_mask(x, 10.0, ramp=4).tolist(), [0, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0])
@@ -65,8 +76,8 @@ def test_07a_attention_variants_cell_05():
     soft_span_mask(x, 10.0, ramp=4)
 
 
-@_nb.setup(6, '885de782')
-def _cell_06():
+@_nb.setup(8, '885de782')
+def _cell_08():
     global ax, fig, xs, z
     xs = torch.arange(0, 81)
     fig, ax = plt.subplots(figsize=(6, 2.8))
@@ -76,15 +87,15 @@ def _cell_06():
     ax.legend();
 
 
-@_nb.setup(7, '1f6e4da3')
-def _cell_07():
+@_nb.setup(9, '1f6e4da3')
+def _cell_09():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global adaptive_span_mask, renormalised, span_log_mask
     from nlpbook.attention_variants import adaptive_span_mask, renormalised, span_log_mask
 
 
-@_nb.check(8, '851225ac')
-def test_07a_attention_variants_cell_08():
+@_nb.check(10, '851225ac')
+def test_07a_attention_variants_cell_10():
     global g, m, scores, span, w
     g = torch.Generator().manual_seed(0)
     scores = torch.randn(2, 6, 6, generator=g, dtype=torch.float64)     # (H, Lq, Lk), two heads
@@ -98,15 +109,15 @@ def test_07a_attention_variants_cell_08():
     m.shape, w[1].round(decimals=2)
 
 
-@_nb.setup(9, '29e1b409')
-def _cell_09():
+@_nb.setup(11, '29e1b409')
+def _cell_11():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global SpanParameter
     from nlpbook.attention_variants import SpanParameter
 
 
-@_nb.check(10, 'c4b7aafe')
-def test_07a_attention_variants_cell_10():
+@_nb.check(12, 'c4b7aafe')
+def test_07a_attention_variants_cell_12():
     global sp
     sp = SpanParameter(4, max_span=64, ramp=16, init_ratio=0.25)
     test_eq(sp.span.tolist(), [16.0] * 4)
@@ -118,15 +129,15 @@ def test_07a_attention_variants_cell_10():
     sp
 
 
-@_nb.setup(11, '9734965a')
-def _cell_11():
+@_nb.setup(13, '9734965a')
+def _cell_13():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global SPAN_IMPLS, _pick_span_impl, adaptive_span_attention
     from nlpbook.attention_variants import SPAN_IMPLS, _pick_span_impl, adaptive_span_attention
 
 
-@_nb.check(12, '242548ef')
-def test_07a_attention_variants_cell_12():
+@_nb.check(14, '242548ef')
+def test_07a_attention_variants_cell_14():
     global B, D, H, L, adaptive_span_reference, impl, k, ours, ours_span, q, ref, ref_span, span, v
     from nlpbook.kernels.adaptive_span import adaptive_span_reference
 
@@ -156,8 +167,8 @@ def test_07a_attention_variants_cell_12():
     ref_span.grad
 
 
-@_nb.check(13, 'ed675c1b')
-def test_07a_attention_variants_cell_13():
+@_nb.check(15, 'ed675c1b')
+def test_07a_attention_variants_cell_15():
     global _asp, k32, q32, v32, via_kernel, warnings
     import warnings
     with warnings.catch_warnings():
@@ -169,8 +180,8 @@ def test_07a_attention_variants_cell_13():
     _asp.last_backend()
 
 
-@_nb.setup(14, '00925455')
-def _cell_14():
+@_nb.setup(16, '00925455')
+def _cell_16():
     global fit_toy_spans
     @_module_level
     def fit_toy_spans(window: int = 12, penalty: float = 0.0, steps: int = 100, n_heads: int = 3, max_span: int = 48,
@@ -195,8 +206,8 @@ def _cell_14():
         return before, sp.span.detach(), mse.item()
 
 
-@_nb.check(15, '7995cdce')
-def test_07a_attention_variants_cell_15():
+@_nb.check(17, '7995cdce')
+def test_07a_attention_variants_cell_17():
     global _, before, free, mse_free, mse_squeezed, squeezed
     before, free, mse_free = fit_toy_spans(window=12, penalty=0.0)
     _, squeezed, mse_squeezed = fit_toy_spans(window=12, penalty=0.01)
@@ -208,15 +219,15 @@ def test_07a_attention_variants_cell_15():
     test_eq(mse_squeezed > mse_free, True)                                  # ... at a price in fit
 
 
-@_nb.setup(16, '6bfe8d13')
-def _cell_16():
+@_nb.setup(18, '6bfe8d13')
+def _cell_18():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global AdaptiveSpanAttention
     from nlpbook.attention_variants import AdaptiveSpanAttention
 
 
-@_nb.check(17, '58201f75')
-def test_07a_attention_variants_cell_17():
+@_nb.check(19, '58201f75')
+def test_07a_attention_variants_cell_19():
     global asa, x, x2, y
     asa = AdaptiveSpanAttention(32, 4, max_span=16, ramp=4, init_ratio=0.5)
     x = torch.randn(2, 10, 32)
@@ -234,15 +245,15 @@ def test_07a_attention_variants_cell_17():
     asa
 
 
-@_nb.setup(18, '6b37b19b')
-def _cell_18():
+@_nb.setup(20, '6b37b19b')
+def _cell_20():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global softmax_ffn
     from nlpbook.attention_variants import softmax_ffn
 
 
-@_nb.check(19, 'd28244ba')
-def test_07a_attention_variants_cell_19():
+@_nb.check(21, 'd28244ba')
+def test_07a_attention_variants_cell_21():
     global N, U, V, as_attention, d, ffn, xq
     d, N = 16, 64
     xq, V, U = torch.randn(5, d, dtype=torch.float64), torch.randn(N, d, dtype=torch.float64), torch.randn(d, N, dtype=torch.float64)
@@ -253,15 +264,15 @@ def test_07a_attention_variants_cell_19():
     (ffn - as_attention).abs().max()
 
 
-@_nb.setup(20, 'a423a665')
-def _cell_20():
+@_nb.setup(22, 'a423a665')
+def _cell_22():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global AllAttentionLayer, memory_causal_mask
     from nlpbook.attention_variants import AllAttentionLayer, memory_causal_mask
 
 
-@_nb.check(21, '5037a95d')
-def test_07a_attention_variants_cell_21():
+@_nb.check(23, '5037a95d')
+def test_07a_attention_variants_cell_23():
     global layer, plain, x, x2, y
     test_eq(memory_causal_mask(2, 3).int().tolist(), [[1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
     layer = AllAttentionLayer(32, 4, n_memory=8)
@@ -279,15 +290,15 @@ def test_07a_attention_variants_cell_21():
     sum(p.numel() for p in layer.parameters())
 
 
-@_nb.setup(22, 'fa00150b')
-def _cell_22():
+@_nb.setup(24, 'fa00150b')
+def _cell_24():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global cartesian_keys, product_key_topk
     from nlpbook.attention_variants import cartesian_keys, product_key_topk
 
 
-@_nb.check(23, 'bd3ea881')
-def test_07a_attention_variants_cell_23():
+@_nb.check(25, 'bd3ea881')
+def test_07a_attention_variants_cell_25():
     global C1, C2, brute_idx, brute_scores, dk, idx, n, queries, scores, topk
     n, dk, topk = 32, 16, 8
     C1, C2 = torch.randn(n, dk // 2, dtype=torch.float64), torch.randn(n, dk // 2, dtype=torch.float64)
@@ -304,15 +315,15 @@ def test_07a_attention_variants_cell_23():
     idx[0], scores[0]
 
 
-@_nb.setup(24, '125043ba')
-def _cell_24():
+@_nb.setup(26, '125043ba')
+def _cell_26():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global ProductKeyMemory
     from nlpbook.attention_variants import ProductKeyMemory
 
 
-@_nb.check(25, '13471260')
-def test_07a_attention_variants_cell_25():
+@_nb.check(27, '13471260')
+def test_07a_attention_variants_cell_27():
     global i, pkm, s, x, y
     pkm = ProductKeyMemory(32, 32, n_sub_keys=16, k=4, d_key=8)
     x = torch.randn(2, 5, 32)
@@ -327,8 +338,8 @@ def test_07a_attention_variants_cell_25():
     pkm
 
 
-@_nb.setup(26, '32433cdf')
-def _cell_26():
+@_nb.setup(28, '32433cdf')
+def _cell_28():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global CHAR_LM_SPECIALS, char_lm_ids, char_lm_vocab, load_wikitext2_chars
     from nlpbook.attention_variants import (
@@ -336,8 +347,8 @@ def _cell_26():
     )
 
 
-@_nb.check(27, 'e46dd78c')
-def test_07a_attention_variants_cell_27():
+@_nb.check(29, 'e46dd78c')
+def test_07a_attention_variants_cell_29():
     global EVAL_CHARS, test_ids, train_ids, vocab
     EVAL_CHARS = None if FULL else 100_000          # the first 100k test characters by default; all 1.29M at full scale
     vocab, train_ids, test_ids = load_wikitext2_chars(EVAL_CHARS)
@@ -348,15 +359,15 @@ def test_07a_attention_variants_cell_27():
     test_eq(''.join(vocab.itos[i] for i in char_lm_ids(vocab, " the ")), " the ")
 
 
-@_nb.setup(28, '574f3438')
-def _cell_28():
+@_nb.setup(30, '574f3438')
+def _cell_30():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global unigram_bpc
     from nlpbook.attention_variants import unigram_bpc
 
 
-@_nb.check(29, 'a9168602')
-def test_07a_attention_variants_cell_29():
+@_nb.check(31, 'a9168602')
+def test_07a_attention_variants_cell_31():
     global UNIGRAM_BPC
     UNIGRAM_BPC = unigram_bpc(train_ids, test_ids, len(vocab))
     print(f"unigram baseline: {UNIGRAM_BPC:.3f} bits per character on the test text")
@@ -364,15 +375,15 @@ def test_07a_attention_variants_cell_29():
     test_eq(unigram_bpc(train_ids, test_ids, len(vocab)) < math.log2(len(vocab)), True)  # better than uniform
 
 
-@_nb.setup(30, 'c6fc6007')
-def _cell_30():
+@_nb.setup(32, 'c6fc6007')
+def _cell_32():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global CausalSelfAttention, CharGPT, GPTBlock
     from nlpbook.attention_variants import CausalSelfAttention, CharGPT, GPTBlock
 
 
-@_nb.setup(31, 'af0466ba')
-def _cell_31():
+@_nb.setup(33, 'af0466ba')
+def _cell_33():
     # exported to nlpbook.attention_variants: take what the cell defines from the installed package
     global _Windows, char_lm_learner, evaluate_bpc, generate_chars, nanogpt_groups, random_windows
     global span_callbacks, train_char_lm
@@ -382,8 +393,8 @@ def _cell_31():
     )
 
 
-@_nb.check(32, 'dca3f5a8')
-def test_07a_attention_variants_cell_32():
+@_nb.check(34, 'dca3f5a8')
+def test_07a_attention_variants_cell_34():
     global learn, small_span, tiny, xb, yb
     xb, yb = random_windows(torch.arange(100), 4, 8, torch.Generator().manual_seed(0))
     test_eq(xb.shape, (4, 8)); test_eq(yb, xb + 1)
@@ -405,8 +416,8 @@ def test_07a_attention_variants_cell_32():
     test_eq([g["weight_decay"] for g in learn.opt.opt.param_groups] if learn.opt else None, [0.01, 0.0])
 
 
-@_nb.setup(33, 'e718c56f')
-def _cell_33():
+@_nb.setup(35, 'e718c56f')
+def _cell_35():
     global BS, CFG, STEPS, bpc, gpt, losses, t0, train_s
     CFG = dict(d_model=128, n_layers=4, n_heads=4, ctx=128)
     STEPS, BS = (3000, 32) if FULL else (400, 16)
@@ -419,20 +430,20 @@ def _cell_33():
     plot_losses({"causal attention": losses}, title="CharGPT on WikiText-2 (train windows)", smooth=10);
 
 
-@_nb.check(34, 'b5c6e2d7')
-def test_07a_attention_variants_cell_34():
+@_nb.check(36, 'b5c6e2d7')
+def test_07a_attention_variants_cell_36():
     test_eq(bpc < UNIGRAM_BPC - 0.75, True)    # at least 3/4 of a bit per character better than the unigram model
 
 
-@_nb.setup(35, '2449997f')
-def _cell_35():
+@_nb.setup(37, '2449997f')
+def _cell_37():
     global t
     for t in (0.5, 1.0):
         print(f"--- temperature {t}\n{generate_chars(gpt, vocab, ' = The ', 160, temperature=t)}\n")
 
 
-@_nb.check(36, '905be69c')
-def test_07a_attention_variants_cell_36():
+@_nb.check(38, '905be69c')
+def test_07a_attention_variants_cell_38():
     global SPAN_LAMBDA, gpt_span, span_bpc, span_losses, span_train_s, spans, t0
     SPAN_LAMBDA = 2e-3
     torch.manual_seed(0)
@@ -447,8 +458,8 @@ def test_07a_attention_variants_cell_36():
     test_eq(bool((spans >= 0).all() and (spans <= CFG["ctx"]).all()), True)
 
 
-@_nb.setup(37, 'a9ff209f')
-def _cell_37():
+@_nb.setup(39, 'a9ff209f')
+def _cell_39():
     global ax, fig, h, n_heads, n_layers
     fig, ax = plt.subplots(figsize=(7, 2.8))
     n_layers, n_heads = spans.shape
@@ -459,8 +470,8 @@ def _cell_37():
     ax.legend(ncol=n_heads, fontsize=8);
 
 
-@_nb.setup(38, 'f4e6222f')
-def _cell_38():
+@_nb.setup(40, 'f4e6222f')
+def _cell_40():
     global params_m
     params_m = sum(p.numel() for p in gpt.parameters()) / 1e6
     print(f"| quantity | papers (enwik8 test) | ours (WikiText-2 characters, {STEPS} steps) | note |")
@@ -473,6 +484,6 @@ def _cell_38():
 
 
 def test_07a_attention_variants_runs_to_end():
-    "The last cells (code cells 37-38) check nothing themselves: they must run without error"
+    "The last cells (code cells 39-40) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -11,8 +11,8 @@ _nb = _NotebookCells(globals(), 'nbs/07b_triton_attention.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(0, '83e7bde3')
-def _cell_00():
+@_nb.setup(1, '83e7bde3')
+def _cell_01():
     global inspect, np, os, plt, subprocess, sys, test_close, test_eq, test_fail, torch
     import inspect, os, subprocess, sys
     import numpy as np
@@ -21,8 +21,8 @@ def _cell_00():
     from fastcore.test import test_eq, test_close, test_fail
 
 
-@_nb.setup(1, '0b39f909')
-def _cell_01():
+@_nb.setup(2, '0b39f909')
+def _cell_02():
     global ON_GPU, RUN_HERE, _loaded, asp, fa, interpreter_env, reference_attention
     from nlpbook.kernels import interpreter_env, reference_attention   # the package itself does not import Triton
 
@@ -37,8 +37,8 @@ def _cell_01():
           f"{'' if ON_GPU else ', interpreted on the CPU'}")
 
 
-@_nb.check(2, '3ddbf8d7')
-def test_07b_triton_attention_cell_02():
+@_nb.check(3, '3ddbf8d7')
+def test_07b_triton_attention_cell_03():
     global excerpt
     @_module_level
     def excerpt(module, marker, n_lines=12):
@@ -52,8 +52,8 @@ def test_07b_triton_attention_cell_02():
     test_fail(lambda: excerpt(fa, "no such line"), contains="not found")
 
 
-@_nb.setup(3, 'c747c88b')
-def _cell_03():
+@_nb.setup(4, 'c747c88b')
+def _cell_04():
     global attention_bytes, flop, fused, n, naive
     @_module_level
     def attention_bytes(n, b=4, h=16, d=64, bytes_per=2):
@@ -69,15 +69,15 @@ def _cell_03():
               f"FLOP per byte: naive {flop / naive:5.1f}, fused {flop / fused:6.0f}")
 
 
-@_nb.check(4, '36aa766e')
-def test_07b_triton_attention_cell_04():
+@_nb.check(5, '36aa766e')
+def test_07b_triton_attention_cell_05():
     global fused, naive
     naive, fused = attention_bytes(4096)
     test_eq(naive - fused, 4 * 4 * 16 * 4096 ** 2 * 2)   # the difference is exactly the four passes over S and P
 
 
-@_nb.check(5, 'd83834ed')
-def test_07b_triton_attention_cell_05():
+@_nb.check(6, 'd83834ed')
+def test_07b_triton_attention_cell_06():
     global LOG2E, lse2, online_softmax_attention, out, p, rng, s, v
     LOG2E = np.log2(np.e)
 
@@ -105,8 +105,8 @@ def test_07b_triton_attention_cell_05():
     out, p @ v
 
 
-@_nb.check(6, '7a4ce83e')
-def test_07b_triton_attention_cell_06():
+@_nb.check(7, '7a4ce83e')
+def test_07b_triton_attention_cell_07():
     global big, block
     for block in (1, 3, 10):
         test_close(online_softmax_attention(s, v, block)[0], p @ v, eps=1e-12)
@@ -115,23 +115,23 @@ def test_07b_triton_attention_cell_06():
     with np.errstate(over="ignore"): test_eq(np.isfinite(np.exp(big)).all(), False)   # the naive exp overflows
 
 
-@_nb.setup(7, 'cdb5ebb3')
-def _cell_07():
+@_nb.setup(8, 'cdb5ebb3')
+def _cell_08():
     excerpt(fa, "def _online_softmax_step(", 12)
 
 
-@_nb.setup(8, '3aea5af9')
-def _cell_08():
+@_nb.setup(9, '3aea5af9')
+def _cell_09():
     excerpt(fa, "if CAUSAL:  # key blocks entirely right", 11)
 
 
-@_nb.setup(9, '383742df')
-def _cell_09():
+@_nb.setup(10, '383742df')
+def _cell_10():
     excerpt(fa, "        empty = l_i == 0.0", 8)
 
 
-@_nb.check(10, 'a5fdfb64')
-def test_07b_triton_attention_cell_10():
+@_nb.check(11, 'a5fdfb64')
+def test_07b_triton_attention_cell_11():
     global K, O, P, Q, V, auto, dK, dK_auto, dO, dQ, dQ_auto, dS, dV, dV_auto, delta, g, lse, mine
     global scale
     g = torch.Generator().manual_seed(0)
@@ -151,13 +151,13 @@ def test_07b_triton_attention_cell_10():
     (dQ - dQ_auto).abs().max().item()
 
 
-@_nb.setup(11, '7ec8f517')
-def _cell_11():
+@_nb.setup(12, '7ec8f517')
+def _cell_12():
     excerpt(fa, "def _dq_step(", 8)
 
 
-@_nb.check(12, '6f44a9ee')
-def test_07b_triton_attention_cell_12():
+@_nb.check(13, '6f44a9ee')
+def test_07b_triton_attention_cell_13():
     global cols, keep, lk, lq, rows
     lq, lk = 3, 5
     keep = torch.ones(lq, lk, dtype=torch.bool).tril(lk - lq)
@@ -166,8 +166,8 @@ def test_07b_triton_attention_cell_12():
     keep.int()
 
 
-@_nb.check(13, '13660be3')
-def test_07b_triton_attention_cell_13():
+@_nb.check(14, '13660be3')
+def test_07b_triton_attention_cell_14():
     global k, q
     q = torch.randn(1, 1, 4, 16)
     k = torch.randn(1, 1, 2, 16)
@@ -175,8 +175,8 @@ def test_07b_triton_attention_cell_13():
     test_eq((fa.torch_attention(q, k, k, causal=True)[0, 0, :2] == 0).all().item(), True)
 
 
-@_nb.setup(14, '2814bb70')
-def _cell_14():
+@_nb.setup(15, '2814bb70')
+def _cell_15():
     global ax, fig, ramp, x, z
     x = np.arange(0, 120)
     ramp = 32.0
@@ -187,13 +187,13 @@ def _cell_14():
     ax.legend(); plt.show()
 
 
-@_nb.setup(15, '48be3db2')
-def _cell_15():
+@_nb.setup(16, '48be3db2')
+def _cell_16():
     excerpt(asp, "# keys j <= start_m + (Lk - Lq) - z - R", 5)
 
 
-@_nb.check(16, '7435e0ae')
-def test_07b_triton_attention_cell_16():
+@_nb.check(17, '7435e0ae')
+def test_07b_triton_attention_cell_17():
     global N, ax, fig, fraction, span_blocks_visited, spans
     @_module_level
     def span_blocks_visited(n, z, ramp, block_m=128, block_n=64):
@@ -217,18 +217,18 @@ def test_07b_triton_attention_cell_16():
     dict(zip(spans.tolist(), np.round(fraction, 3).tolist()))
 
 
-@_nb.check(17, 'ec08b0f9')
-def test_07b_triton_attention_cell_17():
+@_nb.check(18, 'ec08b0f9')
+def test_07b_triton_attention_cell_18():
     assert 0.15 < fraction[spans.tolist().index(256)] < 0.25
 
 
-@_nb.setup(18, '188e4ef5')
-def _cell_18():
+@_nb.setup(19, '188e4ef5')
+def _cell_19():
     excerpt(fa, "if HAS_MEM:  # persistent memory first", 9)
 
 
-@_nb.check(19, 'e1af3f1c')
-def test_07b_triton_attention_cell_19():
+@_nb.check(20, 'e1af3f1c')
+def test_07b_triton_attention_cell_20():
     global mem_k, mem_v, out
     mem_k, mem_v = torch.randn(1, 1, 16), torch.randn(1, 1, 16)
     out = fa.torch_attention(q, k, k, causal=True, mem_k=mem_k, mem_v=mem_v)
@@ -236,8 +236,8 @@ def test_07b_triton_attention_cell_19():
     test_fail(lambda: fa.flash_attention(q, k, k, mem_k=mem_k), contains="mem_v")
 
 
-@_nb.setup(20, 'fbf8638e')
-def _cell_20():
+@_nb.setup(21, 'fbf8638e')
+def _cell_21():
     global run_selfcheck, selfcheck
     import nlpbook.kernels.selfcheck as selfcheck
 
@@ -257,8 +257,8 @@ def _cell_20():
     run_selfcheck()
 
 
-@_nb.check(21, '41f69501')
-def test_07b_triton_attention_cell_21():
+@_nb.check(22, '41f69501')
+def test_07b_triton_attention_cell_22():
     global io, redirect_stdout
     import io
     from contextlib import redirect_stdout
@@ -267,42 +267,47 @@ def test_07b_triton_attention_cell_21():
             test_fail(lambda: selfcheck.main(selfcheck.CASES[:1], check=True, tol=1e-12), contains="did not run")
 
 
-@_nb.setup(22, '8f9e2792')
-def _cell_22():
+@_nb.setup(23, '8f9e2792')
+def _cell_23():
     if not ON_GPU: run_selfcheck(interpret=False, check=False)
 
 
-@_nb.setup(23, '46796e9c', 'cuda')
-def _cell_23():
+@_nb.setup(24, '46796e9c', 'cuda')
+def _cell_24():
     global Path, bench, bench_rows, json, result, tempfile
     import json, tempfile
     from pathlib import Path
     bench = Path("../benchmarks/attention_gpu.py").resolve()
-    result = Path(tempfile.mkdtemp()) / "attention.json"
-    subprocess.run([sys.executable, str(bench), "--dims", "64", "--seqs", "512", "1024", "2048", "4096", "8192",
-                    "--json", str(result)], check=True)
-    bench_rows = json.loads(result.read_text())
+    bench_rows = None   # a copy of this notebook outside the repository (Colab) has no benchmarks/ folder beside it
+    if not bench.exists(): print(f"Skipped: {bench} is not here. Clone the repository and run this notebook from its nbs/ folder.")
+    else:
+        result = Path(tempfile.mkdtemp()) / "attention.json"
+        subprocess.run([sys.executable, str(bench), "--dims", "64", "--seqs", "512", "1024", "2048", "4096", "8192",
+                        "--json", str(result)], check=True)
+        bench_rows = json.loads(result.read_text())
 
 
-@_nb.setup(24, '2a3b246d', 'cuda')
-def _cell_24():
+@_nb.setup(25, '2a3b246d', 'cuda')
+def _cell_25():
     global BACKENDS, ax, axes, causal, fig, flops, name, ns, rows, tf
-    sys.path.insert(0, str(bench.parent))
-    from attention_gpu import flops, BACKENDS
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
-    for ax, causal in zip(axes, (False, True)):
-        rows = [r for r in bench_rows["rows"] if r["causal"] == causal and r["mode"] == "fwd"]
-        ns = [r["N"] for r in rows]
-        ax.plot(ns, [r["ours_tflops"] for r in rows], marker="o", label="ours (Triton)")
-        for name in BACKENDS:
-            tf = [flops(4, 16, r["N"], r["D"], causal, "fwd") / (r[name] * 1e-3) / 1e12 if r.get(name) else np.nan for r in rows]
-            ax.plot(ns, tf, marker=".", label=f"SDPA {name}")
-        ax.set(xscale="log", xlabel="N", title=f"{'causal' if causal else 'full'} forward, D=64, bf16")
-    axes[0].set_ylabel("TFLOP/s"); axes[1].legend(fontsize=7)
-    plt.suptitle(bench_rows["gpu"]); plt.show()
+    if bench_rows is None: print("No GPU benchmark rows to plot (see the cell above).")
+    else:
+        sys.path.insert(0, str(bench.parent))
+        from attention_gpu import flops, BACKENDS
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
+        for ax, causal in zip(axes, (False, True)):
+            rows = [r for r in bench_rows["rows"] if r["causal"] == causal and r["mode"] == "fwd"]
+            ns = [r["N"] for r in rows]
+            ax.plot(ns, [r["ours_tflops"] for r in rows], marker="o", label="ours (Triton)")
+            for name in BACKENDS:
+                tf = [flops(4, 16, r["N"], r["D"], causal, "fwd") / (r[name] * 1e-3) / 1e12 if r.get(name) else np.nan for r in rows]
+                ax.plot(ns, tf, marker=".", label=f"SDPA {name}")
+            ax.set(xscale="log", xlabel="N", title=f"{'causal' if causal else 'full'} forward, D=64, bf16")
+        axes[0].set_ylabel("TFLOP/s"); axes[1].legend(fontsize=7)
+        plt.suptitle(bench_rows["gpu"]); plt.show()
 
 
 def test_07b_triton_attention_runs_to_end():
-    "The last cells (code cells 22-24) check nothing themselves: they must run without error"
+    "The last cells (code cells 23-25) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

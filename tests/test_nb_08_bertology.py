@@ -11,17 +11,17 @@ _nb = _NotebookCells(globals(), 'nbs/08_bertology.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'f20160b8')
-def _cell_01():
+@_nb.setup(2, 'f20160b8')
+def _cell_02():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
-    global F, ModelNotFoundError, Path, atomic_write, cache_dir, nn, np, pd, re, torch
+    global F, ModelNotFoundError, Path, atomic_write, cache_dir, nn, np, pd, re, require, torch
     from nlpbook.bertology import (
-        F, ModelNotFoundError, Path, atomic_write, cache_dir, nn, np, pd, re, torch,
+        F, ModelNotFoundError, Path, atomic_write, cache_dir, nn, np, pd, re, require, torch,
     )
 
 
-@_nb.setup(2, '3e00e78c')
-def _cell_02():
+@_nb.setup(3, '3e00e78c')
+def _cell_03():
     global FULL, full_scale, os, test_close, test_eq, test_fail, time, use_checkout_mirror
     from nlpbook.data import full_scale, use_checkout_mirror
     import os, time
@@ -32,20 +32,31 @@ def _cell_02():
     torch.manual_seed(0);
 
 
-@_nb.setup(3, '7d6c2a6a')
-def _cell_03():
+@_nb.check(4, 'a4800056')
+def test_08_bertology_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("gensim", fresh=("nlpbook.bertology",)):
+        test_fail(lambda: importlib.import_module("nlpbook.bertology"),
+                  contains=f"nlpbook.bertology (Chapter 8) needs gensim, which is not installed. Install it with: {install_hint('hf')}")
+
+
+@_nb.setup(5, '7d6c2a6a')
+def _cell_05():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global cosine
     from nlpbook.bertology import cosine
 
 
-@_nb.setup(4, '2e0e403a')
-def _cell_04():
+@_nb.setup(6, '2e0e403a')
+def _cell_06():
     cosine([1, 0], [1, 1])
 
 
-@_nb.check(5, '62a11bb4')
-def test_08_bertology_cell_05():
+@_nb.check(7, '62a11bb4')
+def test_08_bertology_cell_07():
     test_close(cosine([1, 0], [1, 1]), 2 ** -0.5)
     test_close(cosine(np.ones(3), -np.ones(3)), -1.0)
     test_close(cosine(torch.tensor([3., 4.]), [3., 4.]), 1.0)
@@ -53,8 +64,8 @@ def test_08_bertology_cell_05():
     test_fail(lambda: cosine([0, 0], [1, 0]), contains="zero vector")
 
 
-@_nb.setup(6, 'd83df09a')
-def _cell_06():
+@_nb.setup(8, 'd83df09a')
+def _cell_08():
     global glove, load_glove, one_hot, one_hot_vs_glove, onehots, pairs, vocab
     from nlpbook.embeddings import one_hot, load_glove
     vocab = ['king', 'queen', 'banana']
@@ -67,8 +78,8 @@ def _cell_06():
     one_hot_vs_glove
 
 
-@_nb.check(7, '9eac91a8')
-def test_08_bertology_cell_07():
+@_nb.check(9, '9eac91a8')
+def test_08_bertology_cell_09():
     global king_banana, king_queen
     test_eq(one_hot_vs_glove['one-hot cosine'].tolist(), [0.0, 0.0, 0.0])
     king_queen, king_banana = one_hot_vs_glove['GloVe cosine'][:2]
@@ -76,20 +87,20 @@ def test_08_bertology_cell_07():
     test_eq(king_queen > 0.7 and king_banana < 0.3, True)
 
 
-@_nb.setup(8, 'a1d3ccd9')
-def _cell_08():
+@_nb.setup(10, 'a1d3ccd9')
+def _cell_10():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global char_ngrams
     from nlpbook.bertology import char_ngrams
 
 
-@_nb.setup(9, '07f17e4d')
-def _cell_09():
+@_nb.setup(11, '07f17e4d')
+def _cell_11():
     char_ngrams("where", 3, 3)
 
 
-@_nb.check(10, '0b8b7cb6')
-def test_08_bertology_cell_10():
+@_nb.check(12, '0b8b7cb6')
+def test_08_bertology_cell_12():
     test_eq(char_ngrams("where", 3, 3), ['<wh', 'whe', 'her', 'ere', 're>'])
     test_eq(len(char_ngrams("where")), 5 + 4 + 3 + 2)     # '<where>' has 7 characters: 7 - n + 1 n-grams each
     test_eq(char_ngrams("a", 3, 6), ['<a>'])
@@ -98,8 +109,8 @@ def test_08_bertology_cell_10():
     test_fail(lambda: char_ngrams("word", 4, 3), contains="min_n <= max_n")
 
 
-@_nb.check(11, 'a63bd3f5')
-def test_08_bertology_cell_11():
+@_nb.check(13, 'a63bd3f5')
+def test_08_bertology_cell_13():
     global compute_ngrams, compute_ngrams_bytes, ft_hash_bytes, ft_ngram_hashes, w, words_to_check
     from gensim.models.fasttext import compute_ngrams, compute_ngrams_bytes, ft_hash_bytes, ft_ngram_hashes
     words_to_check = ['where', 'embedding', 'a', 'naïve', 'café', 'transformers', 'x' * 12]
@@ -111,15 +122,15 @@ def test_08_bertology_cell_11():
     print(f"char_ngrams == gensim's compute_ngrams, compute_ngrams_bytes and ft_ngram_hashes on {len(words_to_check)} words")
 
 
-@_nb.setup(12, 'a8c20351')
-def _cell_12():
+@_nb.setup(14, 'a8c20351')
+def _cell_14():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global train_fasttext, wikitext_paragraphs
     from nlpbook.bertology import train_fasttext, wikitext_paragraphs
 
 
-@_nb.setup(13, 'f045d7d3')
-def _cell_13():
+@_nb.setup(15, 'f045d7d3')
+def _cell_15():
     global ft, t0, tokenize, wiki_docs
     from nlpbook.word2vec import tokenize
     wiki_docs = [tokenize(p) for s in ('valid', 'test') for p in wikitext_paragraphs(s)]
@@ -129,22 +140,22 @@ def _cell_13():
           f"trained in {time.perf_counter() - t0:.0f} s")
 
 
-@_nb.check(14, '26e4e29a')
-def test_08_bertology_cell_14():
+@_nb.check(16, '26e4e29a')
+def test_08_bertology_cell_16():
     test_eq(wikitext_paragraphs('valid')[0].startswith('Homarus gammarus'), True)
     test_eq(any(' @-@ ' in p for p in wikitext_paragraphs('test')), False)
     test_fail(lambda: train_fasttext([[], []]), contains="no tokens")
 
 
-@_nb.setup(15, '24e1efab')
-def _cell_15():
+@_nb.setup(17, '24e1efab')
+def _cell_17():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global fasttext_oov_vector
     from nlpbook.bertology import fasttext_oov_vector
 
 
-@_nb.check(16, '07d40d84')
-def test_08_bertology_cell_16():
+@_nb.check(18, '07d40d84')
+def test_08_bertology_cell_18():
     global oov_words, w
     oov_words = ['hurricanes', 'songwriters', 'reconstructing', 'guitarists']
     test_eq([w in ft.wv.key_to_index for w in oov_words], [False] * len(oov_words))
@@ -154,8 +165,8 @@ def test_08_bertology_cell_16():
                  columns=['OOV word', 'nearest words in the vocabulary'])
 
 
-@_nb.check(17, '79f8df04')
-def test_08_bertology_cell_17():
+@_nb.check(19, '79f8df04')
+def test_08_bertology_cell_19():
     global random_cosine, stem_cosines, stem_pairs
     stem_pairs = [('hurricanes', 'hurricane'), ('songwriters', 'songwriter'), ('guitarists', 'guitarist')]
     stem_cosines = {f"{a} / {b}": cosine(ft.wv[a], ft.wv[b]) for a, b in stem_pairs if b in ft.wv.key_to_index}
@@ -164,23 +175,23 @@ def test_08_bertology_cell_17():
     test_eq(len(stem_cosines) >= 2 and min(stem_cosines.values()) > random_cosine + 0.2, True)
 
 
-@_nb.setup(18, '99f8749c')
-def _cell_18():
+@_nb.setup(20, '99f8749c')
+def _cell_20():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global _check_text, word_vectors_in_context
     from nlpbook.bertology import _check_text, word_vectors_in_context
 
 
-@_nb.setup(19, '4ebcfd4c')
-def _cell_19():
+@_nb.setup(21, '4ebcfd4c')
+def _cell_21():
     global load_minilm, minilm, tokenizer
     from nlpbook.models import load_minilm
     tokenizer, minilm = load_minilm()
     word_vectors_in_context(minilm, tokenizer, "The robbers tried to rob a bank.", "bank").shape
 
 
-@_nb.setup(20, 'c38b2760')
-def _cell_20():
+@_nb.setup(22, 'c38b2760')
+def _cell_22():
     global bank, bank_cosines, sentences
     sentences = {'rob': "The robbers tried to rob a bank.",
                  'money': "She deposited the money at the bank.",
@@ -193,8 +204,8 @@ def _cell_20():
     bank_cosines.assign(**{'GloVe cosine': [cosine(glove['bank'], glove['bank'])] * 3})
 
 
-@_nb.check(21, 'c1662dd1')
-def test_08_bertology_cell_21():
+@_nb.check(23, 'c1662dd1')
+def test_08_bertology_cell_23():
     global money_river, rob_river, same_sense
     same_sense, rob_river, money_river = bank_cosines['MiniLM cosine']
     test_eq(same_sense > rob_river and same_sense > money_river, True)
@@ -207,30 +218,30 @@ def test_08_bertology_cell_21():
     test_eq(word_vectors_in_context(minilm, tokenizer, "A bank.", "bank", layer=0).shape, (1, 384))
 
 
-@_nb.check(22, '332d3f39')
-def test_08_bertology_cell_22():
+@_nb.check(24, '332d3f39')
+def test_08_bertology_cell_24():
     test_fail(lambda: word_vectors_in_context(minilm, tokenizer, None, "bank"), contains="expected text as a str")
     test_fail(lambda: word_vectors_in_context(minilm, tokenizer, "  ", "bank"), contains="empty")
     test_fail(lambda: word_vectors_in_context(minilm, tokenizer, "Online banking.", "bank"), contains="does not occur")
     test_fail(lambda: word_vectors_in_context(minilm, tokenizer, "A bank.", ""), contains="empty")
 
 
-@_nb.setup(23, 'f432e861')
-def _cell_23():
+@_nb.setup(25, 'f432e861')
+def _cell_25():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global mask_tokens
     from nlpbook.bertology import mask_tokens
 
 
-@_nb.setup(24, 'ed0f4b83')
-def _cell_24():
+@_nb.setup(26, 'ed0f4b83')
+def _cell_26():
     global inputs, labels
     inputs, labels = mask_tokens(torch.arange(1000, 1020).view(2, 10), mask_id=103, vocab_size=30522, seed=1)
     inputs, labels
 
 
-@_nb.check(25, '0e9bf177')
-def test_08_bertology_cell_25():
+@_nb.check(27, '0e9bf177')
+def test_08_bertology_cell_27():
     global big, chosen, inputs, labels
     big = torch.randint(1000, 30000, (200, 128))
     big[:, 0], big[:, -1] = 101, 102                                  # [CLS] ... [SEP]
@@ -247,15 +258,15 @@ def test_08_bertology_cell_25():
     test_fail(lambda: mask_tokens(big, 103, 30522, p=1.5), contains="between 0 and 1")
 
 
-@_nb.setup(26, 'b77c5532')
-def _cell_26():
+@_nb.setup(28, 'b77c5532')
+def _cell_28():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global MaskedLMHead
     from nlpbook.bertology import MaskedLMHead
 
 
-@_nb.check(27, '5c6b9de3')
-def test_08_bertology_cell_27():
+@_nb.check(29, '5c6b9de3')
+def test_08_bertology_cell_29():
     global emb, head
     emb = nn.Embedding(50, 8)
     head = MaskedLMHead(emb)
@@ -266,15 +277,15 @@ def test_08_bertology_cell_27():
              'transform.dense.bias', 'transform.dense.weight'])
 
 
-@_nb.setup(28, 'a22401ed')
-def _cell_28():
+@_nb.setup(30, 'a22401ed')
+def _cell_30():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global pack_wordpieces
     from nlpbook.bertology import pack_wordpieces
 
 
-@_nb.check(29, '46044ca8')
-def test_08_bertology_cell_29():
+@_nb.check(31, '46044ca8')
+def test_08_bertology_cell_31():
     global heldout_rows, train_rows
     train_rows = pack_wordpieces(tokenizer, wikitext_paragraphs('valid'))
     heldout_rows = pack_wordpieces(tokenizer, wikitext_paragraphs('test'))
@@ -286,15 +297,15 @@ def test_08_bertology_cell_29():
     train_rows.shape, heldout_rows.shape
 
 
-@_nb.setup(30, 'f4ee2968')
-def _cell_30():
+@_nb.setup(32, 'f4ee2968')
+def _cell_32():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global masked_hidden_states
     from nlpbook.bertology import masked_hidden_states
 
 
-@_nb.check(31, 'ecd1b361')
-def test_08_bertology_cell_31():
+@_nb.check(33, 'ecd1b361')
+def test_08_bertology_cell_33():
     global N_HELDOUT_ROWS, N_TRAIN_ROWS, _, heldout_states, heldout_targets, heldout_was_mask, t0
     global train_states, train_targets
     N_TRAIN_ROWS, N_HELDOUT_ROWS = (len(train_rows), 400) if FULL else (400, 100)
@@ -307,15 +318,15 @@ def test_08_bertology_cell_31():
     test_close(heldout_was_mask.float().mean().item(), 0.8, eps=0.05)
 
 
-@_nb.setup(32, '596882e3')
-def _cell_32():
+@_nb.setup(34, '596882e3')
+def _cell_34():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global topk_accuracy, unigram_log_probs
     from nlpbook.bertology import topk_accuracy, unigram_log_probs
 
 
-@_nb.check(33, '97a1affb')
-def test_08_bertology_cell_33():
+@_nb.check(35, '97a1affb')
+def test_08_bertology_cell_35():
     global logp
     logp = unigram_log_probs(torch.tensor([5, 5, 5, 2]), 6)
     test_close(logp.exp().sum().item(), 1.0)
@@ -324,15 +335,15 @@ def test_08_bertology_cell_33():
     test_fail(lambda: topk_accuracy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)), contains="no targets")
 
 
-@_nb.setup(34, 'b3f9ae98')
-def _cell_34():
+@_nb.setup(36, 'b3f9ae98')
+def _cell_36():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global _HeadBF16, train_mlm_head
     from nlpbook.bertology import _HeadBF16, train_mlm_head
 
 
-@_nb.check(35, '1376cb01')
-def test_08_bertology_cell_35():
+@_nb.check(37, '1376cb01')
+def test_08_bertology_cell_37():
     global mlm_head, mlm_losses, t0
     torch.manual_seed(0)
     mlm_head = MaskedLMHead(minilm.embeddings.word_embeddings)
@@ -344,15 +355,15 @@ def test_08_bertology_cell_35():
     test_eq(mlm_head.decoder.weight is minilm.embeddings.word_embeddings.weight, True)   # still tied
 
 
-@_nb.setup(36, '1487dcbc')
-def _cell_36():
+@_nb.setup(38, '1487dcbc')
+def _cell_38():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global load_mlm_head, mlm_head_path, save_mlm_head
     from nlpbook.bertology import load_mlm_head, mlm_head_path, save_mlm_head
 
 
-@_nb.check(37, 'fb003cf1')
-def test_08_bertology_cell_37():
+@_nb.check(39, 'fb003cf1')
+def test_08_bertology_cell_39():
     global reloaded, saved
     saved = save_mlm_head(mlm_head)
     reloaded = load_mlm_head(minilm)
@@ -366,8 +377,8 @@ def test_08_bertology_cell_37():
     (saved.parent / "not-a-head.pt").unlink()
 
 
-@_nb.setup(38, '65f4a2a1')
-def _cell_38():
+@_nb.setup(40, '65f4a2a1')
+def _cell_40():
     global baseline_logits, heldout_logits, keep, logits, mlm_accuracy, name, rows, subset
     with torch.no_grad(): heldout_logits = reloaded(heldout_states)
     baseline_logits = unigram_log_probs(train_targets, len(tokenizer)).expand(len(heldout_targets), -1)
@@ -379,15 +390,15 @@ def _cell_38():
     mlm_accuracy.round(3)
 
 
-@_nb.setup(39, '7a401586')
-def _cell_39():
+@_nb.setup(41, '7a401586')
+def _cell_41():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global fill_mask
     from nlpbook.bertology import fill_mask
 
 
-@_nb.setup(40, 'f2f3f468')
-def _cell_40():
+@_nb.setup(42, 'f2f3f468')
+def _cell_42():
     global filled, probes
     probes = ["The capital of France is [MASK].", "He went to the [MASK] to buy some bread.",
               "The war ended in [MASK].", "She played the [MASK] in the orchestra."]
@@ -396,8 +407,8 @@ def _cell_40():
                  columns=['probe', 'top 5 (probability)'])
 
 
-@_nb.check(41, 'eac9a865')
-def test_08_bertology_cell_41():
+@_nb.check(43, 'eac9a865')
+def test_08_bertology_cell_43():
     global acc, base, ours
     test_eq(all(len(v) == 5 for v in filled.values()), True)
     test_close(sum(p for _, p in fill_mask(probes[0], tokenizer, minilm, reloaded, k=len(tokenizer))), 1.0, eps=1e-3)
@@ -409,15 +420,15 @@ def test_08_bertology_cell_41():
     test_eq(ours.loc['all chosen positions', 'top-1'] > base.loc['all chosen positions', 'top-1'], True)
 
 
-@_nb.setup(42, '229f9ffc')
-def _cell_42():
+@_nb.setup(44, '229f9ffc')
+def _cell_44():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global MaskedLM, chosen_cross_entropy, finetune_mlm
     from nlpbook.bertology import MaskedLM, chosen_cross_entropy, finetune_mlm
 
 
-@_nb.check(43, '582b65f0')
-def test_08_bertology_cell_43():
+@_nb.check(45, '582b65f0')
+def test_08_bertology_cell_45():
     global before, copy, ft_losses, m, s, student, student_head, t
     import copy
     student = copy.deepcopy(minilm)
@@ -437,8 +448,8 @@ def test_08_bertology_cell_43():
     del student, student_head
 
 
-@_nb.setup(44, 'b243ab4c')
-def _cell_44():
+@_nb.setup(46, 'b243ab4c')
+def _cell_46():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global cache_kwarg, check_text, next_token_logits, sentence_log_likelihood, start_token
     from nlpbook.bertology import (
@@ -446,8 +457,8 @@ def _cell_44():
     )
 
 
-@_nb.setup(45, '0a332b8d')
-def _cell_45():
+@_nb.setup(47, '0a332b8d')
+def _cell_47():
     global load_smollm2, smol, smol_tok, threads_before
     from nlpbook.models import load_smollm2
     smol_tok, smol = load_smollm2()
@@ -457,8 +468,8 @@ def _cell_45():
     sentence_log_likelihood(smol, smol_tok, ["The capital of France is Paris.", "The capital of France is Rome."])
 
 
-@_nb.check(46, '71f7be30')
-def test_08_bertology_cell_46():
+@_nb.check(48, '71f7be30')
+def test_08_bertology_cell_48():
     global alone, shared, whole
     whole = sentence_log_likelihood(smol, smol_tok, ["The capital of France is Paris.", "The capital of France is Rome."])
     shared = sentence_log_likelihood(smol, smol_tok, [" Paris.", " Rome."], prefix="The capital of France is")
@@ -472,8 +483,8 @@ def test_08_bertology_cell_46():
     test_eq(start_token(smol_tok), '<|endoftext|>')
 
 
-@_nb.setup(47, '0cfa89c1')
-def _cell_47():
+@_nb.setup(49, '0cfa89c1')
+def _cell_49():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global CLOZE_PROMPT, _SPACE_MARKERS, _next_words, _split_mask, fill_mask_causal, mask_candidates
     from nlpbook.bertology import (
@@ -481,13 +492,13 @@ def _cell_47():
     )
 
 
-@_nb.setup(48, 'fb249e48')
-def _cell_48():
+@_nb.setup(50, 'fb249e48')
+def _cell_50():
     fill_mask_causal(smol, smol_tok, "The capital of France is [MASK].")
 
 
-@_nb.check(49, '5169666b')
-def test_08_bertology_cell_49():
+@_nb.check(51, '5169666b')
+def test_08_bertology_cell_51():
     global france
     france = fill_mask_causal(smol, smol_tok, "The capital of France is [MASK].")
     test_eq(france[0][0], 'Paris')
@@ -505,8 +516,8 @@ def test_08_bertology_cell_49():
     test_fail(lambda: mask_candidates(smol, smol_tok, "The [MASK].", n=0), contains="`n` must be")
 
 
-@_nb.setup(50, '2276eeb8')
-def _cell_50():
+@_nb.setup(52, '2276eeb8')
+def _cell_52():
     global causal_probe_table, causal_probes, probe_rows, t0
     causal_probes = ["The capital of France is [MASK].", "The [MASK] barked at the mailman.",
                      "She drank a cup of [MASK] every morning.", "He went to the [MASK] to buy some bread.",
@@ -520,8 +531,8 @@ def _cell_50():
     causal_probe_table
 
 
-@_nb.check(51, 'de39ea36')
-def test_08_bertology_cell_51():
+@_nb.check(53, 'de39ea36')
+def test_08_bertology_cell_53():
     global top5
     top5 = causal_probe_table.set_index('probe')
     test_eq('Paris' in top5.loc[causal_probes[0], 're-ranked + cloze candidates'].split(', '), True)
@@ -530,20 +541,20 @@ def test_08_bertology_cell_51():
     test_eq(bool({'coffee', 'tea'} & set(top5.loc[causal_probes[2], 're-ranked + cloze candidates'].split(', '))), True)
 
 
-@_nb.setup(52, '692d3099')
-def _cell_52():
+@_nb.setup(54, '692d3099')
+def _cell_54():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global cloze_items, wikitext_detokenize
     from nlpbook.bertology import cloze_items, wikitext_detokenize
 
 
-@_nb.setup(53, '305a2d81')
-def _cell_53():
+@_nb.setup(55, '305a2d81')
+def _cell_55():
     wikitext_detokenize("The game 's score , 2 @-@ 1 ( after extra time ) .".replace(' @-@ ', '-'))
 
 
-@_nb.check(54, '5162edf5')
-def test_08_bertology_cell_54():
+@_nb.check(56, '5162edf5')
+def test_08_bertology_cell_56():
     global demo
     test_eq(wikitext_detokenize("The game 's score , 2-1 ( after extra time ) ."), "The game's score, 2-1 (after extra time).")
     test_eq(wikitext_detokenize("He did n't go ."), "He didn't go.")
@@ -557,8 +568,8 @@ def test_08_bertology_cell_54():
     test_fail(lambda: cloze_items(["Too short ."], lambda w: True), contains="no sentence")
 
 
-@_nb.setup(55, '00e53aba')
-def _cell_55():
+@_nb.setup(57, '00e53aba')
+def _cell_57():
     global N_CANDIDATES, N_CLOZE, cloze, one_token_both, train_words, unigram_top5, word_counts
     N_CLOZE, N_CANDIDATES = (1000, 50) if FULL else (100, 10)
     @_module_level
@@ -574,8 +585,8 @@ def _cell_55():
     cloze.head()
 
 
-@_nb.setup(56, '1171b10f')
-def _cell_56():
+@_nb.setup(58, '1171b10f')
+def _cell_58():
     global candidate_recall, cloze_accuracy, cloze_rows, cloze_seconds, reranked, t0, target, text
     global top5_hits
     @_module_level
@@ -604,8 +615,8 @@ def _cell_56():
     cloze_accuracy.round(3)
 
 
-@_nb.check(57, '0cb705a9')
-def test_08_bertology_cell_57():
+@_nb.check(59, '0cb705a9')
+def test_08_bertology_cell_59():
     global acc5
     acc5 = cloze_accuracy.set_index('predictor')
     test_eq(acc5.loc['SmolLM2, re-ranked by the whole sentence', 'top-5'] > acc5.loc['unigram frequency', 'top-5'], True)
@@ -613,34 +624,34 @@ def test_08_bertology_cell_57():
     test_eq(acc5.loc['SmolLM2, re-ranked by the whole sentence', 'top-5'] <= candidate_recall, True)   # it cannot find what was not proposed
 
 
-@_nb.setup(58, 'bf2ded1f')
-def _cell_58():
+@_nb.setup(60, 'bf2ded1f')
+def _cell_60():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global BERT_FAMILY
     from nlpbook.bertology import BERT_FAMILY
 
 
-@_nb.setup(59, '55b9b91f')
-def _cell_59():
+@_nb.setup(61, '55b9b91f')
+def _cell_61():
     BERT_FAMILY.assign(params=BERT_FAMILY.params.map(lambda n: "—" if pd.isna(n) else f"{n / 1e6:,.0f}M" if n < 1e9 else f"{n / 1e9:,.1f}B"))
 
 
-@_nb.check(60, '552c1466')
-def test_08_bertology_cell_60():
+@_nb.check(62, '552c1466')
+def test_08_bertology_cell_62():
     test_eq(BERT_FAMILY.model.is_unique, True)
     test_eq(BERT_FAMILY.year.is_monotonic_increasing, True)
     test_eq(BERT_FAMILY.set_index('model').params['all-MiniLM-L6-v2'], sum(p.numel() for p in minilm.parameters()))
 
 
-@_nb.setup(61, 'b357188e')
-def _cell_61():
+@_nb.setup(63, 'b357188e')
+def _cell_63():
     # exported to nlpbook.bertology: take what the cell defines from the installed package
     global prefix_change
     from nlpbook.bertology import prefix_change
 
 
-@_nb.setup(62, 'cb2761de')
-def _cell_62():
+@_nb.setup(64, 'cb2761de')
+def _cell_64():
     global bert_embed, bert_encoder, causal_mask, causal_vs_bidirectional, ids, load_minilm_encoder
     global new_id, t, wp_tokenizer
     from nlpbook.attention import load_minilm_encoder, causal_mask
@@ -654,8 +665,8 @@ def _cell_62():
     causal_vs_bidirectional
 
 
-@_nb.check(63, 'bfccc5be')
-def test_08_bertology_cell_63():
+@_nb.check(65, 'bfccc5be')
+def test_08_bertology_cell_65():
     global bidirectional_change, causal_change, x
     causal_change, bidirectional_change = causal_vs_bidirectional.iloc[:, 1]
     test_close(causal_change, 0.0, eps=1e-5)
@@ -668,16 +679,16 @@ def test_08_bertology_cell_63():
     test_fail(lambda: prefix_change(bert_embed, bert_encoder, ids, len(ids) - 1, new_id, True), contains="t must be in")
 
 
-@_nb.check(64, '19dd2317')
-def test_08_bertology_cell_64():
+@_nb.check(66, '19dd2317')
+def test_08_bertology_cell_66():
     global _pkg_dir
     from nlpbook.models import _pkg_dir
     test_fail(lambda: _pkg_dir("no_such_model_package", "no-such-model-package"), contains="pip install no-such-model-package")
     test_fail(lambda: load_mlm_head(minilm, "/nonexistent/head.pt"), contains="No MLM head at")
 
 
-@_nb.setup(65, '65dec3f9')
-def _cell_65():
+@_nb.setup(67, '65dec3f9')
+def _cell_67():
     global ours_table
     ours_table = pd.DataFrame([
         ("one-hot cosine, any two different words", 0.0),
@@ -702,6 +713,6 @@ def _cell_65():
 
 
 def test_08_bertology_runs_to_end():
-    "The last cells (code cell 65) check nothing themselves: they must run without error"
+    "The last cells (code cell 67) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

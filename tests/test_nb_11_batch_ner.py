@@ -11,21 +11,21 @@ _nb = _NotebookCells(globals(), 'nbs/11_batch_ner.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '16ce16e9')
-def _cell_01():
+@_nb.setup(2, '16ce16e9')
+def _cell_02():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib
-    global datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, set_env
+    global datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, require, set_env
     global spacy_model_path, sys, tempfile, threading, time, uuid, warnings
     from nlpbook.batch_ner import (
         DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib,
-        datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, set_env,
+        datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, require, set_env,
         spacy_model_path, sys, tempfile, threading, time, uuid, warnings,
     )
 
 
-@_nb.setup(2, '38f9f0b8')
-def _cell_02():
+@_nb.setup(3, '38f9f0b8')
+def _cell_03():
     global load_ag_news, shutil, spacy, subprocess, test_eq, test_fail, test_ne
     import shutil, subprocess
     import spacy
@@ -33,8 +33,8 @@ def _cell_02():
     from nlpbook.data import load_ag_news
 
 
-@_nb.check(3, 'c5f99efe')
-def test_11_batch_ner_cell_03():
+@_nb.check(4, 'c5f99efe')
+def test_11_batch_ner_cell_04():
     global FULL, N_ROWS, ag, data, reps, texts
     FULL = os.environ.get("NLPBOOK_FULL", "0") == "1"   # book scale switch (see above)
     N_ROWS = 120_000 if FULL else 300                   # the book ran the 120,000 train descriptions
@@ -47,8 +47,8 @@ def test_11_batch_ner_cell_03():
     test_eq(len(texts), N_ROWS)
 
 
-@_nb.setup(4, 'fdc8367b')
-def _cell_04():
+@_nb.setup(5, 'fdc8367b')
+def _cell_05():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global BatchNERError, ENGINES, ENTITY_FIELDS, as_tuples, doc_entities, entity_type
     from nlpbook.batch_ner import (
@@ -56,8 +56,8 @@ def _cell_04():
     )
 
 
-@_nb.check(5, '98a452b8')
-def test_11_batch_ner_cell_05():
+@_nb.check(6, '98a452b8')
+def test_11_batch_ner_cell_06():
     global arr, doc, ents, nlp, pa
     nlp = load_spacy('en_core_web_sm')
     doc = nlp("Reuters - Apple Inc. bought a Paris start-up for $200 million on Monday.")
@@ -72,21 +72,21 @@ def test_11_batch_ner_cell_05():
     ents
 
 
-@_nb.setup(6, '41ba4db5')
-def _cell_06():
+@_nb.setup(7, '41ba4db5')
+def _cell_07():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global ner_only
     from nlpbook.batch_ner import ner_only
 
 
-@_nb.check(7, '864bfa7d')
-def test_11_batch_ner_cell_07():
+@_nb.check(8, '864bfa7d')
+def test_11_batch_ner_cell_08():
     test_eq(ner_only(nlp), ['ner'])
     nlp.pipe_names
 
 
-@_nb.check(8, '224dd2cd')
-def test_11_batch_ner_cell_08():
+@_nb.check(9, '224dd2cd')
+def test_11_batch_ner_cell_09():
     global blank, ner_cfg
     # a pipeline whose NER listens to a shared tok2vec keeps that tok2vec
     blank = spacy.blank('en')
@@ -100,15 +100,15 @@ def test_11_batch_ner_cell_08():
     test_eq(ner_only(blank), ['tok2vec', 'ner', 'entity_ruler'])
 
 
-@_nb.setup(9, '67d3d2c4')
-def _cell_09():
+@_nb.setup(10, '67d3d2c4')
+def _cell_10():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global PIPELINES, _Ticker, _components, _text, ner_apply
     from nlpbook.batch_ner import PIPELINES, _Ticker, _components, _text, ner_apply
 
 
-@_nb.check(10, 'd7b81498')
-def test_11_batch_ner_cell_10():
+@_nb.check(11, 'd7b81498')
+def test_11_batch_ner_cell_11():
     global book, ref, t0, t_apply, t_book
     t0 = time.perf_counter()
     book = ner_apply(texts, nlp, pipeline='full')   # the book's loop: every component, one call per row
@@ -124,8 +124,8 @@ def test_11_batch_ner_cell_10():
           f"NER components only: {t_apply:.1f}s ({t_book / t_apply:.1f}x)")
 
 
-@_nb.check(11, '92d028f9')
-def test_11_batch_ner_cell_11():
+@_nb.check(12, '92d028f9')
+def test_11_batch_ner_cell_12():
     global crosses_sentence, diff_rows, full_doc, i, only_ner, row
     @_module_level
     def crosses_sentence(doc_full, ents_only) -> bool:
@@ -144,15 +144,15 @@ def test_11_batch_ner_cell_11():
     print("  full pipeline:", doc_entities(full_doc)[:2]); print("  NER only:     ", only_ner[:1])
 
 
-@_nb.setup(12, '2447fa69')
-def _cell_12():
+@_nb.setup(13, '2447fa69')
+def _cell_13():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global ner_pipe
     from nlpbook.batch_ner import ner_pipe
 
 
-@_nb.check(13, 'e9519384')
-def test_11_batch_ner_cell_13():
+@_nb.check(14, 'e9519384')
+def test_11_batch_ner_cell_14():
     global before, got, t0, t_pipe
     before = list(nlp.pipe_names); assert len(before) > 1   # the rest are switched off only inside ner_pipe
     t0 = time.perf_counter()
@@ -164,15 +164,15 @@ def test_11_batch_ner_cell_13():
     print(f"nlp.pipe, ner only: {len(texts) / t_pipe:,.0f} rows/s, {t_book / t_pipe:.1f}x the book's .apply loop")
 
 
-@_nb.setup(14, '1f280535')
-def _cell_14():
+@_nb.setup(15, '1f280535')
+def _cell_15():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global ner_pipe_mp
     from nlpbook.batch_ner import ner_pipe_mp
 
 
-@_nb.check(15, '237a244a')
-def test_11_batch_ner_cell_15():
+@_nb.check(16, '237a244a')
+def test_11_batch_ner_cell_16():
     global got, t0, t_mp
     t0 = time.perf_counter()
     got = ner_pipe_mp(texts, nlp, batch_size=64)
@@ -181,15 +181,15 @@ def test_11_batch_ner_cell_15():
     print(f"nlp.pipe(n_process=2): {len(texts) / t_mp:,.0f} rows/s, {t_book / t_mp:.1f}x the book's .apply loop")
 
 
-@_nb.setup(16, '62d78e91')
-def _cell_16():
+@_nb.setup(17, '62d78e91')
+def _cell_17():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global _LOG4J2, _log4j2_file, spark_conf, spark_session
     from nlpbook.batch_ner import _LOG4J2, _log4j2_file, spark_conf, spark_session
 
 
-@_nb.check(17, 'a910c75c')
-def test_11_batch_ner_cell_17():
+@_nb.check(18, 'a910c75c')
+def test_11_batch_ner_cell_18():
     global again, conf, session, spark, t0
     t0 = time.perf_counter()
     session = contextlib.ExitStack()                # one session for the whole notebook, stopped in the last cell
@@ -206,8 +206,8 @@ def test_11_batch_ner_cell_17():
     test_fail(lambda: spark_session('local[1]').__enter__(), contains='already running')
 
 
-@_nb.setup(18, 'f3f07390')
-def _cell_18():
+@_nb.setup(19, 'f3f07390')
+def _cell_19():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global _worker_nlp, entities_pandas_udf, entities_udf, ner_spark, spark_entity_type
     global with_entities
@@ -216,8 +216,8 @@ def _cell_18():
     )
 
 
-@_nb.check(19, 'b64c7d5e')
-def test_11_batch_ner_cell_19():
+@_nb.check(20, 'b64c7d5e')
+def test_11_batch_ner_cell_20():
     global got, t0, t_spark_udf
     t0 = time.perf_counter()
     got = ner_spark(texts, kind='udf', spark=spark)
@@ -226,8 +226,8 @@ def test_11_batch_ner_cell_19():
     print(f"Spark udf (row at a time): {len(texts) / t_spark_udf:,.0f} rows/s, {t_book / t_spark_udf:.1f}x the book's .apply loop")
 
 
-@_nb.check(20, '5639f28a')
-def test_11_batch_ner_cell_20():
+@_nb.check(21, '5639f28a')
+def test_11_batch_ner_cell_21():
     global got, t0, t_spark
     t0 = time.perf_counter()
     got = ner_spark(texts, spark=spark)
@@ -238,15 +238,15 @@ def test_11_batch_ner_cell_20():
     test_fail(lambda: with_entities(None, kind='vectorized'), contains="kind must be")
 
 
-@_nb.setup(21, '6c53ba8d')
-def _cell_21():
+@_nb.setup(22, '6c53ba8d')
+def _cell_22():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global entities_of
     from nlpbook.batch_ner import entities_of
 
 
-@_nb.check(22, '61fdfcdc')
-def test_11_batch_ner_cell_22():
+@_nb.check(23, '61fdfcdc')
+def test_11_batch_ner_cell_23():
     global by_engine, e, few, got, timing
     few = texts[:40]
     by_engine = {e: entities_of(few, e, spark=spark) for e in ENGINES}
@@ -259,15 +259,15 @@ def test_11_batch_ner_cell_22():
     timing.round(2)
 
 
-@_nb.setup(23, 'e2eb2070')
-def _cell_23():
+@_nb.setup(24, 'e2eb2070')
+def _cell_24():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global MANIFEST, _PARQUET, _is_parquet, read_table
     from nlpbook.batch_ner import MANIFEST, _PARQUET, _is_parquet, read_table
 
 
-@_nb.check(24, 'f89ac9b9')
-def test_11_batch_ner_cell_24():
+@_nb.check(25, 'f89ac9b9')
+def test_11_batch_ner_cell_25():
     global f, small, tmp
     tmp = Path(tempfile.mkdtemp(prefix='ch11-'))
     small = data.iloc[:40][['class_index', 'title', 'description']]
@@ -277,8 +277,8 @@ def test_11_batch_ner_cell_24():
     test_eq(read_table(tmp / 'small.csv', 'title').title.tolist(), small.title.tolist())
 
 
-@_nb.check(25, 'da5fdc0f')
-def test_11_batch_ner_cell_25():
+@_nb.check(26, 'da5fdc0f')
+def test_11_batch_ner_cell_26():
     global at, bad_inputs, f, msg
     (tmp / 'empty.csv').write_bytes(b'')
     (tmp / 'header_only.csv').write_text('class_index,title,description\n')
@@ -300,15 +300,15 @@ def test_11_batch_ner_cell_25():
     test_eq(read_table(tmp / 'bom.csv').columns.tolist(), ['description'])
 
 
-@_nb.setup(26, 'b31eb10e')
-def _cell_26():
+@_nb.setup(27, 'b31eb10e')
+def _cell_27():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global _check_output, is_complete, model_id, read_entities, read_manifest
     from nlpbook.batch_ner import _check_output, is_complete, model_id, read_entities, read_manifest
 
 
-@_nb.check(27, 'df9806ea')
-def test_11_batch_ner_cell_27():
+@_nb.check(28, 'df9806ea')
+def test_11_batch_ner_cell_28():
     test_eq(model_id('en_core_web_sm'), f"{nlp.meta['lang']}_{nlp.meta['name']}-{nlp.meta['version']}")
     test_eq(read_manifest(tmp), None)
     test_eq(_check_output(tmp / 'new' / 'out.parquet'), tmp / 'new' / 'out.parquet')
@@ -319,15 +319,15 @@ def test_11_batch_ner_cell_27():
     test_fail(lambda: _check_output(tmp / 'mine'), contains="is a folder batch_ner did not write")
 
 
-@_nb.setup(28, '6db12b38')
-def _cell_28():
+@_nb.setup(29, '6db12b38')
+def _cell_29():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global RUN_COLUMNS, default_run_log, log_run, read_runs, spark_progress
     from nlpbook.batch_ner import RUN_COLUMNS, default_run_log, log_run, read_runs, spark_progress
 
 
-@_nb.check(29, '3f022003')
-def test_11_batch_ner_cell_29():
+@_nb.check(30, '3f022003')
+def test_11_batch_ner_cell_30():
     global f, log, runs
     log = tmp / 'runs.jsonl'
     test_eq(len(read_runs(log)), 0)
@@ -342,15 +342,15 @@ def test_11_batch_ner_cell_29():
     log.unlink()
 
 
-@_nb.setup(30, 'be58e7c9')
-def _cell_30():
+@_nb.setup(31, 'be58e7c9')
+def _cell_31():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global _now, _run, _write_local, batch_ner, output_lock
     from nlpbook.batch_ner import _now, _run, _write_local, batch_ner, output_lock
 
 
-@_nb.check(31, '26b535ae')
-def test_11_batch_ner_cell_31():
+@_nb.check(32, '26b535ae')
+def test_11_batch_ner_cell_32():
     global log, mtime, out, part, r1, r2, res
     log, out = tmp / 'runs.jsonl', tmp / 'ner.parquet'
     r1 = batch_ner(tmp / 'small.csv', out, run_log=log, progress=False)
@@ -374,8 +374,8 @@ def test_11_batch_ner_cell_31():
     test_eq(sorted(p.name for p in tmp.iterdir() if p.name.endswith('.part')), [])    # no temp folders left
 
 
-@_nb.check(32, 'f5b5f889')
-def test_11_batch_ner_cell_32():
+@_nb.check(33, 'f5b5f889')
+def test_11_batch_ner_cell_33():
     global out_spark, r, res_spark
     out_spark = tmp / 'ner_spark.parquet'
     r = batch_ner(tmp / 'small.parquet', out_spark, engine='spark', spark=spark, run_log=log)
@@ -389,8 +389,8 @@ def test_11_batch_ner_cell_32():
     test_eq(read_entities(tmp / 'ner_udf.parquet').entities.tolist(), ref[:40])
 
 
-@_nb.check(33, '9f02e1a3')
-def test_11_batch_ner_cell_33():
+@_nb.check(34, '9f02e1a3')
+def test_11_batch_ner_cell_34():
     global bad_out, cases, f, msg, n_bad, runs
     bad_out = tmp / 'bad.parquet'
     cases = {**{tmp / f: msg for f, msg in bad_inputs.items()},
@@ -411,8 +411,8 @@ def test_11_batch_ner_cell_33():
     test_eq(runs.error.head(n_bad).str.startswith('BatchNERError: ').all(), True)
 
 
-@_nb.check(34, 'aa3a6bbd')
-def test_11_batch_ner_cell_34():
+@_nb.check(35, 'aa3a6bbd')
+def test_11_batch_ner_cell_35():
     global runs
     runs = read_runs(log)
     test_eq(runs.status.value_counts().to_dict(), {'failed': n_bad, 'succeeded': 5, 'skipped': 1})
@@ -421,8 +421,8 @@ def test_11_batch_ner_cell_34():
         input=runs.input.map(lambda p: Path(p).name), error=runs.error.str.slice(0, 60)).head(12)
 
 
-@_nb.check(35, '7b4ed6a5')
-def test_11_batch_ner_cell_35():
+@_nb.check(36, '7b4ed6a5')
+def test_11_batch_ner_cell_36():
     global book_times, ours
     book_times = {'pandas, full pipeline (book)': '20-30 min (Colab, en_core_web_lg)',
                   'spark-udf': 'under 7 min (8 m4.large workers + driver); 5-15 min typically'}
@@ -432,10 +432,21 @@ def test_11_batch_ner_cell_35():
     ours
 
 
-@_nb.check(36, '573d69bb')
-def test_11_batch_ner_cell_36():
+@_nb.check(37, '573d69bb')
+def test_11_batch_ner_cell_37():
     global SparkContext
     session.close()
     from pyspark import SparkContext
     test_eq(SparkContext._active_spark_context, None)
     shutil.rmtree(tmp)
+
+
+@_nb.check(38, 'ca8d9adf')
+def test_11_batch_ner_cell_38():
+    global f, install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("pyspark", "pyarrow"):
+        test_fail(lambda: spark_session().__enter__(), contains=f"spark_session needs pyspark, which is not installed. Install it with: {install_hint('prod')}")
+        for f in (spark_entity_type, entities_udf, entities_pandas_udf): test_fail(f, contains=install_hint("prod"))
+        test_fail(entity_type, contains=f"entity_type needs pyarrow, which is not installed. Install it with: {install_hint('prod')}")

@@ -11,19 +11,19 @@ _nb = _NotebookCells(globals(), 'nbs/11a_batch_schedule.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'f6480d6f')
-def _cell_01():
+@_nb.setup(2, 'f6480d6f')
+def _cell_02():
     # exported to nlpbook.batch_schedule: take what the cell defines from the installed package
-    global BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re
+    global BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, require
     global threading, time, uuid
     from nlpbook.batch_schedule import (
-        BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, threading,
-        time, uuid,
+        BatchNERError, DEFAULT_SPACY_MODEL, Path, _now, batch_ner, datetime, log_run, re, require,
+        threading, time, uuid,
     )
 
 
-@_nb.setup(2, 'f4d7b38f')
-def _cell_02():
+@_nb.setup(3, 'f4d7b38f')
+def _cell_03():
     global load_ag_news, pd, read_entities, read_runs, shutil, tempfile, test_eq, test_fail
     import tempfile, shutil
     import pandas as pd
@@ -32,8 +32,8 @@ def _cell_02():
     from nlpbook.data import load_ag_news
 
 
-@_nb.check(3, 'a2435b18')
-def test_11a_batch_schedule_cell_03():
+@_nb.check(4, 'a2435b18')
+def test_11a_batch_schedule_cell_04():
     global rows, tmp
     tmp = Path(tempfile.mkdtemp(prefix='ch11a-'))
     rows = load_ag_news('test').iloc[:20][['title', 'description']]
@@ -41,15 +41,15 @@ def test_11a_batch_schedule_cell_03():
     test_eq(len(pd.read_csv(tmp / 'news.csv')), 20)
 
 
-@_nb.setup(4, 'd259fb26')
-def _cell_04():
+@_nb.setup(5, 'd259fb26')
+def _cell_05():
     # exported to nlpbook.batch_schedule: take what the cell defines from the installed package
     global batch_ner_with_retries
     from nlpbook.batch_schedule import batch_ner_with_retries
 
 
-@_nb.check(5, '3a3d41fa')
-def test_11a_batch_schedule_cell_05():
+@_nb.check(6, '3a3d41fa')
+def test_11a_batch_schedule_cell_06():
     global log, out, rec, runs, upstream_delivers_on_second_wait, waits
     log, out = tmp / 'runs.jsonl', tmp / 'news_ner.parquet'
     waits = []
@@ -70,22 +70,32 @@ def test_11a_batch_schedule_cell_05():
     test_eq(read_runs(log).status.head(2).tolist(), ['failed', 'failed'])     # both attempts recorded
 
 
-@_nb.setup(6, 'cc70d586')
-def _cell_06():
+@_nb.setup(7, 'cc70d586')
+def _cell_07():
     # exported to nlpbook.batch_schedule: take what the cell defines from the installed package
     global _UNITS, parse_every, schedule_batch_ner
     from nlpbook.batch_schedule import _UNITS, parse_every, schedule_batch_ner
 
 
-@_nb.check(7, '32a14c89')
-def test_11a_batch_schedule_cell_07():
+@_nb.check(8, '32a14c89')
+def test_11a_batch_schedule_cell_08():
     global bad
     test_eq([parse_every(x) for x in (90, '90', '90s', '15m', '1h', '1d', '0.5')], [90, 90, 90, 900, 3600, 86400, 0.5])
     for bad in ('', '0', '-5', 'hourly', '5w'): test_fail(lambda: parse_every(bad), contains="expected a positive number")
 
 
-@_nb.check(8, '9ca2b967')
-def test_11a_batch_schedule_cell_08():
+@_nb.check(9, '31892e43')
+def test_11a_batch_schedule_cell_09():
+    global install_hint, test_fail, uninstalled
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("apscheduler"):
+        test_fail(lambda: schedule_batch_ner("news.csv", "out.parquet", "1h"),
+                  contains=f"schedule_batch_ner needs apscheduler, which is not installed. Install it with: {install_hint('prod')}")
+
+
+@_nb.check(10, '9ca2b967')
+def test_11a_batch_schedule_cell_10():
     global log2, sched, statuses
     log2 = tmp / 'runs2.jsonl'
     shutil.rmtree(out)
@@ -100,8 +110,8 @@ def test_11a_batch_schedule_cell_08():
     test_eq(read_entities(out).description.tolist(), rows.description.tolist())
 
 
-@_nb.check(9, '3ebf77b9')
-def test_11a_batch_schedule_cell_09():
+@_nb.check(11, '3ebf77b9')
+def test_11a_batch_schedule_cell_11():
     global done, log3, runs, sched
     log3 = tmp / 'runs3.jsonl'
     load_ag_news('test').iloc[:1000][['description']].to_csv(tmp / 'news1000.csv', index=False)
@@ -117,7 +127,7 @@ def test_11a_batch_schedule_cell_09():
     test_eq(len(runs), 8)
 
 
-@_nb.check(10, 'cb39fa06')
-def test_11a_batch_schedule_cell_10():
+@_nb.check(12, 'cb39fa06')
+def test_11a_batch_schedule_cell_12():
     shutil.rmtree(tmp)
     test_eq(tmp.exists(), False)

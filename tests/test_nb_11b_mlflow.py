@@ -12,25 +12,37 @@ _nb = _NotebookCells(globals(), 'nbs/11b_mlflow.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'd155a048')
-def _cell_01():
+@_nb.setup(2, 'd155a048')
+def _cell_02():
     # exported to nlpbook.serving: take what the cell defines from the installed package
-    global Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd, signal
-    global socket, spacy, subprocess, sys, tempfile, textcat_component, threading, time, urllib
+    global Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd
+    global require, signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading
+    global time, urllib
     from nlpbook.serving import (
-        Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd, signal,
-        socket, spacy, subprocess, sys, tempfile, textcat_component, threading, time, urllib,
+        Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd, require,
+        signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading, time, urllib,
     )
 
 
-@_nb.setup(2, 'ab6a339e')
-def _cell_02():
+@_nb.setup(3, 'ab6a339e')
+def _cell_03():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
 
 
-@_nb.setup(3, 'b9d11520')
-def _cell_03():
+@_nb.check(4, '42ef4f33')
+def test_11b_mlflow_cell_04():
+    global importlib, install_hint, test_fail, uninstalled
+    import importlib
+    from fastcore.test import test_fail
+    from nlpbook.models import install_hint, uninstalled
+    with uninstalled("mlflow", fresh=("nlpbook.serving",)):
+        test_fail(lambda: importlib.import_module("nlpbook.serving"),
+                  contains=f"nlpbook.serving (Chapter 11) needs mlflow, which is not installed. Install it with: {install_hint('mlops')}")
+
+
+@_nb.setup(5, 'b9d11520')
+def _cell_05():
     global FULL, T0, WORK, atexit, display, load_ag_news, requests, shutil, test_close, test_eq
     global test_fail, test_ne, warnings
     import atexit, shutil, warnings, requests
@@ -46,15 +58,15 @@ def _cell_03():
     print(f"FULL={FULL}, work folder {WORK}")
 
 
-@_nb.setup(4, '819302a1')
-def _cell_04():
+@_nb.setup(6, '819302a1')
+def _cell_06():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global ServingError, _sqlite_artifacts, setup_tracking, tracking_root
     from nlpbook.serving import ServingError, _sqlite_artifacts, setup_tracking, tracking_root
 
 
-@_nb.check(5, '89501ab0')
-def test_11b_mlflow_cell_05():
+@_nb.check(7, '89501ab0')
+def test_11b_mlflow_cell_07():
     global URI, t0
     t0 = time.perf_counter()
     URI = setup_tracking(WORK/'mlflow')
@@ -65,8 +77,8 @@ def test_11b_mlflow_cell_05():
     assert (WORK/'mlflow'/'mlflow.db').is_file()
 
 
-@_nb.check(6, '32d8c956')
-def test_11b_mlflow_cell_06():
+@_nb.check(8, '32d8c956')
+def test_11b_mlflow_cell_08():
     global _old, other
     # $MLFLOW_TRACKING_URI wins over the default store (experiment=None: only the URI is set, nothing is created)
     _old = os.environ.get('MLFLOW_TRACKING_URI')
@@ -79,8 +91,8 @@ def test_11b_mlflow_cell_06():
     test_eq(setup_tracking(WORK/'mlflow'), URI)   # back to this notebook's store
 
 
-@_nb.setup(7, 'e8777ddb')
-def _cell_07():
+@_nb.setup(9, 'e8777ddb')
+def _cell_09():
     global TC_OVERRIDES, TEXTCAT, ag_news_splits, few_labels, gold_docbin, init_ner_config
     global load_gold, ner_scores, newswire_tokenizer, read_docbin, spacy_code_file, splits, t0
     global tc_metrics, tc_paths, textcat_config, textcat_metrics, train_spacy, write_docbins
@@ -98,8 +110,8 @@ def _cell_07():
     print(f"textcat trained in {time.perf_counter() - t0:.0f} s:", {k: round(v, 3) for k, v in tc_metrics.items() if isinstance(v, float)})
 
 
-@_nb.setup(8, '2671c7ac')
-def _cell_08():
+@_nb.setup(10, '2671c7ac')
+def _cell_10():
     global NER, NER_OVERRIDES, _name, _tasks, _tok, gold_eval, gold_train, ner_table, t0
     t0 = time.perf_counter()
     NER_OVERRIDES = {'training.max_epochs': 30 if FULL else 3, 'training.eval_frequency': 40}
@@ -115,16 +127,16 @@ def _cell_08():
     (ner_table[['p', 'r', 'f']] * 100).round(1).T
 
 
-@_nb.check(9, '55c521f8')
-def test_11b_mlflow_cell_09():
+@_nb.check(11, '55c521f8')
+def test_11b_mlflow_cell_11():
     test_eq(tc_metrics['n'], len(splits['eval']))
     assert tc_metrics['accuracy'] > 0.5, tc_metrics          # far above chance (0.25), even at this tiny scale
     assert 'TICKER' in spacy.load(NER).get_pipe('ner').labels
     assert ner_table.loc['ALL', 'f'] > 0.3, ner_table
 
 
-@_nb.setup(10, 'a517d9cb')
-def _cell_10():
+@_nb.setup(12, 'a517d9cb')
+def _cell_12():
     global EXAMPLES, X, book_info, flavor, nlp_tc
     EXAMPLES = ["Stocks fell on Wall Street as oil prices rose.", "The Red Sox beat the Yankees in extra innings.",
                 "Reuters - Intel Corp. (INTC.O) said on Monday it would cut prices of its chips."]
@@ -138,8 +150,8 @@ def _cell_10():
     flavor.predict(X)
 
 
-@_nb.check(11, '30a7ddaf')
-def test_11b_mlflow_cell_11():
+@_nb.check(13, '30a7ddaf')
+def test_11b_mlflow_cell_13():
     global ner_flavor_info, nlp_ner
     nlp_ner = spacy.load(NER)
     with mlflow.start_run(run_name='book: mlflow.spacy.log_model (ner)'), warnings.catch_warnings():
@@ -150,23 +162,23 @@ def test_11b_mlflow_cell_11():
     test_eq(mlflow.spacy.load_model(ner_flavor_info.model_uri).pipe_names, nlp_ner.pipe_names)  # the raw pipeline loads
 
 
-@_nb.check(12, '6d5eb55b')
-def test_11b_mlflow_cell_12():
+@_nb.check(14, '6d5eb55b')
+def test_11b_mlflow_cell_14():
     global _cats
     _cats = flavor.predict(X).predictions.tolist()
     test_eq(_cats, [d.cats for d in map(nlp_tc, EXAMPLES)])   # the flavor's pyfunc: doc.cats, one nlp(text) per row
     test_eq(set(_cats[0]), set(nlp_tc.get_pipe(textcat_component(nlp_tc)).labels))
 
 
-@_nb.setup(13, 'd36cc135')
-def _cell_13():
+@_nb.setup(15, 'd36cc135')
+def _cell_15():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global SERVED_ENTITY_FIELDS, spacy_predict, spacy_task
     from nlpbook.serving import SERVED_ENTITY_FIELDS, spacy_predict, spacy_task
 
 
-@_nb.check(14, '4b4815e9')
-def test_11b_mlflow_cell_14():
+@_nb.check(16, '4b4815e9')
+def test_11b_mlflow_cell_16():
     global _e, _p
     _p = spacy_predict(nlp_tc, EXAMPLES)
     test_eq(list(_p.columns), ['label', *sorted(_cats[0])])
@@ -178,15 +190,15 @@ def test_11b_mlflow_cell_14():
     test_fail(lambda: spacy_task(spacy.blank('en')), contains="neither one text classifier nor an 'ner'")
 
 
-@_nb.setup(15, 'ab23d143')
-def _cell_15():
+@_nb.setup(17, 'ab23d143')
+def _cell_17():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global MAX_CHARS, MAX_ROWS, SpacyModel, _texts
     from nlpbook.serving import MAX_CHARS, MAX_ROWS, SpacyModel, _texts
 
 
-@_nb.check(16, '0939e047')
-def test_11b_mlflow_cell_16():
+@_nb.check(18, '0939e047')
+def test_11b_mlflow_cell_18():
     global _m
     _m = SpacyModel('textcat'); _m.nlp = nlp_tc
     test_eq(_m.predict(None, X), spacy_predict(nlp_tc, EXAMPLES))
@@ -196,15 +208,15 @@ def test_11b_mlflow_cell_16():
     test_fail(lambda: SpacyModel('parser'), contains="task must be 'textcat' or 'ner'")
 
 
-@_nb.setup(17, 'f214680b')
-def _cell_17():
+@_nb.setup(19, 'f214680b')
+def _cell_19():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global _model_code, _quiet, _requirements, log_spacy_model, spacy_signature
     from nlpbook.serving import _model_code, _quiet, _requirements, log_spacy_model, spacy_signature
 
 
-@_nb.setup(18, '3bbc5bf0')
-def _cell_18():
+@_nb.setup(20, '3bbc5bf0')
+def _cell_20():
     global ner_log, t0, tc_log
     t0 = time.perf_counter()
     tc_log = log_spacy_model(TEXTCAT, 'ag_news_textcat', params={f"train.{k}": v for k, v in TC_OVERRIDES.items()},
@@ -216,8 +228,8 @@ def _cell_18():
     pd.DataFrame([tc_log, ner_log])
 
 
-@_nb.check(19, 'edd68072')
-def test_11b_mlflow_cell_19():
+@_nb.check(21, 'edd68072')
+def test_11b_mlflow_cell_21():
     global _sig, run
     run = mlflow.get_run(tc_log['run_id'])
     test_eq((run.data.tags['model_flavor'], run.data.tags['task']), ('spacy', 'textcat'))
@@ -232,15 +244,15 @@ def test_11b_mlflow_cell_19():
     test_fail(lambda: log_spacy_model(WORK), contains="is not a spaCy pipeline folder")
 
 
-@_nb.setup(20, '5a61def5')
-def _cell_20():
+@_nb.setup(22, '5a61def5')
+def _cell_22():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global _client, model_version, promote, resolve_model_uri
     from nlpbook.serving import _client, model_version, promote, resolve_model_uri
 
 
-@_nb.check(21, '3dac0b6e')
-def test_11b_mlflow_cell_21():
+@_nb.check(23, '3dac0b6e')
+def test_11b_mlflow_cell_23():
     global NER_PROD, PROD, staging
     staging = promote('ag_news_textcat', tc_log['version'], 'staging')
     PROD = promote('ag_news_textcat', tc_log['version'], 'production')
@@ -257,8 +269,8 @@ def test_11b_mlflow_cell_21():
     test_fail(lambda: promote('ag_news_textcat', 7), contains="has no version '7'")
 
 
-@_nb.check(22, '3b7425f4')
-def test_11b_mlflow_cell_22():
+@_nb.check(24, '3b7425f4')
+def test_11b_mlflow_cell_24():
     global caught, dep
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
@@ -270,8 +282,8 @@ def test_11b_mlflow_cell_22():
             mlflow.pyfunc.load_model(PROD).metadata.model_uuid)
 
 
-@_nb.check(23, '885bbc69')
-def test_11b_mlflow_cell_23():
+@_nb.check(25, '885bbc69')
+def test_11b_mlflow_cell_25():
     global ner_py, ref_ner, ref_tc, tc_py, texts10
     texts10 = load_ag_news('test').description[:10].tolist()   # the first 10 AG News test descriptions
     ref_tc, ref_ner = spacy_predict(nlp_tc, texts10), spacy_predict(nlp_ner, texts10)
@@ -281,15 +293,15 @@ def test_11b_mlflow_cell_23():
     ref_tc.round(3)
 
 
-@_nb.setup(24, 'b4460866')
-def _cell_24():
+@_nb.setup(26, 'b4460866')
+def _cell_26():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global _SPARK_TYPES, _spark_ddl, spacy_spark_udf, spark_result_type
     from nlpbook.serving import _SPARK_TYPES, _spark_ddl, spacy_spark_udf, spark_result_type
 
 
-@_nb.setup(25, 'a7d10cf6')
-def _cell_25():
+@_nb.setup(27, 'a7d10cf6')
+def _cell_27():
     global SparkSession, scored, sdf, spark, t0
     from pyspark.sql import SparkSession
     os.environ['PYSPARK_PYTHON'] = sys.executable
@@ -305,16 +317,16 @@ def _cell_25():
     scored.head(3)
 
 
-@_nb.check(26, 'ab5c2786')
-def test_11b_mlflow_cell_26():
+@_nb.check(28, 'ab5c2786')
+def test_11b_mlflow_cell_28():
     test_eq(spark_result_type(NER_PROD), 'struct<`entities`: array<struct<`end`: bigint, `label`: string, `start`: bigint, `text`: string>>>')
     test_eq(scored.text.tolist(), texts10)
     test_eq([r.asDict(recursive=True) for r in scored.tc], ref_tc.to_dict('records'))
     test_eq([r.asDict(recursive=True) for r in scored.ner], ref_ner.to_dict('records'))
 
 
-@_nb.check(27, '29c8a2b3')
-def test_11b_mlflow_cell_27():
+@_nb.check(29, '29c8a2b3')
+def test_11b_mlflow_cell_29():
     global _cats10, _rows
     test_fail(lambda: sdf.select(mlflow.pyfunc.spark_udf(spark, book_info.model_uri, env_manager='local')('text')).collect(),
               contains="KeyError")
@@ -326,15 +338,15 @@ def test_11b_mlflow_cell_27():
     spark.stop()
 
 
-@_nb.setup(28, '5d23124c')
-def _cell_28():
+@_nb.setup(30, '5d23124c')
+def _cell_30():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global _listening, _log_tail, _stop, check_port, free_port, model_server
     from nlpbook.serving import _listening, _log_tail, _stop, check_port, free_port, model_server
 
 
-@_nb.check(29, '02235f39')
-def test_11b_mlflow_cell_29():
+@_nb.check(31, '02235f39')
+def test_11b_mlflow_cell_31():
     global _busy
     test_fail(lambda: model_server(PROD, port=70000).__enter__(), contains="port must be a number from 1 to 65535, got 70000")
     test_fail(lambda: check_port('http'), contains="got 'http'")
@@ -346,8 +358,8 @@ def test_11b_mlflow_cell_29():
     test_fail(lambda: resolve_model_uri(str(WORK/'textcat')), contains="no registered model")   # a folder without MLmodel is not a model
 
 
-@_nb.setup(30, '4090c29b')
-def _cell_30():
+@_nb.setup(32, '4090c29b')
+def _cell_32():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global PAYLOAD_FORMATS, book_payload, invoke, payload, translate_book_payload
     from nlpbook.serving import (
@@ -355,8 +367,8 @@ def _cell_30():
     )
 
 
-@_nb.check(31, '6f1d1900')
-def test_11b_mlflow_cell_31():
+@_nb.check(33, '6f1d1900')
+def test_11b_mlflow_cell_33():
     global _body, _headers
     test_eq(payload(['a', 'b']), {'dataframe_split': {'columns': ['text'], 'data': [['a'], ['b']]}})
     test_eq(payload(['a'], 'inputs'), {'inputs': {'text': ['a']}})
@@ -366,8 +378,8 @@ def test_11b_mlflow_cell_31():
     test_eq(_headers['Content-Type'], 'application/json; format=pandas-records')
 
 
-@_nb.setup(32, 'bce5e2f9')
-def _cell_32():
+@_nb.setup(34, 'bce5e2f9')
+def _cell_34():
     global ping, stack, t0, url
     stack = contextlib.ExitStack()
     t0 = time.perf_counter()
@@ -376,16 +388,26 @@ def _cell_32():
     ping = lambda: requests.get(f"{url}/ping", timeout=10).status_code
 
 
-@_nb.check(33, '3b1f8929')
-def test_11b_mlflow_cell_33():
+@_nb.check(35, '3b1f8929')
+def test_11b_mlflow_cell_35():
     global df, fmt, served
     served = {fmt: invoke(url, texts10, fmt) for fmt in PAYLOAD_FORMATS}
     for fmt, df in served.items(): test_eq(df, ref_tc)
     served['dataframe_split'].round(3)
 
 
-@_nb.check(34, '1ac759c8')
-def test_11b_mlflow_cell_34():
+@_nb.check(36, '2d945919')
+def test_11b_mlflow_cell_36():
+    global ner_url, served_ner
+    with model_server(NER_PROD, log=WORK/'serve_ner.log') as ner_url:
+        served_ner = invoke(ner_url, texts10, 'dataframe_records')
+    test_eq(served_ner, ref_ner)
+    assert served_ner.entities.map(len).sum() > 0   # entities to compare, not ten empty lists
+    served_ner.entities[:3]
+
+
+@_nb.check(37, '1ac759c8')
+def test_11b_mlflow_cell_37():
     global _body, _headers, r
     _body, _headers = book_payload(texts10)
     r = requests.post(f"{url}/invocations", data=_body, headers=_headers, timeout=60)
@@ -396,8 +418,8 @@ def test_11b_mlflow_cell_34():
     test_eq(pd.DataFrame(r.json()['predictions']), ref_tc)
 
 
-@_nb.setup(35, '61b5905d')
-def _cell_35():
+@_nb.setup(38, '61b5905d')
+def _cell_38():
     global BAD, _short, answers, bad_table, big, body, post, r, s, what
     @_module_level
     def post(body: bytes, ctype='application/json'):
@@ -423,8 +445,8 @@ def _cell_35():
     with pd.option_context('display.max_colwidth', 170): display(bad_table.assign(message=_short))
 
 
-@_nb.check(36, 'b7181fac')
-def test_11b_mlflow_cell_36():
+@_nb.check(39, 'b7181fac')
+def test_11b_mlflow_cell_39():
     global _msg
     assert bad_table.status.between(400, 499).all(), bad_table
     test_eq(bad_table.ping_after.tolist(), [200] * len(BAD))
@@ -437,45 +459,45 @@ def test_11b_mlflow_cell_36():
     test_eq(invoke(url, texts10[:2]), ref_tc[:2])   # still serving, same answers
 
 
-@_nb.setup(37, '7e9d7cf8')
-def _cell_37():
+@_nb.setup(40, '7e9d7cf8')
+def _cell_40():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global time_requests
     from nlpbook.serving import time_requests
 
 
-@_nb.setup(38, '3005eee2')
-def _cell_38():
+@_nb.setup(41, '3005eee2')
+def _cell_41():
     global ag_texts, bench
     ag_texts = load_ag_news('test').description.tolist()
     bench = time_requests(url, ag_texts, sizes=(1, 10, 100), n=60 if FULL else 15)
     bench.round(1)
 
 
-@_nb.check(39, '7ffe8e79')
-def test_11b_mlflow_cell_39():
+@_nb.check(42, '7ffe8e79')
+def test_11b_mlflow_cell_42():
     test_eq(bench.batch.tolist(), [1, 10, 100])
     assert (bench.p99_ms >= bench.p50_ms).all()
     assert bench.texts_per_s.iloc[-1] > bench.texts_per_s.iloc[0]   # batching amortises the HTTP and parsing cost per request
     test_fail(lambda: time_requests(url, texts10, sizes=(100,), n=1), contains="100 texts wanted, 10 given")
 
 
-@_nb.check(40, '3d7e161f')
-def test_11b_mlflow_cell_40():
+@_nb.check(43, '3d7e161f')
+def test_11b_mlflow_cell_43():
     stack.close()   # stops the server
     test_fail(lambda: requests.get(f"{url}/ping", timeout=5), contains="Connection")
     print(f"notebook run time: {time.perf_counter() - T0:.0f} s")
 
 
-@_nb.setup(41, '14e10073')
-def _cell_41():
+@_nb.setup(44, '14e10073')
+def _cell_44():
     # exported to nlpbook.serving: take what the cell defines from the installed package
     global list_models, serve_forever
     from nlpbook.serving import list_models, serve_forever
 
 
-@_nb.check(42, '59e38e8c')
-def test_11b_mlflow_cell_42():
+@_nb.check(45, '59e38e8c')
+def test_11b_mlflow_cell_45():
     global _models
     _models = list_models().set_index('name')
     test_eq(sorted(_models.index), ['ag_news_textcat', 'ag_news_ticker_ner'])
@@ -483,12 +505,12 @@ def test_11b_mlflow_cell_42():
     test_fail(lambda: serve_forever('ag_news_textcat', port=0), contains="port must be a number from 1 to 65535, got 0")
 
 
-@_nb.setup(43, '9026b040')
-def _cell_43():
+@_nb.setup(46, '9026b040')
+def _cell_46():
     shutil.rmtree(WORK, ignore_errors=True)
 
 
 def test_11b_mlflow_runs_to_end():
-    "The last cells (code cell 43) check nothing themselves: they must run without error"
+    "The last cells (code cell 46) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

