@@ -121,13 +121,13 @@ def metric_history(run_id: str, key: str) -> pd.DataFrame:
     hist = mlflow.tracking.MlflowClient().get_metric_history(run_id, key)
     return pd.DataFrame([(m.step, m.value) for m in hist], columns=['step', 'value']).sort_values('step', ignore_index=True)
 
-# %% ../nbs/09a_tracking.ipynb #9c0beb9c
+# %% ../nbs/09a_tracking.ipynb #c4f4403f
 @spacy.registry.loggers("nlpbook.MLflowLogger.v1")
 def mlflow_logger(run_name: str | None = None, experiment: str | None = None, progress_bar: bool = False,
                   console_output: bool = True, output_file=None):
     "spaCy's console logger, plus each evaluation's losses and scores logged to MLflow (`setup_tracking`'s store) through `log_epoch`."
-    console = spacy.registry.loggers.get("spacy.ConsoleLogger.v1")(progress_bar=progress_bar, console_output=console_output,
-                                                                    output_file=output_file)
+    from spacy.training.loggers import console_logger   # spacy.ConsoleLogger.v1's function (registered only once spaCy trains)
+    console = console_logger(progress_bar=progress_bar, console_output=console_output, output_file=output_file)
     def setup(nlp, stdout=None, stderr=None):
         import sys
         log_step, finalize = console(nlp, stdout or sys.stdout, stderr or sys.stderr)

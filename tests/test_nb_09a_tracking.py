@@ -11,8 +11,8 @@ _nb = _NotebookCells(globals(), 'nbs/09a_tracking.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'cc024fd4')
-def _cell_01():
+@_nb.setup(2, 'cc024fd4')
+def _cell_02():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global Path, contextmanager, json, mlflow, os, pd, require, setup_tracking, spacy, tempfile
     from nlpbook.tracking import (
@@ -20,8 +20,8 @@ def _cell_01():
     )
 
 
-@_nb.setup(2, 'd1367ec2')
-def _cell_02():
+@_nb.setup(3, 'd1367ec2')
+def _cell_03():
     global STORE, WORK, plt, shutil, subprocess, sys, test_close, test_eq, test_fail
     global use_checkout_mirror
     import shutil, subprocess, sys
@@ -33,8 +33,8 @@ def _cell_02():
     STORE = setup_tracking(WORK / 'mlruns', experiment='ch9')     # a store of its own, not the reader's
 
 
-@_nb.setup(3, '0242356f')
-def _cell_03():
+@_nb.setup(4, '0242356f')
+def _cell_04():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global TRACK_ENV, _numbers, _tb_writer, log_epoch, tensorboard_writer, tracking_enabled
     from nlpbook.tracking import (
@@ -42,8 +42,8 @@ def _cell_03():
     )
 
 
-@_nb.check(4, '368b47c1')
-def test_09a_tracking_cell_04():
+@_nb.check(5, '368b47c1')
+def test_09a_tracking_cell_05():
     global hist, run
     with mlflow.start_run(run_name='by hand') as run:
         test_eq(log_epoch({'loss': 0.5, 'acc': 1, 'valid_loss': float('nan'), 'note': 'x', 'n': None}, step=1), {'loss': 0.5, 'acc': 1.0})
@@ -54,22 +54,22 @@ def test_09a_tracking_cell_04():
     os.environ.pop(TRACK_ENV, None); test_eq(tracking_enabled(), False)
 
 
-@_nb.setup(5, '9f3c63f7')
-def _cell_05():
+@_nb.setup(6, '9f3c63f7')
+def _cell_06():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global MLflowTracker, _callback_base, _learner_params
     from nlpbook.tracking import MLflowTracker, _callback_base, _learner_params
 
 
-@_nb.setup(6, '22377f75')
-def _cell_06():
+@_nb.setup(7, '22377f75')
+def _cell_07():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global metric_history, runs_table
     from nlpbook.tracking import metric_history, runs_table
 
 
-@_nb.check(7, '29b81643')
-def test_09a_tracking_cell_07():
+@_nb.check(8, '29b81643')
+def test_09a_tracking_cell_08():
     global RNNClassifier, ReviewDataset, art, dls, fastai_runs, fit, hidden, load_imdb, model, nn
     global review_loader, review_vocab, rid, runs, test_df, torch, train_df, vocab
     import torch
@@ -96,8 +96,8 @@ def test_09a_tracking_cell_07():
     fastai_runs[['run_name', 'params.hidden', 'params.n_params', 'metrics.train_loss', 'metrics.valid_loss', 'metrics.valid_acc']]
 
 
-@_nb.setup(8, '4df5727d')
-def _cell_08():
+@_nb.setup(9, '4df5727d')
+def _cell_09():
     global ax, axes, fig, h, key, name, rid
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
     for rid, name in zip(fastai_runs.run_id, fastai_runs.run_name):
@@ -106,8 +106,8 @@ def _cell_08():
     axes[0].legend(); plt.tight_layout(); plt.show()
 
 
-@_nb.check(9, '931e5fcc')
-def test_09a_tracking_cell_09():
+@_nb.check(10, '931e5fcc')
+def test_09a_tracking_cell_10():
     global last, learn, make_learner, n_trackers, tensor_loader
     from nlpbook.learner import make_learner, tensor_loader
     n_trackers = lambda learn: sum(type(cb).__name__ == 'MLflowTracker' for cb in learn.cbs)   # the library's class (this notebook defines its twin)
@@ -123,15 +123,15 @@ def test_09a_tracking_cell_09():
     test_eq(n_trackers(make_learner(nn.Linear(3, 1), learn.dls.train, loss_func=nn.MSELoss())), 0)                 # switched off again
 
 
-@_nb.setup(10, '9c0beb9c')
-def _cell_10():
+@_nb.setup(11, 'c4f4403f')
+def _cell_11():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global mlflow_logger, spacy_tracking_code, spacy_tracking_overrides
     from nlpbook.tracking import mlflow_logger, spacy_tracking_code, spacy_tracking_overrides
 
 
-@_nb.check(11, '40b2ae85')
-def test_09a_tracking_cell_11():
+@_nb.check(12, '40b2ae85')
+def test_09a_tracking_cell_12():
     global best, cfg, k, log, name, parse_train_log, run, score, tasks, tasks_to_docbin
     global textcat_config, texts, train_spacy, write_docbins
     from nlpbook.textcat import write_docbins, textcat_config, train_spacy, parse_train_log
@@ -156,8 +156,8 @@ def test_09a_tracking_cell_11():
     score
 
 
-@_nb.check(12, 'a56f36a3')
-def test_09a_tracking_cell_12():
+@_nb.check(13, 'a56f36a3')
+def test_09a_tracking_cell_13():
     global ROOT, re, readme, runs, steps, test_cmd, wf, yaml
     import yaml, re
     ROOT = Path('..').resolve()
@@ -174,12 +174,12 @@ def test_09a_tracking_cell_12():
     print(f"{len(steps)} steps; the last runs: {runs[-1]}")
 
 
-@_nb.setup(13, '5e9832ad')
-def _cell_13():
+@_nb.setup(14, '5e9832ad')
+def _cell_14():
     mlflow.set_tracking_uri(None); shutil.rmtree(WORK, ignore_errors=True)
 
 
 def test_09a_tracking_runs_to_end():
-    "The last cells (code cell 13) check nothing themselves: they must run without error"
+    "The last cells (code cell 14) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

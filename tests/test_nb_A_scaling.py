@@ -11,18 +11,18 @@ _nb = _NotebookCells(globals(), 'nbs/A_scaling.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, 'a5a304bc')
+@_nb.setup(1, 'c446975e')
 def _cell_01():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global AMPMode, Callback, DDP, DataLoader, DistributedSampler, MixedPrecision, Path
     global RNNClassifier, TensorDataset, atomic_torch_save, consume_prefix_in_state_dict_if_present
-    global dist, load_weights, make_learner, mp, nn, os, pd, require, subprocess, sys, tempfile
-    global time, torch, torch_opt
+    global datetime, dist, load_weights, make_learner, mp, nn, os, pd, require, subprocess, sys
+    global tempfile, time, torch, torch_opt, warnings
     from nlpbook.scaling import (
         AMPMode, Callback, DDP, DataLoader, DistributedSampler, MixedPrecision, Path, RNNClassifier,
-        TensorDataset, atomic_torch_save, consume_prefix_in_state_dict_if_present, dist,
+        TensorDataset, atomic_torch_save, consume_prefix_in_state_dict_if_present, datetime, dist,
         load_weights, make_learner, mp, nn, os, pd, require, subprocess, sys, tempfile, time, torch,
-        torch_opt,
+        torch_opt, warnings,
     )
 
 
@@ -55,7 +55,7 @@ def test_A_scaling_cell_04():
     assert all(g.abs().sum() > 0 for k, g in ref_grads.items() if k != 'embed.weight')
 
 
-@_nb.setup(5, '66b90491')
+@_nb.setup(5, 'ce7af37b')
 def _cell_05():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global check_shards, ddp_worker, spawn_ddp_step, torchrun_ddp_step
@@ -123,7 +123,7 @@ def test_A_scaling_cell_11():
     assert max((small_grads[k] - ref_grads[k]).abs().max() for k in ref_grads) > 1e-3
 
 
-@_nb.setup(12, 'c79bb308')
+@_nb.setup(12, 'bcf96572')
 def _cell_12():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global Autocast
