@@ -39,7 +39,7 @@ from .serving import setup_tracking   # Chapter 11 owns the store: SQLite in the
 __all__ = ['TRACK_ENV', 'tracking_enabled', 'log_epoch', 'tensorboard_writer', 'MLflowTracker', 'runs_table', 'metric_history',
            'mlflow_logger', 'spacy_tracking_code', 'spacy_tracking_overrides']
 
-# %% ../nbs/09a_tracking.ipynb #0242356f
+# %% ../nbs/09a_tracking.ipynb #47b9e9ee
 TRACK_ENV = 'NLPBOOK_TRACK'
 _tb_writer = None   # the open TensorBoard writer, if any (`tensorboard_writer`)
 
@@ -68,8 +68,10 @@ def log_epoch(metrics: dict, step: int) -> dict:
 def tensorboard_writer(logdir):
     "Inside the block, `log_epoch` also writes TensorBoard events to `logdir` (needs `pip install tensorboard`)."
     global _tb_writer
-    require("tensorboard", extra="mlops", what="tensorboard_writer (TensorBoard logs, optional)")
-    from torch.utils.tensorboard import SummaryWriter
+    require("torch", extra="hf", what="tensorboard_writer")
+    try: from torch.utils.tensorboard import SummaryWriter
+    except ImportError: raise ImportError("tensorboard_writer needs the tensorboard package, which no extra installs: "
+                                          "pip install tensorboard") from None
     _tb_writer = SummaryWriter(str(logdir))
     try: yield _tb_writer
     finally: _tb_writer.close(); _tb_writer = None

@@ -33,7 +33,7 @@ def _cell_03():
     STORE = setup_tracking(WORK / 'mlruns', experiment='ch9')     # a store of its own, not the reader's
 
 
-@_nb.setup(4, '0242356f')
+@_nb.setup(4, '47b9e9ee')
 def _cell_04():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global TRACK_ENV, _numbers, _tb_writer, log_epoch, tensorboard_writer, tracking_enabled
@@ -42,9 +42,9 @@ def _cell_04():
     )
 
 
-@_nb.check(5, '368b47c1')
+@_nb.check(5, 'db024a62')
 def test_09a_tracking_cell_05():
-    global hist, run
+    global hist, run, uninstalled
     with mlflow.start_run(run_name='by hand') as run:
         test_eq(log_epoch({'loss': 0.5, 'acc': 1, 'valid_loss': float('nan'), 'note': 'x', 'n': None}, step=1), {'loss': 0.5, 'acc': 1.0})
         log_epoch({'loss': 0.25}, step=2)
@@ -52,6 +52,9 @@ def test_09a_tracking_cell_05():
     test_eq([(m.step, m.value) for m in hist], [(1, 0.5), (2, 0.25)])
     test_eq(log_epoch({'loss': 1.0}, step=3), {'loss': 1.0})                              # no active run: nothing to do, no error
     os.environ.pop(TRACK_ENV, None); test_eq(tracking_enabled(), False)
+    from nlpbook.models import uninstalled
+    with uninstalled('tensorboard', 'torch.utils.tensorboard'):                              # TensorBoard is optional: one clear error
+        test_fail(lambda: tensorboard_writer(WORK / 'tb').__enter__(), contains="pip install tensorboard")
 
 
 @_nb.setup(6, '9f3c63f7')
