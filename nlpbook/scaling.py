@@ -77,7 +77,7 @@ def train_step(model: nn.Module, loader: DataLoader, lr: float = 0.1, cbs=None) 
     learn.fit(1, lr)
     return snap.grads, {k: v.detach().clone() for k, v in unwrapped(model).state_dict().items()}
 
-# %% ../nbs/A_scaling.ipynb #ce7af37b
+# %% ../nbs/A_scaling.ipynb #6bca6ff8
 def check_shards(n: int, world: int) -> int:
     "The shard size of a batch of `n` over `world` processes; equal shards or an error (unequal ones would weigh items unequally in the mean)."
     if world < 1 or n % world: raise ValueError(f"the batch of {n} does not split into {world} equal shards; pick n divisible by world")
@@ -97,7 +97,7 @@ def ddp_worker(rank: int, world: int, out: str, init: str = 'env://', n: int = 1
         dist.barrier()
     finally: dist.destroy_process_group()
 
-def spawn_ddp_step(world: int = 2, n: int = 16, folder=None, timeout: float = 300) -> dict:
+def spawn_ddp_step(world: int = 2, n: int = 16, folder=None, timeout: float = 120) -> dict:
     "Run `ddp_worker` in `world` processes started by `torch.multiprocessing.spawn`; returns rank 0's saved grads and state dict."
     check_shards(n, world)
     from nlpbook.scaling import ddp_worker as worker      # by its module's name: a spawned process cannot import a notebook's function
