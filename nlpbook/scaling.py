@@ -135,7 +135,7 @@ def load_unwrapped(model: nn.Module, weights, strict: bool = True) -> nn.Module:
     unwrapped(model).load_state_dict(sd, strict=strict)
     return model
 
-# %% ../nbs/A_scaling.ipynb #bcf96572
+# %% ../nbs/A_scaling.ipynb #f8436ff7
 class Autocast(MixedPrecision):
     "fastai's `MixedPrecision` on the model's device: bf16 autocast on a CPU (no scaler needed), fp16 with a gradient scaler on a GPU."
     def __init__(self, amp_mode='bf16', **kwargs): super().__init__(amp_mode, **kwargs)
@@ -148,3 +148,8 @@ class Autocast(MixedPrecision):
         dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
         self.__dict__['autocast'] = torch.autocast(device, dtype=dtype)   # not setattr: fastai warns that Learner.autocast exists
         if device == 'cpu': self.learn.scaler = torch.amp.GradScaler('cpu', enabled=False)
+    def after_fit(self):
+        self.__dict__['autocast'] = None
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            super().after_fit()

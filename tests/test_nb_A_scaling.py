@@ -123,7 +123,7 @@ def test_A_scaling_cell_11():
     assert max((small_grads[k] - ref_grads[k]).abs().max() for k in ref_grads) > 1e-3
 
 
-@_nb.setup(12, 'bcf96572')
+@_nb.setup(12, 'f8436ff7')
 def _cell_12():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global Autocast
