@@ -338,6 +338,7 @@ def char_lm_learner(model: CharGPT, ids: torch.Tensor, steps: int, batch_size: i
                     span_lambda: float = 0.0, warmup: int = 20, seed: int = 0, clip: float = 1.0, cbs=None,
                     progress: bool | None = None):
     "fastai `Learner` for `model` on `steps` batches of random windows of `ids` (one epoch): AdamW, warm-up and cosine, adaptive-span callbacks."
+    require("fastai", extra="fastai", what="char_lm_learner")   # training needs the `fastai` extra
     from fastai.callback.schedule import ParamScheduler
     from nlpbook.learner import batch_loader, make_learner, torch_opt
     if len(ids) <= model.ctx: raise ValueError(f"char_lm_learner: the text has {len(ids)} tokens, need more than ctx={model.ctx}")

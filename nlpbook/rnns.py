@@ -294,6 +294,7 @@ def seq2seq_collate(batch: list[tuple[str, str]], vocab: Vocab) -> tuple:
 def seq2seq_learner(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, bs: int = 128, lr: float = 3e-3,
                     seed: int = 0, clip: float | None = 1.0, cbs=None, progress: bool | None = None):
     "fastai `Learner` for `model` on (source, target) `pairs`: shuffled batches, teacher forcing, cross-entropy, PyTorch's Adam, norm clipped to `clip`."
+    require("fastai", extra="fastai", what="seq2seq_learner")   # training needs the `fastai` extra
     from fastai.losses import CrossEntropyLossFlat
     from nlpbook.learner import batch_loader, make_learner   # training needs the `fastai` extra; the model does not
     if not pairs: raise ValueError("seq2seq_learner: pairs is empty; pass (source, target) pairs, e.g. date_pairs(20_000)")

@@ -173,12 +173,14 @@ class TopLayers(nn.Module):
 
 def warmup_linear(lr: float, warmup: float):
     "A fastai schedule: linear from 0 to `lr` over the first `warmup` of training, then linear to 0 (Hugging Face's linear warmup)."
+    require("fastai", extra="fastai", what="warmup_linear")   # training needs the `fastai` extra
     from fastai.callback.schedule import SchedLin, combine_scheds
     return combine_scheds([warmup, 1 - warmup], [SchedLin(0, lr), SchedLin(lr, 0)])
 
 def ner_learner(model, feats, epochs: int = 8, lr: float = 3e-4, bs: int = 8, n_trainable: int = 3,
                 warmup: float = 0.1, weight_decay: float = 0.01, seed: int = 0, cbs=None, progress: bool | None = None):
     "fastai `Learner` for token-classification `model` on `feats`: top `n_trainable` layers, sortish batches, AdamW, linear warmup/decay over `epochs`."
+    require("fastai", extra="fastai", what="ner_learner")   # training needs the `fastai` extra
     from fastai.callback.schedule import ParamScheduler
     from fastai.losses import CrossEntropyLossFlat
     from nlpbook.learner import batch_loader, make_learner, torch_opt   # training needs the `fastai` extra
