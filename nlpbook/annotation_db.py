@@ -291,17 +291,17 @@ def evaluate_model(model, data, db=None):
     from spacy.training import Example
     from nlpbook.models import spacy_model_path
     from nlpbook.annotation import tasks_to_docbin
+    p = Path(data)
+    if p.suffix == ".spacy" and not p.is_file(): raise AnnotationError(f"{data}: no such file")
+    tasks = None if p.suffix == ".spacy" else load_tasks(data, db)   # bad data fails before the model loads
     nlp = spacy.load(spacy_model_path(str(model)))
     cats = [n for n, p in nlp.pipeline if type(p).__name__ in ("TextCategorizer", "MultiLabel_TextCategorizer")]
     kind = "ner" if "ner" in nlp.pipe_names else (nlp.get_pipe(cats[0]).__class__.__name__ == "TextCategorizer" and "textcat" or "textcat_multilabel") if cats else None
     if kind is None: raise AnnotationError(f"{model}: the pipeline has neither ner nor a text classifier ({nlp.pipe_names})")
-    p = Path(data)
-    if p.suffix == ".spacy":
-        if not p.is_file(): raise AnnotationError(f"{data}: no such file")
-        docs = list(DocBin().from_disk(p).get_docs(nlp.vocab))
+    if tasks is None: docs = list(DocBin().from_disk(p).get_docs(nlp.vocab))
     else:
         labels = list(nlp.get_pipe(cats[0]).labels) if kind != "ner" else None
-        docs = list(tasks_to_docbin(load_tasks(data, db), nlp, kind=kind, labels=labels).get_docs(nlp.vocab))
+        docs = list(tasks_to_docbin(tasks, nlp, kind=kind, labels=labels).get_docs(nlp.vocab))
     if not docs: raise AnnotationError(f"{data}: no documents to evaluate on")
     s = nlp.evaluate([Example(nlp.make_doc(d.text), d) for d in docs])
     per = s.get("ents_per_type" if kind == "ner" else "cats_f_per_type") or {}
