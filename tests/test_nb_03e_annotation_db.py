@@ -11,8 +11,8 @@ _nb = _NotebookCells(globals(), 'nbs/03e_annotation_db.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(1, '8eb76ee1')
-def _cell_01():
+@_nb.setup(2, '8eb76ee1')
+def _cell_02():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global AnnotationError, Path, cache_dir, closing, contextmanager, json, os, read_jsonl
     global set_hashes, sqlite3, srsly, time, validate_task, write_jsonl
@@ -22,23 +22,23 @@ def _cell_01():
     )
 
 
-@_nb.setup(2, '7fa7ecf9')
-def _cell_02():
+@_nb.setup(3, '7fa7ecf9')
+def _cell_03():
     global shutil, tempfile, test_eq, test_fail, tmp
     from fastcore.test import test_eq, test_fail
     import shutil, tempfile
     tmp = Path(tempfile.mkdtemp(prefix="nlpbook-03e-"))
 
 
-@_nb.setup(3, 'e80f5096')
-def _cell_03():
+@_nb.setup(4, 'e80f5096')
+def _cell_04():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global db_location
     from nlpbook.annotation_db import db_location
 
 
-@_nb.check(4, '5628081f')
-def test_03e_annotation_db_cell_04():
+@_nb.check(5, '5628081f')
+def test_03e_annotation_db_cell_05():
     test_eq(db_location(tmp/"a.db"), tmp/"a.db")
     test_eq(db_location(f"sqlite:///{tmp}/b.db"), tmp/"b.db")
     test_eq(db_location(None).name, "annotations.sqlite")
@@ -46,15 +46,15 @@ def test_03e_annotation_db_cell_04():
     test_fail(lambda: db_location(tmp), contains="is a folder")
 
 
-@_nb.setup(5, '3be03bc6')
-def _cell_05():
+@_nb.setup(6, '3be03bc6')
+def _cell_06():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global AnnotationDB, _SCHEMA, check_dataset_name
     from nlpbook.annotation_db import AnnotationDB, _SCHEMA, check_dataset_name
 
 
-@_nb.setup(6, '255ee1b5')
-def _cell_06():
+@_nb.setup(7, '255ee1b5')
+def _cell_07():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global _add_examples, _count, _drop_dataset, _get_examples, _task_hashes
     from nlpbook.annotation_db import (
@@ -62,8 +62,8 @@ def _cell_06():
     )
 
 
-@_nb.check(7, '44661bac')
-def test_03e_annotation_db_cell_07():
+@_nb.check(8, '44661bac')
+def test_03e_annotation_db_cell_08():
     global a, b, db
     db = AnnotationDB(tmp/"t.db")
     a = {"text": "Stocks rose.", "label": "Business", "answer": "accept"}
@@ -84,15 +84,15 @@ def test_03e_annotation_db_cell_07():
     db.close()
 
 
-@_nb.setup(8, 'ea2920ef')
-def _cell_08():
+@_nb.setup(9, 'ea2920ef')
+def _cell_09():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global db_in, db_out
     from nlpbook.annotation_db import db_in, db_out
 
 
-@_nb.check(9, 'ef0984af')
-def test_03e_annotation_db_cell_09():
+@_nb.check(10, 'ef0984af')
+def test_03e_annotation_db_cell_10():
     global out, pd, r, src
     src = write_jsonl(tmp/"in.jsonl", [a, b, {"text": "Chips got faster.", "cats": {"Sci_Tech": 1.0}}])
     r = db_in("tc", src, db=tmp/"t.db")
@@ -112,8 +112,8 @@ def test_03e_annotation_db_cell_09():
     test_fail(lambda: db_out("nope", db=tmp/"t.db"), contains="no dataset 'nope'")
 
 
-@_nb.check(10, 'd0c73a08')
-def test_03e_annotation_db_cell_10():
+@_nb.check(11, 'd0c73a08')
+def test_03e_annotation_db_cell_11():
     global again, gold, load_gold, use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
     from nlpbook.custom_ner import load_gold
@@ -125,15 +125,15 @@ def test_03e_annotation_db_cell_10():
     test_eq(db_in("gold", again, db=tmp/"gold.db")["unchanged"], 300)
 
 
-@_nb.setup(11, '743f97e8')
-def _cell_11():
+@_nb.setup(12, '743f97e8')
+def _cell_12():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global _write_answers
     from nlpbook.annotation_db import _write_answers
 
 
-@_nb.check(12, '70b020e6')
-def test_03e_annotation_db_cell_12():
+@_nb.check(13, '70b020e6')
+def test_03e_annotation_db_cell_13():
     global con, mp, pool, secs, stored, t0
     import multiprocessing as mp
     t0 = time.perf_counter()
@@ -146,8 +146,8 @@ def test_03e_annotation_db_cell_12():
     test_eq(sorted(t["text"] for t in stored), sorted(f"worker {w} text {i}" for w in range(4) for i in range(500)))
 
 
-@_nb.check(13, '08a091a2')
-def test_03e_annotation_db_cell_13():
+@_nb.check(14, '08a091a2')
+def test_03e_annotation_db_cell_14():
     global child, con, kept, kill_db, n_stored, signal, subprocess, sys, t0
     import signal, subprocess, sys
     kill_db = tmp/"kill.db"
@@ -166,22 +166,22 @@ def test_03e_annotation_db_cell_13():
     print(f"killed after {len(kept)} committed answers")
 
 
-@_nb.setup(14, 'f4d0e895')
-def _cell_14():
+@_nb.setup(15, 'f4d0e895')
+def _cell_15():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global load_tasks, split_inputs
     from nlpbook.annotation_db import load_tasks, split_inputs
 
 
-@_nb.setup(15, '602e2ffe')
-def _cell_15():
+@_nb.setup(16, '602e2ffe')
+def _cell_16():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global convert
     from nlpbook.annotation_db import convert
 
 
-@_nb.check(16, '8439825e')
-def test_03e_annotation_db_cell_16():
+@_nb.check(17, '8439825e')
+def test_03e_annotation_db_cell_17():
     global DocBin, _rj, binary, cats, dev, ner_tasks, r, spacy, words
     from nlpbook.annotation import read_jsonl as _rj
     from spacy.tokens import DocBin
@@ -206,30 +206,30 @@ def test_03e_annotation_db_cell_16():
     test_fail(lambda: convert(tmp/"empty.jsonl", tmp/"x"), contains="no tasks in it")
 
 
-@_nb.setup(17, 'd3741358')
-def _cell_17():
+@_nb.setup(18, 'd3741358')
+def _cell_18():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global evaluate_model, train_model
     from nlpbook.annotation_db import evaluate_model, train_model
 
 
-@_nb.check(18, '113faebf', 'slow')
-def test_03e_annotation_db_cell_18():
+@_nb.check(19, '113faebf', 'slow')
+def test_03e_annotation_db_cell_19():
     global model
     model = train_model("textcat_multilabel", tmp/"bin"/"train.spacy", tmp/"bin"/"dev.spacy", tmp/"bin_model", {"training.max_epochs": 3})
     test_eq(spacy.load(model).pipe_names, ["textcat_multilabel"])
     evaluate_model(model, tmp/"bin"/"dev.spacy")
 
 
-@_nb.check(19, '01efaeac')
-def test_03e_annotation_db_cell_19():
+@_nb.check(20, '01efaeac')
+def test_03e_annotation_db_cell_20():
     test_fail(lambda: train_model("ner", tmp/"none.spacy", tmp/"ner"/"dev.spacy", tmp/"m"), contains="none.spacy: no such file (the train data")
     test_fail(lambda: train_model("ner", tmp/"ner.jsonl", tmp/"ner"/"dev.spacy", tmp/"m"), contains="not a .spacy file")
     test_fail(lambda: train_model("spancat", tmp/"ner"/"train.spacy", tmp/"ner"/"dev.spacy", tmp/"m"), contains="kind 'spancat'")
 
 
-@_nb.check(20, 'c8b9d760')
-def test_03e_annotation_db_cell_20():
+@_nb.check(21, 'c8b9d760')
+def test_03e_annotation_db_cell_21():
     global AppTest, at, at2, con, logging, script, src
     from streamlit.testing.v1 import AppTest
     import logging
@@ -246,12 +246,12 @@ def test_03e_annotation_db_cell_20():
     del os.environ["NLPBOOK_DB"]
 
 
-@_nb.setup(21, 'c0e24836')
-def _cell_21():
+@_nb.setup(22, 'c0e24836')
+def _cell_22():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_03e_annotation_db_runs_to_end():
-    "The last cells (code cell 21) check nothing themselves: they must run without error"
+    "The last cells (code cell 22) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
