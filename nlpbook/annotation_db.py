@@ -43,7 +43,7 @@ from .data import cache_dir
 
 # %% auto #0
 __all__ = ['db_location', 'check_dataset_name', 'AnnotationDB', 'db_in', 'db_out', 'load_tasks', 'split_inputs', 'convert',
-           'train_model', 'evaluate_model']
+           'sample_answers', 'train_model', 'evaluate_model']
 
 # %% ../nbs/03e_annotation_db.ipynb #e80f5096
 def db_location(db=None) -> Path:
@@ -203,6 +203,15 @@ def _write_answers(db, dataset, worker: int, n: int, repeat: int = 0) -> int:
         for t in tasks + tasks[:repeat]: con.add_examples(dataset, [t])
     return n
 
+def _start_writer(db, dataset, worker: int, n: int, repeat: int = 0):
+    "`_write_answers` in a fresh Python process (a `subprocess.Popen`) that imports the `nlpbook` this one runs."
+    import subprocess, sys
+    import nlpbook
+    root = str(Path(nlpbook.__file__).resolve().parent.parent)   # a checkout, or site-packages for a wheel
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    code = f"from nlpbook.annotation_db import _write_answers; _write_answers({str(db)!r}, {dataset!r}, {worker}, {n}, {repeat})"
+    return subprocess.Popen([sys.executable, "-c", code], env=env)
+
 # %% ../nbs/03e_annotation_db.ipynb #f4d0e895
 def load_tasks(source, db=None) -> list[dict]:
     "The tasks of `source`: a JSONL file, a CSV (`text` and optional `label` column), or a dataset of database `db`."
@@ -263,6 +272,12 @@ def convert(source, output_dir, kind: str = "ner", labels=None, eval_size: float
     _, stats = merge_answers(tasks, kind, labels)
     return dict(kind=kind, labels=labels, **counts, **{k: stats[k] for k in ("accept", "reject", "ignore", "superseded")},
                 train_path=str(out/"train.spacy"), dev_path=str(out/"dev.spacy"))
+
+# %% ../nbs/03e_annotation_db.ipynb #fb23d7e2
+def sample_answers() -> Path:
+    "The JSONL sample the package ships for the README's walkthrough: 32 binary accept/reject answers for Business."
+    from importlib.resources import files
+    return Path(files("nlpbook.registry") / "fixtures" / "annotation_sample.jsonl")   # pip installs it unzipped: a real file
 
 # %% ../nbs/03e_annotation_db.ipynb #d3741358
 def train_model(kind, train, dev, output, overrides: dict | None = None, echo=None) -> Path:

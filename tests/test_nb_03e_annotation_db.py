@@ -128,17 +128,16 @@ def test_03e_annotation_db_cell_11():
 @_nb.setup(12, '743f97e8')
 def _cell_12():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
-    global _write_answers
-    from nlpbook.annotation_db import _write_answers
+    global _start_writer, _write_answers
+    from nlpbook.annotation_db import _start_writer, _write_answers
 
 
 @_nb.check(13, '70b020e6')
 def test_03e_annotation_db_cell_13():
-    global con, mp, pool, secs, stored, t0
-    import multiprocessing as mp
+    global con, secs, stored, t0, writers
     t0 = time.perf_counter()
-    with mp.get_context("spawn").Pool(4) as pool:
-        pool.starmap(_write_answers, [(str(tmp/"busy.db"), "busy", w, 500, 50) for w in range(4)])
+    writers = [_start_writer(tmp/"busy.db", "busy", w, 500, 50) for w in range(4)]
+    test_eq([w.wait(timeout=300) for w in writers], [0, 0, 0, 0])   # every writer finished without an error
     secs = time.perf_counter() - t0
     with AnnotationDB(tmp/"busy.db") as con: stored = con.get_examples("busy")
     print(f"4 writers x 500 answers (+ 50 repeats each): {len(stored):,} stored in {secs:.1f} s")
@@ -148,18 +147,21 @@ def test_03e_annotation_db_cell_13():
 
 @_nb.check(14, '08a091a2')
 def test_03e_annotation_db_cell_14():
-    global child, con, kept, kill_db, n_stored, signal, subprocess, sys, t0
-    import signal, subprocess, sys
+    global child, con, kept, kill_db, n_stored, signal, t0
+    import signal
     kill_db = tmp/"kill.db"
-    child = subprocess.Popen([sys.executable, "-c", f"from nlpbook.annotation_db import _write_answers; _write_answers({str(kill_db)!r}, 'k', 0, 100000)"])
+    child = _start_writer(kill_db, "k", 0, 100000)
     @_module_level
     def n_stored(p):
         with AnnotationDB(p) as con: return len(con.task_hashes("k"))
     t0 = time.monotonic()
-    while (not kill_db.exists() or n_stored(kill_db) < 200) and time.monotonic() - t0 < 60: time.sleep(0.05)
+    while child.poll() is None and (not kill_db.exists() or n_stored(kill_db) < 200) and time.monotonic() - t0 < 60:
+        time.sleep(0.05)
+    test_eq(child.poll(), None)   # still writing when it is killed
     os.kill(child.pid, signal.SIGKILL); child.wait()
     with AnnotationDB(kill_db) as con:
         kept = con.get_examples("k")
+        assert len(kept) >= 200, len(kept)
         test_eq(len({t["_task_hash"] for t in kept}), len(kept))                       # nothing twice
         test_eq([t["text"] for t in kept], [f"worker 0 text {i}" for i in range(len(kept))])   # nothing lost before the kill
         test_eq(con.add_examples("k", [{"text": "after", "answer": "accept"}])["added"], 1)
@@ -206,30 +208,51 @@ def test_03e_annotation_db_cell_17():
     test_fail(lambda: convert(tmp/"empty.jsonl", tmp/"x"), contains="no tasks in it")
 
 
-@_nb.setup(18, 'd3741358')
+@_nb.setup(18, 'fb23d7e2')
 def _cell_18():
+    # exported to nlpbook.annotation_db: take what the cell defines from the installed package
+    global sample_answers
+    from nlpbook.annotation_db import sample_answers
+
+
+@_nb.check(19, 'f16bbcf4')
+def test_03e_annotation_db_cell_19():
+    global con, dataset_stats, r, sample, stats
+    from nlpbook.annotation import dataset_stats
+    sample = sample_answers()
+    test_eq(sample.name, "annotation_sample.jsonl")
+    test_eq(db_in("sample", sample, db=tmp/"sample.db")["added"], 32)
+    with AnnotationDB(tmp/"sample.db") as con: stats = dataset_stats(con.get_examples("sample"))
+    test_eq(stats[["answer", "label", "tasks"]].values.tolist(), [["accept", "Business", 24], ["reject", "Business", 8]])
+    r = convert("sample", tmp/"sample", kind="textcat_multilabel", db=tmp/"sample.db")
+    test_eq((r["labels"], r["accept"], r["reject"], r["train"] + r["dev"]), (["Business"], 24, 8, 32))
+    stats
+
+
+@_nb.setup(20, 'd3741358')
+def _cell_20():
     # exported to nlpbook.annotation_db: take what the cell defines from the installed package
     global evaluate_model, train_model
     from nlpbook.annotation_db import evaluate_model, train_model
 
 
-@_nb.check(19, '113faebf', 'slow')
-def test_03e_annotation_db_cell_19():
+@_nb.check(21, '113faebf', 'slow')
+def test_03e_annotation_db_cell_21():
     global model
     model = train_model("textcat_multilabel", tmp/"bin"/"train.spacy", tmp/"bin"/"dev.spacy", tmp/"bin_model", {"training.max_epochs": 3})
     test_eq(spacy.load(model).pipe_names, ["textcat_multilabel"])
     evaluate_model(model, tmp/"bin"/"dev.spacy")
 
 
-@_nb.check(20, '01efaeac')
-def test_03e_annotation_db_cell_20():
+@_nb.check(22, '01efaeac')
+def test_03e_annotation_db_cell_22():
     test_fail(lambda: train_model("ner", tmp/"none.spacy", tmp/"ner"/"dev.spacy", tmp/"m"), contains="none.spacy: no such file (the train data")
     test_fail(lambda: train_model("ner", tmp/"ner.jsonl", tmp/"ner"/"dev.spacy", tmp/"m"), contains="not a .spacy file")
     test_fail(lambda: train_model("spancat", tmp/"ner"/"train.spacy", tmp/"ner"/"dev.spacy", tmp/"m"), contains="kind 'spancat'")
 
 
-@_nb.check(21, 'c8b9d760')
-def test_03e_annotation_db_cell_21():
+@_nb.check(23, 'c8b9d760')
+def test_03e_annotation_db_cell_23():
     global AppTest, at, at2, con, logging, script, src
     from streamlit.testing.v1 import AppTest
     import logging
@@ -246,12 +269,12 @@ def test_03e_annotation_db_cell_21():
     del os.environ["NLPBOOK_DB"]
 
 
-@_nb.setup(22, 'c0e24836')
-def _cell_22():
+@_nb.setup(24, 'c0e24836')
+def _cell_24():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_03e_annotation_db_runs_to_end():
-    "The last cells (code cell 22) check nothing themselves: they must run without error"
+    "The last cells (code cell 24) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
