@@ -645,8 +645,31 @@ def test_00b_cli_cell_32():
         assert code == 0 and "example:\n  nlpbook " + name in out, (name, out)
 
 
-@_nb.check(33, '13b7ee45')
+@_nb.check(33, '35d7ceb8')
 def test_00b_cli_cell_33():
+    global _stop, app_healthy, args, d, log, port, server, t0, up, url
+    from nlpbook.apps import app_healthy, _stop
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); (d/"texts.jsonl").write_text('{"text": "Stocks rose on Monday."}\n{"text": "The team won the cup."}\n')
+        port = free_port(); url = f"http://127.0.0.1:{port}"
+        args = ["annotate", str(d/"texts.jsonl"), "--labels", "Business,Sports", "--mode", "textcat", "--dataset", "news",
+                "--db", str(d/"ann.sqlite"), "--port", str(port)]
+        server = subprocess.Popen([sys.executable, "-m", "nlpbook.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=script_env(), start_new_session=True)
+        try:
+            t0 = time.monotonic()
+            while not app_healthy(url) and server.poll() is None and time.monotonic() - t0 < 90: time.sleep(0.1)
+            up = app_healthy(url)
+            print(f"nlpbook annotate answered {url}/_stcore/health after {time.monotonic() - t0:.1f} s")
+        finally: _stop(server)
+        log = server.stdout.read().decode("utf-8", "replace")
+        assert up, log
+        test_eq(server.returncode, 0)
+        test_eq(log.splitlines()[0], f"Serving on {url}  (Ctrl-C stops it)")
+
+
+@_nb.check(34, '13b7ee45')
+def test_00b_cli_cell_34():
     global big, code, dist_name, ents, err, first, out, p
     from nlpbook.models import dist_name
     code, out, err = run_script(["--version"])
@@ -666,8 +689,8 @@ def test_00b_cli_cell_33():
     test_eq((first, p.stderr.read(), p.wait(timeout=120)), (b"-:1\t0 5 ORG Apple\n", b"", 141))
 
 
-@_nb.check(34, 'd44bf5d4')
-def test_00b_cli_cell_34():
+@_nb.check(35, 'd44bf5d4')
+def test_00b_cli_cell_35():
     global ClosedPipe, a, err, interrupted, saved
     a = build_parser().parse_args(["data", "list"])
     a.func = lambda a: {}["no such key"]   # a bug
