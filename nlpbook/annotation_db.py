@@ -232,6 +232,8 @@ def load_tasks(source, db=None) -> list[dict]:
 
 def split_inputs(tasks, kind: str = "ner", eval_size: float = 0.2, random_state: int = 2020) -> tuple[list, list]:
     "(train, dev) tasks, split by input (every answer on a text on one side), stratified by label for textcat when possible."
+    from nlpbook.models import require
+    require("sklearn", extra="hf", what="split_inputs")   # nlpbook convert: one line naming the extra, not a traceback
     from sklearn.model_selection import train_test_split
     from nlpbook.annotation import input_hash, task_labels
     groups = {}
