@@ -4,6 +4,7 @@ Modules:
 
 - `nlpbook.annotation`: Read, validate and write Prodigy-format JSONL with srsly, turn annotations into spaCy `DocBin`s, split and count them, and annotate by hand in a small Streamlit app: the open replacement for the paid tool the book used.
 - `nlpbook.annotation_app`: The file that `streamlit run` executes to serve the annotation app of 03a_annotation: an absolute import and a call, so that the app itself runs as an ordinary module of the package.
+- `nlpbook.annotation_db`: Prodigy's own design for keeping answers: a SQLite database of named datasets, written one answer per transaction, so concurrent annotators and a killed app lose nothing and duplicate nothing; JSONL stays the exchange format.
 - `nlpbook.app_launcher`: The file that `streamlit run` executes to serve Chapter 10's four apps: an absolute import and a call, so that the apps themselves run as an ordinary module of the package.
 - `nlpbook.apps`: The book's four Streamlit apps (NER and text classification, on AG News and on typed text) rebuilt on today's Streamlit as functions of the library, with Chapter 3's trained pipelines or a registered MLflow model, served on 127.0.0.1 by `nlpbook app NAME`, and tested with `AppTest` and a real server.
 - `nlpbook.attention`: Chapter 7, part 1: dot-product and scaled dot-product attention, why the scores are divided by √d, padding and causal masks, multi-head attention, and the encoder and decoder layers of the original Transformer, each checked against PyTorch's own implementation.
