@@ -230,8 +230,12 @@ def colab_links(md: str, repo: str | None = None, branch: str | None = None) -> 
 COLAB_BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
 
 def local_badges(md: str, static: str = '_static') -> str:
-    "Point `md`'s Colab badge images at the copy the docs ship in `static` (the pages work offline)"
-    return md.replace(f']({COLAB_BADGE})', f']({static}/colab-badge.svg)')
+    "`md` with each Colab badge image (and the link around it) as HTML showing the copy the docs ship in `static`"
+    # HTML, not Markdown: Sphinx resolves a Markdown image against the page's source folder, and the badge is
+    # one file in the site's static folder (`html_static_path`), which every page (all at the top level) reaches.
+    img = lambda alt: f'<img src="{static}/colab-badge.svg" alt="{escape(alt)}">'
+    md = re.sub(r'\[!\[([^\]]*)\]\(' + re.escape(COLAB_BADGE) + r'\)\]\(([^)\s]+)\)', lambda m: f'<a href="{m.group(2)}">{img(m.group(1))}</a>', md)
+    return re.sub(r'!\[([^\]]*)\]\(' + re.escape(COLAB_BADGE) + r'\)', lambda m: img(m.group(1)), md)
 
 # %% ../nbs/91_docs.ipynb #bcb393d0
 _re_chapter_no = re.compile(r'^(0[1-9]|[1-8]\d)[a-z]*_')
@@ -259,7 +263,12 @@ def _map_output_text(nb, f):
                 if k.startswith('text/'): o['data'][k] = f(''.join(v) if isinstance(v, list) else v)
 
 # %% ../nbs/91_docs.ipynb #aaef24bf
-_re_cut_cell = re.compile(r'<t[dh][^>]*>([^<]*[^<.\s][^<]*?\.\.\.)</t[dh]>')
+_re_cell = re.compile(r'<t[dh][^>]*>([^<]*)</t[dh]>')
+
+def _cut_cells(html):
+    "Table cells of `html` that pandas cut: 50 characters (its default `max_colwidth`), the last three '...'"
+    from html import unescape
+    return [t for c in _re_cell.findall(html) if len(t := unescape(c)) == 50 and t.endswith('...')]
 _re_md_table = re.compile(r'^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$', re.M)
 _re_progress = re.compile(r'\d+/\d+ \[?\d+:\d\d<\d+:\d\d|\d+%\|')   # tqdm's and fastprogress's bars
 _re_remote_img = re.compile(r'(?:!\[[^\]]*\]\(|<img\b[^>]*\bsrc=["\'])((?:https?:)?//[^)"\'\s]+)')
@@ -285,7 +294,7 @@ def page_problems(nb, paths=None) -> list[str]:
         for kind,t in _texts(cell):
             first = next((l.strip() for l in t.splitlines() if l.strip()), '')[:100]
             if kind == 'stderr': res.append(f"cell {i}: stderr: {first}")
-            if kind == 'text/html' and (cut := _re_cut_cell.findall(t)): res.append(f"cell {i}: {len(cut)} table cells cut with '...': {cut[0][-60:]!r}")
+            if kind == 'text/html' and (cut := _cut_cells(t)): res.append(f"cell {i}: {len(cut)} table cells cut with '...': {cut[0][-60:]!r}")
             if kind in ('stdout', 'stderr', 'stream', 'text/plain') and _re_md_table.search(t):
                 res.append(f"cell {i}: a Markdown table printed as text: display it (a DataFrame or IPython's Markdown)")
             if kind in ('stdout', 'stream') and _re_progress.search(t): res.append(f"cell {i}: a progress bar in the output")

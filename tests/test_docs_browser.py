@@ -4,7 +4,12 @@ Builds nothing: it checks the site `make docs` (python -m nlpbook.docs book) lef
 Serves it on 127.0.0.1 (an ephemeral port) and checks: the index title, that every sidebar link
 resolves, that the sidebar lists every chapter in notebook order, that Chapter 1 shows displaCy's
 entity markup, that Sphinx's search works offline, and that no page loads a script or stylesheet
-from the network. Screenshots go to docs/_build/screenshots/.
+from the network. And, page by page, what a reader must not meet (issue 27): a stderr block, a table cell
+cut with "...", an absolute path of the build machine, a Markdown table printed as text, an image that is
+not in the built docs, a figure with nothing drawn; chapter titles without their chapter number; a chapter
+that compares with the book without "The book's numbers and ours". The same checks run without a browser
+on the processed pages (`nlpbook.docs.page_problems`). Screenshots go to docs/_build/screenshots/ (one
+`page-NAME.png` per page, for review).
 """
 import functools, http.server, re, threading, urllib.request
 from html.parser import HTMLParser
@@ -176,7 +181,7 @@ const paths = arguments[0], out = {};
 const cells = [...document.querySelectorAll('.cell_output')];
 out.stderr = cells.filter(c => c.querySelector('.stderr')).map(c => c.innerText.trim().split('\n')[0].slice(0, 100));
 out.cut = [...document.querySelectorAll('.cell_output td, .cell_output th')].map(t => t.innerText.trim())
-  .filter(t => t.length > 3 && t.endsWith('...')).slice(0, 3);
+  .filter(t => t.length == 50 && t.endsWith('...')).slice(0, 3);   // pandas' default cut: 47 characters and '...'
 const text = document.querySelector('article') ? document.querySelector('article').innerText : document.body.innerText;
 out.paths = paths.filter(p => text.includes(p));
 out.md_tables = [...document.querySelectorAll('.cell_output pre')].map(p => p.innerText)

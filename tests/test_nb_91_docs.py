@@ -245,8 +245,9 @@ def _cell_23():
 
 @_nb.check(24, '4cd85600')
 def test_91_docs_cell_24():
-    test_eq(local_badges(f'[![Open in Colab]({COLAB_BADGE})](https://colab.research.google.com/github/o/r/blob/main/nbs/x.ipynb)'),
-            '[![Open in Colab](_static/colab-badge.svg)](https://colab.research.google.com/github/o/r/blob/main/nbs/x.ipynb)')
+    test_eq(local_badges(f'| [![Open in Colab]({COLAB_BADGE})](https://colab.research.google.com/github/o/r/blob/main/nbs/x.ipynb) |'),
+            '| <a href="https://colab.research.google.com/github/o/r/blob/main/nbs/x.ipynb"><img src="_static/colab-badge.svg" alt="Open in Colab"></a> |')
+    test_eq(local_badges(f'![Colab]({COLAB_BADGE}) and ![other](x.png)'), '<img src="_static/colab-badge.svg" alt="Colab"> and ![other](x.png)')
     test_eq((Path(get_config().config_path)/'docs'/'_static'/'colab-badge.svg').read_text().startswith('<svg'), True)
 
 
@@ -283,9 +284,11 @@ def test_91_docs_cell_28():
 @_nb.setup(29, 'aaef24bf')
 def _cell_29():
     # exported to nlpbook.docs: take what the cell defines from the installed package
-    global _re_cut_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths, page_problems
+    global _cut_cells, _re_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths
+    global page_problems
     from nlpbook.docs import (
-        _re_cut_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths, page_problems,
+        _cut_cells, _re_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths,
+        page_problems,
     )
 
 
@@ -298,7 +301,7 @@ def test_91_docs_cell_30():
     bad_page = new_nb([
         M('![badge](https://example.com/b.svg) and <img src="_static/ok.svg">'),
         out(C('load()'), output_type='stream', name='stderr', text='Loading weights: 100%\n'),
-        out(C('df'), output_type='execute_result', data={'text/html': '<td>fine</td><td>a long note that pandas cut...</td><td>...</td>'}),
+        out(C('df'), output_type='execute_result', data={'text/html': '<td>fine</td><td>a long note that pandas cut at forty-seven char...</td><td>...</td><td>A HEADLINE THAT ENDS SO...</td>'}),
         out(C('print(t)'), output_type='stream', name='stdout', text='| a | b |\n|---|---|\n| 1 | 2 |\n'),
         out(C('print(p)'), output_type='stream', name='stdout', text='/opt/venv/lib/python3.11/site-packages/x.py:3: UserWarning'),
         out(C('fit()'), output_type='stream', name='stdout', text='|####| 100.00% [400/400 02:48<00:00]trained in 168 s\n'),
@@ -306,7 +309,7 @@ def test_91_docs_cell_30():
     test_eq(page_problems(bad_page, paths=['/opt/venv']), [
         "cell 0: loads an image from another site: https://example.com/b.svg",
         "cell 1: stderr: Loading weights: 100%",
-        "cell 2: 1 table cells cut with '...': 'a long note that pandas cut...'",
+        "cell 2: 1 table cells cut with '...': 'a long note that pandas cut at forty-seven char...'",
         "cell 3: a Markdown table printed as text: display it (a DataFrame or IPython's Markdown)",
         "cell 4: shows the build machine's path /opt/venv",
         "cell 5: a progress bar in the output"])
