@@ -623,6 +623,9 @@ def sphinx_build(src_dir, out, conf_dir='docs'):
     src_dir,out,conf_dir = _at_root(src_dir),_at_root(out),_at_root(conf_dir)
     log = out.parent/'sphinx-warnings.log'
     out.mkdir(parents=True, exist_ok=True)
+    # myst resolves a page's images against its source folder: give that folder the badge `local_badges` points at
+    if (badge := conf_dir/'_static'/'colab-badge.svg').exists():
+        (src_dir/'_static').mkdir(exist_ok=True); (src_dir/'_static'/badge.name).write_bytes(badge.read_bytes())
     cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-c', str(conf_dir), '-d', str(out.parent/'doctrees'),
            '-w', str(log), str(src_dir), str(out)]
     r = subprocess.run(cmd, cwd=project_root(), capture_output=True, text=True)
