@@ -266,9 +266,9 @@ def _map_output_text(nb, f):
 _re_cell = re.compile(r'<t[dh][^>]*>([^<]*)</t[dh]>')
 
 def _cut_cells(html):
-    "Table cells of `html` that pandas cut: 50 characters (its default `max_colwidth`), the last three '...'"
+    "Table cells of `html` that pandas cut at its default `max_colwidth` (50): 49 or 50 characters, the last three '...'"
     from html import unescape
-    return [t for c in _re_cell.findall(html) if len(t := unescape(c)) == 50 and t.endswith('...')]
+    return [t for c in _re_cell.findall(html) if len(t := unescape(c)) in (49, 50) and t.endswith('...')]   # 49 measured: pandas 3's notebook display
 _re_md_table = re.compile(r'^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$', re.M)
 _re_progress = re.compile(r'\d+/\d+ \[?\d+:\d\d<\d+:\d\d|\d+%\|')   # tqdm's and fastprogress's bars
 _re_remote_img = re.compile(r'(?:!\[[^\]]*\]\(|<img\b[^>]*\bsrc=["\'])((?:https?:)?//[^)"\'\s]+)')

@@ -181,7 +181,7 @@ const paths = arguments[0], out = {};
 const cells = [...document.querySelectorAll('.cell_output')];
 out.stderr = cells.filter(c => c.querySelector('.stderr')).map(c => c.innerText.trim().split('\n')[0].slice(0, 100));
 out.cut = [...document.querySelectorAll('.cell_output td, .cell_output th')].map(t => t.innerText.trim())
-  .filter(t => t.length == 50 && t.endsWith('...')).slice(0, 3);   // pandas' default cut: 47 characters and '...'
+  .filter(t => (t.length == 49 || t.length == 50) && t.endsWith('...')).slice(0, 3);   // pandas' default cut (max_colwidth 50)
 const text = document.querySelector('article') ? document.querySelector('article').innerText : document.body.innerText;
 out.paths = paths.filter(p => text.includes(p));
 out.md_tables = [...document.querySelectorAll('.cell_output pre')].map(p => p.innerText)

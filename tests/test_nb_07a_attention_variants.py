@@ -515,7 +515,7 @@ def _cell_43():
     ax.bar(xs, z, color="C0", label="learned span z")
     ax.bar(xs, np.full_like(z, COPY_RAMP), bottom=z, color="C0", alpha=0.3, label=f"ramp (R = {COPY_RAMP}): weights fall to 0")
     ax.axhline(NEEDED, color="C3", ls="--", lw=1, label=f"the token to copy, {NEEDED} back")
-    ax.set(xticks=xs, xticklabels=[f"L{l} H{h}" for l in range(n_layers) for h in range(n_heads)], ylabel="tokens back",
+    ax.set(xticks=xs, xticklabels=[f"L{l} H{h}" for l in range(n_layers) for h in range(n_heads)], ylabel="tokens back", ylim=(0, NEEDED + 7),
            title=f"Learned span per head on the copy task (λ = {COPY_LAMBDA:g})")
     ax.legend(fontsize=8, loc="upper right");
 

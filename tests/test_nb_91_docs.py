@@ -604,7 +604,7 @@ def test_91_docs_cell_57():
     test_eq('SECRET = 42' in html, False)
     test_eq('class="nbdev-showdoc' in html and 'id="greet"' in html, True)
     test_eq('relative paths work 42' in html, True)
-    test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
+    test_eq(sorted(p.name for p in (tmp/'_nbs').glob('*.ipynb')), ['index.ipynb', 'tiny.ipynb'])
 
 
 @_nb.check(58, 'c0a7f2d2')
@@ -619,7 +619,7 @@ def test_91_docs_cell_58():
 
     log = build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2)
     test_eq(sorted(re.findall(r'\] (\S+) -> ', log)), ['01_tiny.ipynb', 'index.ipynb'])
-    test_eq(sorted(p.name for p in (tmp/'_nbs2').iterdir()), ['index.ipynb', 'tiny.ipynb'])
+    test_eq(sorted(p.name for p in (tmp/'_nbs2').glob('*.ipynb')), ['index.ipynb', 'tiny.ipynb'])
     test_eq('relative paths work 42' in (tmp/'_build2'/'html'/'tiny.html').read_text(), True)
     test_eq(build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2).count('(unchanged)'), 2)
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
