@@ -11,7 +11,7 @@ _nb = _NotebookCells(globals(), 'nbs/12_lessons.ipynb',
 _like_nbdev_test = _nb.fixture()
 
 
-@_nb.setup(2, '59e96f3b')
+@_nb.setup(2, '8d00073d')
 def _cell_02():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global Path, atomic_write, cache_dir, classification_metrics, few_labels, hashlib, np, pd, re
@@ -24,7 +24,7 @@ def _cell_02():
     )
 
 
-@_nb.setup(3, 'a924f910')
+@_nb.setup(3, '56e3301f')
 def _cell_03():
     global use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
@@ -32,7 +32,7 @@ def _cell_03():
     use_checkout_mirror()
 
 
-@_nb.setup(4, '31f3186a')
+@_nb.setup(4, 'bc825b22')
 def _cell_04():
     global AG_LABELS, FULL, SOURCE, T0, ag_news_splits, full_scale, pipeline_dir, plt, splits
     global test_close, test_eq, test_fail, textcat_config
@@ -48,14 +48,14 @@ def _cell_04():
     print(f"FULL={FULL} | {SOURCE}")
 
 
-@_nb.setup(5, '6620e79b')
+@_nb.setup(5, '07fb9ad3')
 def _cell_05():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global frame_tasks
     from nlpbook.lessons import frame_tasks
 
 
-@_nb.check(6, '87ecb934')
+@_nb.check(6, 'fd53bf13')
 def test_12_lessons_cell_06():
     global _toy
     _toy = pd.DataFrame({'review': ['good film', 'bad film', None], 'stars': ['pos', 'neg', 'pos']})
@@ -65,14 +65,14 @@ def test_12_lessons_cell_06():
     test_fail(lambda: frame_tasks(_toy, 'review', 'stars'), contains="row 2 has no 'review'")
 
 
-@_nb.setup(7, '763bb282')
+@_nb.setup(7, '6d2a11b0')
 def _cell_07():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global _WORD, keyword_rules
     from nlpbook.lessons import _WORD, keyword_rules
 
 
-@_nb.check(8, '27868802')
+@_nb.check(8, '1a476e34')
 def test_12_lessons_cell_08():
     global _rules, _tasks
     _tasks = [{'text': t, 'label': l} for t, l in [('stocks fell on wall street', 'Business'), ('shares and stocks rose', 'Business'),
@@ -83,14 +83,14 @@ def test_12_lessons_cell_08():
     test_eq(keyword_rules(_tasks, k=2), {'Business': ['stocks'], 'Sports': ['cup']})   # min_count=3: "team" (2 rows) is too rare
 
 
-@_nb.setup(9, '2956b842')
+@_nb.setup(9, '7c874c9d')
 def _cell_09():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global RuleClassifier
     from nlpbook.lessons import RuleClassifier
 
 
-@_nb.check(10, 'aac8a861')
+@_nb.check(10, 'c812487e')
 def test_12_lessons_cell_10():
     global _rc
     _rc = RuleClassifier({'Business': ['stocks', 'shares'], 'Sports': ['cup']}).fit(['x', 'y', 'z'], ['Sports', 'Sports', 'Business'])
@@ -99,14 +99,14 @@ def test_12_lessons_cell_10():
     test_eq(RuleClassifier(k=2).fit([t['text'] for t in _tasks], [t['label'] for t in _tasks]).rules, keyword_rules(_tasks, k=2))
 
 
-@_nb.setup(11, '392745b8')
+@_nb.setup(11, 'a1f83faa')
 def _cell_11():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global BASELINES, _dense, _xy, baselines, fit_baseline, gbm_pipeline
     from nlpbook.lessons import BASELINES, _dense, _xy, baselines, fit_baseline, gbm_pipeline
 
 
-@_nb.check(12, '5b021f13')
+@_nb.check(12, '463d9e74')
 def test_12_lessons_cell_12():
     global _models, _rng, _table, _toy, _words
     _rng = np.random.default_rng(0)
@@ -122,7 +122,7 @@ def test_12_lessons_cell_12():
     test_fail(lambda: baselines(_toy[_toy.label == 'tech'], eval_df=_toy), contains="held-out label(s) ['food'] never occur")
 
 
-@_nb.setup(13, '83153c9c')
+@_nb.setup(13, 'f99ba61f')
 def _cell_13():
     global N_BASE, ag_frame, base_models, base_table, threadpool_limits
     ag_frame = lambda tasks: pd.DataFrame({'text': [t['text'] for t in tasks], 'label': [t['label'] for t in tasks]})
@@ -136,26 +136,26 @@ def _cell_13():
     base_table.round(4)
 
 
-@_nb.check(14, '327461a6')
+@_nb.check(14, '280601d4')
 def test_12_lessons_cell_14():
     assert base_table.set_index('model').accuracy.idxmax() != 'rules'            # learned weights beat fifty words per topic
     assert (base_table.accuracy > 0.5).all()                                     # all far above chance (0.25)
     test_eq(sorted(base_models['rules'].rules), AG_LABELS)
 
 
-@_nb.setup(15, 'a07ea9c6')
+@_nb.setup(15, 'dbe774d5')
 def _cell_15():
     pd.DataFrame(base_models['rules'].rules).head(12)   # the first 12 of each topic's 50 rules
 
 
-@_nb.setup(16, 'bbbf4823')
+@_nb.setup(16, '121f16df')
 def _cell_16():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global curve_summary, learning_curve
     from nlpbook.lessons import curve_summary, learning_curve
 
 
-@_nb.check(17, '94c0b25e')
+@_nb.check(17, 'fb1e64cc')
 def test_12_lessons_cell_17():
     global _c, _fake, _s
     _fake = lambda train, evl, seed: len(train) / 1000 + seed / 100          # a scorer whose answer we know
@@ -167,14 +167,14 @@ def test_12_lessons_cell_17():
     test_eq(_s['count'].tolist(), [2, 2])
 
 
-@_nb.setup(18, '61d44d76')
+@_nb.setup(18, '0c9edc23')
 def _cell_18():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global plot_learning_curve, spacy_scorer, tfidf_scorer
     from nlpbook.lessons import plot_learning_curve, spacy_scorer, tfidf_scorer
 
 
-@_nb.setup(19, 'ff1d6812')
+@_nb.setup(19, '8c7cd82d')
 def _cell_19():
     global LC_SEEDS, LC_SIZES, curves, lc_table, tc_cfg
     tc_cfg = textcat_config(pipeline_dir('ch12') / 'textcat.cfg')   # spaCy's own starter config (BOW, CPU)
@@ -189,7 +189,7 @@ def _cell_19():
     lc_table.round(4)
 
 
-@_nb.check(20, '715e241f')
+@_nb.check(20, '95c6a736')
 def test_12_lessons_cell_20():
     global c, m, name
     for name, c in curves.items():
@@ -198,14 +198,14 @@ def test_12_lessons_cell_20():
     test_eq(len(curves['TF-IDF + linear SVM']), len(LC_SIZES['tfidf']) * len(LC_SEEDS['tfidf']))
 
 
-@_nb.setup(21, '89e12f90')
+@_nb.setup(21, '2f216bb7')
 def _cell_21():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global UNCERTAINTY, route, uncertainty
     from nlpbook.lessons import UNCERTAINTY, route, uncertainty
 
 
-@_nb.check(22, '34d74d7d')
+@_nb.check(22, 'e311092a')
 def test_12_lessons_cell_22():
     global _p
     _p = np.array([[0.9, 0.05, 0.05], [0.5, 0.4, 0.1], [0.34, 0.33, 0.33]])
@@ -217,14 +217,14 @@ def test_12_lessons_cell_22():
     test_fail(lambda: uncertainty([0.2, 0.8]), contains="must be (n, labels >= 2)")
 
 
-@_nb.setup(23, '54ffb188')
+@_nb.setup(23, '979fa0b9')
 def _cell_23():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global people_needed, router_curve
     from nlpbook.lessons import people_needed, router_curve
 
 
-@_nb.check(24, '360b8b55')
+@_nb.check(24, 'e2eb48df')
 def test_12_lessons_cell_24():
     global _p, _rc, _y
     _y = ['a', 'a', 'b', 'b']
@@ -237,14 +237,14 @@ def test_12_lessons_cell_24():
     test_eq(people_needed(_rc.iloc[:2], 0.99), None)
 
 
-@_nb.setup(25, '1f9899fe')
+@_nb.setup(25, '0ea3274a')
 def _cell_25():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global next_to_label, review_queue
     from nlpbook.lessons import next_to_label, review_queue
 
 
-@_nb.check(26, 'bc2d97b8')
+@_nb.check(26, '7cbf6b84')
 def test_12_lessons_cell_26():
     global _p, d, prepare_tasks, q, read_jsonl, stream
     from nlpbook.annotation import read_jsonl, prepare_tasks
@@ -261,7 +261,7 @@ def test_12_lessons_cell_26():
     test_fail(lambda: review_queue(['x'], _p, ['a', 'b'], 0.5), contains="1 texts but 4 rows")
 
 
-@_nb.setup(27, '65fa6a9a')
+@_nb.setup(27, '436af18d')
 def _cell_27():
     global ax, ev_texts, ev_y, fig, router, t, targets, tfidf_model, tfidf_probs
     ev_texts, ev_y = _xy(splits['eval'])
@@ -279,7 +279,7 @@ def _cell_27():
     targets.round(4)
 
 
-@_nb.check(28, '5deab3cb')
+@_nb.check(28, '9d7244c4')
 def test_12_lessons_cell_28():
     global _r99
     test_close(router.automated_accuracy.iloc[0], base_table.set_index('model').accuracy['tfidf'], eps=1e-9)  # nothing routed: the model
@@ -288,7 +288,7 @@ def test_12_lessons_cell_28():
     assert _r99 is None or 0 < _r99.to_people < 1
 
 
-@_nb.setup(29, 'a9977b25')
+@_nb.setup(29, 'bb432b86')
 def _cell_29():
     global T95, queue
     T95 = people_needed(router, 0.95).threshold
@@ -297,21 +297,21 @@ def _cell_29():
     pd.DataFrame([dict(text=t['text'][:70], model_guess=t['accept'][0], score=t['meta']['score']) for t in queue[:5]])
 
 
-@_nb.check(30, 'f3b6fe0e')
+@_nb.check(30, '8db821a6')
 def test_12_lessons_cell_30():
     test_eq(len(queue), int((~route(tfidf_probs, T95)).sum()))
     test_close(len(queue) / len(ev_texts), people_needed(router, 0.95).to_people, eps=1e-9)   # the queue is the curve's people share
     test_eq(read_jsonl(cache_dir()/'ch12'/'review_queue.jsonl')[0]['_input_hash'], queue[0]['_input_hash'])
 
 
-@_nb.setup(31, '21e1021f')
+@_nb.setup(31, '10746406')
 def _cell_31():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global active_learning
     from nlpbook.lessons import active_learning
 
 
-@_nb.setup(32, 'a4a3e2b9')
+@_nb.setup(32, '944babd0')
 def _cell_32():
     global AL_SEEDS, al, al_table
     AL_SEEDS = (0, 1, 2) if FULL else (0,)
@@ -321,20 +321,20 @@ def _cell_32():
     al_table
 
 
-@_nb.check(33, '8aba3dab')
+@_nb.check(33, '1aa4bfc5')
 def test_12_lessons_cell_33():
     test_eq(al.groupby('strategy').labels.max().tolist(), [100 + 100 * (8 if FULL else 2)] * 2)
     test_eq(al[al['round'] == 0].groupby('seed').accuracy.nunique().max(), 1)     # both strategies start from the same labels
 
 
-@_nb.setup(34, '7cc1ee06')
+@_nb.setup(34, '773af5c0')
 def _cell_34():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global minilm_embeddings
     from nlpbook.lessons import minilm_embeddings
 
 
-@_nb.check(35, '103f6733')
+@_nb.check(35, '33a6014d')
 def test_12_lessons_cell_35():
     global _v
     _v = minilm_embeddings(['The stock market fell sharply today.', 'Shares dropped on Wall Street.', 'The striker scored twice.'], cache=False)
@@ -343,21 +343,21 @@ def test_12_lessons_cell_35():
     assert _v[0] @ _v[1] > _v[0] @ _v[2]                       # two sentences about stocks are closer than stocks and football
 
 
-@_nb.setup(36, '7b6153cb')
+@_nb.setup(36, 'c46ebd4b')
 def _cell_36():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global minilm_classifier, spacy_proba
     from nlpbook.lessons import minilm_classifier, spacy_proba
 
 
-@_nb.setup(37, '96d28b53')
+@_nb.setup(37, '1b9c3d8c')
 def _cell_37():
     # exported to nlpbook.lessons: take what the cell defines from the installed package
     global ensemble_report, error_correlation, soft_vote
     from nlpbook.lessons import ensemble_report, error_correlation, soft_vote
 
 
-@_nb.check(38, 'eb4ba9f4')
+@_nb.check(38, '3b270eb9')
 def test_12_lessons_cell_38():
     global _indep, _member, _r, _same, _y
     _y = np.array(['a', 'b'] * 10)
@@ -376,7 +376,7 @@ def test_12_lessons_cell_38():
     test_fail(lambda: soft_vote({'x': [[1, 0]], 'y': [[0, 1, 0]]}), contains="one shape")
 
 
-@_nb.setup(39, 'c2f1a7ca')
+@_nb.setup(39, 'e62a5202')
 def _cell_39():
     global ENS_EVAL, ENS_TRAIN, _best, _paths, _t0, corr, d, ens, ens_texts, ens_y, members, spacy
     import spacy
@@ -399,12 +399,12 @@ def _cell_39():
     ens.round(4)
 
 
-@_nb.setup(40, '7b6ba2fb')
+@_nb.setup(40, '1a45fb10')
 def _cell_40():
     corr.round(3)
 
 
-@_nb.check(41, 'fd73246b')
+@_nb.check(41, '1ce1f7d5')
 def test_12_lessons_cell_41():
     global _off
     test_eq(list(ens.index), list(members) + ['soft vote'])
@@ -414,12 +414,12 @@ def test_12_lessons_cell_41():
     test_close(ens.loc['soft vote', 'gain_over_best_member'], ens.loc['soft vote', 'accuracy'] - ens.accuracy.iloc[:3].max(), eps=1e-12)
 
 
-@_nb.setup(42, '170cca8c')
+@_nb.setup(42, 'c276881f')
 def _cell_42():
     print(f"notebook run time: {time.perf_counter() - T0:.0f} s")
 
 
-@_nb.setup(43, '98da0400')
+@_nb.setup(43, 'ef0531c4')
 def _cell_43():
     global _b, _lc, _t99
     _b = base_table.set_index('model')
