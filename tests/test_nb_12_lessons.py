@@ -42,6 +42,7 @@ def _cell_04():
     from nlpbook.textcat import AG_LABELS, ag_news_splits, textcat_config, pipeline_dir
 
     FULL = full_scale()   # book scale switch (see above)
+    pd.set_option('display.max_colwidth', 200)   # the summary tables below hold sentences
     T0 = time.perf_counter()
     splits = ag_news_splits()
     SOURCE = splits['source']
