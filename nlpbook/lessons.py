@@ -21,7 +21,8 @@ curve = router_curve(models['tfidf'].predict_proba(texts), labels, models['tfidf
 review_queue(texts, probs, classes, threshold=0.9, path='review.jsonl')  # then: python -m nlpbook.annotation --source review.jsonl
 ```
 
-**Scale.** The default run uses a few hundred to 1,600 labelled examples and takes about a minute on two cores.
+**Scale.** The default run uses a few hundred to 1,600 labelled examples and takes about a minute and a half of CPU
+time (measured: 92 s, most of it spaCy training processes and the MiniLM encoder, whose vectors are then cached).
 `NLPBOOK_FULL=1` (or `benchmarks/ch12_lessons.py`, whose tables are in BENCHMARKS.md) uses the whole pool.
 
 Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/lessons.html.md"""
