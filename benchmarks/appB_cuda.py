@@ -19,8 +19,10 @@ import argparse, datetime, os, statistics, subprocess, sys, tempfile, time
 
 from common import machine_line  # benchmarks/common.py
 
-COMPILE = "from nlpbook.cuda_ext import compile_cuda, cuda_source; compile_cuda(cuda_source('vector_ops.cu'))"
-LLTM = "from nlpbook.cuda_ext import load_lltm_cpp; load_lltm_cpp()"
+# Each snippet prints the seconds of the call itself, measured inside the process (imports not counted).
+COMPILE = ("import time; from nlpbook.cuda_ext import compile_cuda, cuda_source; t = time.perf_counter(); "
+           "compile_cuda(cuda_source('vector_ops.cu')); print(time.perf_counter() - t)")
+LLTM = "import time; from nlpbook.cuda_ext import load_lltm_cpp; t = time.perf_counter(); load_lltm_cpp(); print(time.perf_counter() - t)"
 STEP = """
 import torch, numpy as np, time
 from nlpbook.cuda_ext import LLTM
@@ -39,10 +41,9 @@ print(np.median(t['python']), np.median(t['cpp']))
 
 
 def run(code: str, cache: str) -> float:
-    "Seconds a fresh Python process takes to run `code` with NLPBOOK_CACHE=`cache` (import time included)."
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "NLPBOOK_CACHE": cache})
-    return time.perf_counter() - t0
+    "The seconds that `code`, run in a fresh Python process with NLPBOOK_CACHE=`cache`, prints as its last line."
+    r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env={**os.environ, "NLPBOOK_CACHE": cache})
+    return float(r.stdout.split()[-1])
 
 
 def main(argv=None):
@@ -51,14 +52,13 @@ def main(argv=None):
     args = p.parse_args(argv)
     import torch
     from nlpbook.cuda_ext import find_nvcc
-    base = run("import nlpbook.cuda_ext, torch", tempfile.mkdtemp())   # the import alone, to subtract
     rows = []
     if find_nvcc():
-        cold = [run(COMPILE, tempfile.mkdtemp()) - base for _ in range(args.repeats)]
+        cold = [run(COMPILE, tempfile.mkdtemp()) for _ in range(args.repeats)]
         rows.append(("compile_cuda(vector_ops.cu), cold", f"{statistics.median(cold):.1f} s", f"median of {args.repeats}; {find_nvcc()}"))
     lltm_cache = tempfile.mkdtemp()
-    cold = run(LLTM, lltm_cache) - base
-    warm = [run(LLTM, lltm_cache) - base for _ in range(args.repeats)]
+    cold = run(LLTM, lltm_cache)
+    warm = [run(LLTM, lltm_cache) for _ in range(args.repeats)]
     rows.append(("load_lltm_cpp(), cold build", f"{cold:.1f} s", "one run: load_inline compiles and links"))
     rows.append(("load_lltm_cpp(), cached", f"{statistics.median(warm):.2f} s", f"median of {args.repeats}"))
     out = subprocess.run([sys.executable, "-c", STEP], check=True, capture_output=True, text=True,
@@ -66,7 +66,9 @@ def main(argv=None):
     py_us, cpp_us = map(float, out)
     rows.append(("LLTM step (fwd + bwd), Python", f"{py_us:.0f} µs", "batch 16, input 32, state 128; median of 5 x 50 steps"))
     rows.append(("LLTM step (fwd + bwd), C++", f"{cpp_us:.0f} µs", f"{py_us / cpp_us:.2f}x the Python speed"))
-    print(f"`python benchmarks/appB_cuda.py --repeats {args.repeats}` ({datetime.date.today().isoformat()}; no GPU on this machine)\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"`python benchmarks/appB_cuda.py --repeats {args.repeats}` ({datetime.date.today().isoformat()}; no GPU on this machine; "
+          f"load average {load:.1f} at the end)\n")
     print(machine_line(f"torch {torch.__version__}") + f"; {torch.get_num_threads()} torch threads\n")
     print("| quantity | ours | note |\n|---|---|---|")
     for r in rows: print("| " + " | ".join(r) + " |")

@@ -29,6 +29,16 @@ def md_table(df, floatfmt="{:.4f}") -> str:
     return '\n'.join(lines)
 
 
+def router_table(router):
+    "One row per model: overall accuracy, then for each target the share sent to people (and the automated part's accuracy)."
+    import pandas as pd
+    cells = router.assign(cell=[f"{p:.1%} ({a:.4f})" for p, a in zip(router.to_people, router.automated_accuracy)],
+                          target=[f"people for {t:.0%}" for t in router.target])
+    table = cells.pivot(index='model', columns='target', values='cell')
+    table.insert(0, 'overall accuracy', router.groupby('model').overall_accuracy.first())
+    return table
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--spacy-epochs", type=int, default=5)
@@ -102,7 +112,7 @@ def main(argv=None):
     piv = lc.assign(cell=[f"{m:.4f} ± {s:.4f}" for m, s in zip(lc['mean'], lc['std'].fillna(0))]).pivot(index='size', columns='model', values='cell').fillna('—')
     print(md_table(piv) + "\n")
     print("Lesson 7, the people share needed for a target accuracy of the automated part:\n")
-    print(md_table(router.set_index('model')) + "\n")
+    print(md_table(router_table(router)) + "\n")
     print("Lesson 7, uncertainty (margin) sampling against random labelling, TF-IDF + logreg, mean of 2 seeds:\n")
     print(md_table(al_table) + "\n")
     print("Lesson 9, soft voting (all members trained on the same rows):\n")
