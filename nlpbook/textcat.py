@@ -279,7 +279,9 @@ def tfidf_baseline(train: list[dict], evl: list[dict], model: str = 'linear_svc'
     t0 = time.perf_counter()
     pipe.fit(xtr, ytr)
     fit_s = time.perf_counter() - t0
-    m = classification_metrics(yev, pipe.decision_function(xev), pipe.classes_)
+    scores = pipe.decision_function(xev)
+    if scores.ndim == 1: scores = np.column_stack([-scores, scores])   # two classes: one margin, for classes_[1]
+    m = classification_metrics(yev, scores, pipe.classes_)
     return dict(**m, fit_seconds=fit_s, n_train=len(xtr), n=len(xev), pipeline=pipe)
 
 # %% ../nbs/03_ag_news_textcat.ipynb #fceb3a71
