@@ -35,6 +35,9 @@ import numpy as np
 
 from .data import atomic_dir, cache_dir
 from .models import require
+require("torch", extra="hf", what="nlpbook.cuda_ext (Appendix B)")   # else: which extra to install
+import torch, torch.nn.functional as F
+from torch import nn
 
 # %% auto #0
 __all__ = ['LLTM_CPP', 'CudaBuildError', 'cuda_source', 'find_nvcc', 'compile_cuda', 'gpu_available', 'run_vector_ops',
@@ -84,10 +87,7 @@ def compile_cuda(src, flags=('-O2',), nvcc: str | None = None) -> Path:
 # %% ../nbs/82_appendix_b_cuda.ipynb #6ef1303c
 def gpu_available() -> bool:
     "Whether an NVIDIA GPU is usable here: `nvidia-smi -L` lists one, or PyTorch sees one."
-    try:
-        import torch
-        if torch.cuda.is_available(): return True
-    except ImportError: pass
+    if torch.cuda.is_available(): return True
     smi = shutil.which('nvidia-smi')
     if not smi: return False
     r = subprocess.run([smi, '-L'], capture_output=True, text=True)
@@ -109,7 +109,6 @@ def run_vector_ops(a, b, exe=None) -> tuple[np.ndarray, np.ndarray]:
 # %% ../nbs/82_appendix_b_cuda.ipynb #c7cbaf2c
 def lltm_python(input, weights, bias, old_h, old_cell):
     "One LLTM step in plain PyTorch ops: `(new_h, new_cell)`; autograd gives the backward pass."
-    import torch, torch.nn.functional as F
     X = torch.cat([old_h, input], dim=1)                       # (batch, state + input)
     gates = F.linear(X, weights, bias).chunk(3, dim=1)         # 3 x (batch, state)
     input_gate, output_gate = torch.sigmoid(gates[0]), torch.sigmoid(gates[1])
@@ -201,7 +200,6 @@ def load_lltm_cpp(verbose: bool = False):
 
 # %% ../nbs/82_appendix_b_cuda.ipynb #7569036b
 def _lltm_function():
-    import torch
     class LLTMFunction(torch.autograd.Function):
         "The C++ forward and hand-written backward of one LLTM step, as an autograd `Function`."
         @staticmethod
@@ -224,14 +222,9 @@ def lltm_cpp_step(input, weights, bias, old_h, old_cell):
     return _LLTM['fn'].apply(input, weights, bias, old_h, old_cell)
 
 # %% ../nbs/82_appendix_b_cuda.ipynb #d44407c4
-def _module_base():
-    import torch.nn as nn
-    return nn.Module
-
-class LLTM(_module_base()):
+class LLTM(nn.Module):
     "The tutorial's LLTM cell: `impl='python'` (autograd) or `'cpp'` (the C++ extension), the same parameters."
     def __init__(self, input_features: int, state_size: int, impl: str = 'python'):
-        import torch, torch.nn as nn
         super().__init__()
         if impl not in ('python', 'cpp'): raise ValueError(f"LLTM: impl must be 'python' or 'cpp', got {impl!r}")
         self.input_features, self.state_size, self.impl = input_features, state_size, impl

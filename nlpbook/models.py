@@ -276,13 +276,13 @@ class quiet_hf_progress:
     "Context manager: Hugging Face's 'Loading weights' and 'Writing model shards' progress bars off inside it"
     # A bar per load is noise on a book page (and in a log); the loaders below load quietly.
     def __enter__(self):
+        require("transformers", extra="hf", what="quiet_hf_progress")
         from transformers.utils import logging as hf_logging
-        self.was = hf_logging.is_progress_bar_enabled()
+        self.hf_logging, self.was = hf_logging, hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()
         return self
     def __exit__(self, *exc):
-        from transformers.utils import logging as hf_logging
-        if self.was: hf_logging.enable_progress_bar()
+        if self.was: self.hf_logging.enable_progress_bar()
 
 # %% ../nbs/00a_models.ipynb #e1bcb7d8
 def load_minilm():

@@ -14,9 +14,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(2, 'ef1ae0bb')
 def _cell_02():
     # exported to nlpbook.cuda_ext: take what the cell defines from the installed package
-    global Path, atomic_dir, cache_dir, hashlib, math, np, os, require, shutil, subprocess, tempfile
+    global F, Path, atomic_dir, cache_dir, hashlib, math, nn, np, os, require, shutil, subprocess
+    global tempfile, torch
     from nlpbook.cuda_ext import (
-        Path, atomic_dir, cache_dir, hashlib, math, np, os, require, shutil, subprocess, tempfile,
+        F, Path, atomic_dir, cache_dir, hashlib, math, nn, np, os, require, shutil, subprocess,
+        tempfile, torch,
     )
 
 
@@ -151,8 +153,8 @@ def _cell_16():
 @_nb.setup(17, 'd44407c4')
 def _cell_17():
     # exported to nlpbook.cuda_ext: take what the cell defines from the installed package
-    global LLTM, _module_base
-    from nlpbook.cuda_ext import LLTM, _module_base
+    global LLTM
+    from nlpbook.cuda_ext import LLTM
 
 
 @_nb.check(18, 'ba8f8b07')
