@@ -47,9 +47,9 @@ from .models import require
 # %% auto #0
 __all__ = ['ANSWERS', 'INPUT_KEYS', 'TASK_KEYS', 'KINDS', 'PALETTE', 'SHORTCUTS', 'AnnotationError', 'validate_task',
            'read_jsonl', 'write_jsonl', 'append_task', 'input_hash', 'task_hash', 'set_hashes', 'add_tokens',
-           'task_labels', 'tasks_to_docbin', 'docbin_to_tasks', 'csv_to_tasks', 'train_eval_split', 'dataset_stats',
-           'prepare_tasks', 'answered_hashes', 'first_unanswered', 'answer_record', 'spans_html', 'annotate_command',
-           'annotate_page', 'annotate_cli']
+           'task_labels', 'merge_answers', 'tasks_to_docbin', 'docbin_to_tasks', 'csv_to_tasks', 'train_eval_split',
+           'dataset_stats', 'prepare_tasks', 'dataset_of', 'answered_hashes', 'first_unanswered', 'answer_record',
+           'spans_html', 'annotate_command', 'annotate_page', 'annotate_cli']
 
 # %% ../nbs/03a_annotation.ipynb #34fd34a0
 ANSWERS = ("accept", "reject", "ignore")
@@ -106,6 +106,28 @@ def _check_span(i, s, text, tokens) -> list[str]:
     return []
 
 # %% ../nbs/03a_annotation.ipynb #e0d342cb
+def _span_overlaps(spans, text) -> list[str]:
+    "Problems of (valid) spans that overlap: a NER doc has one label per token, so spaCy would refuse them later."
+    probs, prev = [], None   # prev: the span reaching furthest right so far
+    for i in sorted(range(len(spans)), key=lambda i: (spans[i]["start"], spans[i]["end"])):
+        s = spans[i]
+        if prev is not None and s["start"] < spans[prev]["end"]:
+            p = spans[prev]
+            same = (p["start"], p["end"]) == (s["start"], s["end"])
+            if not (same and p["label"] == s["label"]):   # the very same span twice is harmless: merged on conversion
+                def show(x): return f"{x['start']}..{x['end']} {text[x['start']:x['end']]!r} {x['label']}"
+                probs.append(f"spans[{prev}] and spans[{i}]: " + (f"conflicting labels {p['label']} and {s['label']} for {show(p)[:-len(p['label'])-1]}"
+                             if same else f"overlap: {show(p)} and {show(s)}") + "; keep one of them (one label per token)")
+        if prev is None or s["end"] > spans[prev]["end"]: prev = i
+    return probs
+
+def _check_cats(cats) -> list[str]:
+    "Problems of a spaCy-style `cats` object (label: score from 0 to 1)."
+    if not isinstance(cats, dict): return [f"cats: expected an object of label: score, got {type(cats).__name__}"]
+    if not cats: return ["cats: empty; give at least one label: score (1.0 the label applies, 0.0 it does not)"]
+    return [f"cats[{k!r}]: {v!r}, expected a number from 0 to 1" for k, v in cats.items()
+            if not k or isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1]
+
 def validate_task(task) -> list[str]:
     "Problems of one Prodigy-format task, each `field: message`; `[]` when it is valid."
     if not isinstance(task, dict): return [f"task: expected a JSON object, got {type(task).__name__}"]
@@ -120,7 +142,9 @@ def validate_task(task) -> list[str]:
     if "spans" in task:
         if not isinstance(task["spans"], list): probs.append("spans: expected a list")
         elif "tokens" not in task or tokens is not None:
-            for i, s in enumerate(task["spans"]): probs += _check_span(i, s, text, tokens)
+            span_probs = [p for i, s in enumerate(task["spans"]) for p in _check_span(i, s, text, tokens)]
+            probs += span_probs or _span_overlaps(task["spans"], text)
+    if "cats" in task: probs += _check_cats(task["cats"])
     if "answer" in task and task["answer"] not in ANSWERS:
         probs.append(f"answer: {task['answer']!r}, expected one of {', '.join(ANSWERS)}")
     if "accept" in task and not (isinstance(task["accept"], list) and all(isinstance(a, (str, int)) for a in task["accept"])):
@@ -141,8 +165,12 @@ def read_jsonl(path, strict: bool = True):
     path = Path(path)
     if not path.exists(): raise AnnotationError(f"{path}: no such file")
     tasks, probs = [], []
-    with open(path, encoding="utf-8-sig") as f:
-        for lineno, line in enumerate(f, 1):
+    with open(path, "rb") as f:   # bytes, decoded line by line: a line that is not UTF-8 is one problem, not the end
+        for lineno, raw in enumerate(f, 1):
+            try: line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                probs.append(_problem(path, lineno, f"encoding: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); "
+                                                    "convert the file, e.g. iconv -f latin1 -t utf-8")); continue
             if not line.strip(): continue
             try: task = srsly.json_loads(line)
             except ValueError as e:
@@ -257,58 +285,129 @@ def add_tokens(task, nlp_or_lang="en") -> dict:
 KINDS = ("ner", "textcat", "textcat_multilabel")
 
 def task_labels(task) -> list:
-    "Category labels of a task: its `accept` list (choice tasks), else its `label`, else `[]`."
+    "Category labels of a task: its `accept` list (choice tasks), else its `label`, else its `cats` scored >= 0.5, else `[]`."
     if "accept" in task: return list(task["accept"])
-    return [task["label"]] if "label" in task else []
+    if "label" in task: return [task["label"]]
+    return [l for l, v in task.get("cats", {}).items() if v >= 0.5]
 
-def _accepted(tasks) -> list[tuple[int, dict]]:
-    "(position, task) of accepted tasks, the last answer per input winning."
-    last = {}
-    for i, t in enumerate(tasks):
-        last[t.get("_input_hash", input_hash(t))] = (i, t)
-    return [(i, t) for i, t in sorted(last.values(), key=lambda it: it[0]) if t.get("answer") == "accept"]
+def _answer_of(task):
+    "A task's answer; the `cats` form, an export of gold labels, is accepted when it has none."
+    return task.get("answer", "accept" if "cats" in task else None)
 
 # %% ../nbs/03a_annotation.ipynb #9945d5fb
-def _doc_for(nlp, i, t, kind, labels):
-    "One gold `Doc` from task `t` (number `i`)."
-    doc = nlp.make_doc(t["text"])
-    if kind == "ner":
-        ents = []
+def _group_spans(group, labels) -> list[dict]:
+    "The accepted spans of one input's answers united; overlapping spans from two answers raise, naming both."
+    spans = {}
+    for i, t in group:
+        if _answer_of(t) != "accept": continue
         for s in t.get("spans", []):
-            if labels is not None and s["label"] not in labels: continue
+            if labels is None or s["label"] in labels: spans.setdefault((s["start"], s["end"], s["label"]), (i, s))
+    out, prev = [], None
+    for key in sorted(spans):
+        i, s = spans[key]
+        if prev is not None and key[0] < prev[0][1]:
+            t = group[0][1]
+            raise AnnotationError(f"{_where(t)}: tasks {prev[1]} and {i} (answers on the same input) disagree: "
+                                  f"span {prev[0][0]}..{prev[0][1]} {t['text'][prev[0][0]:prev[0][1]]!r} {prev[0][2]} overlaps "
+                                  f"{key[0]}..{key[1]} {t['text'][key[0]:key[1]]!r} {key[2]}; correct one of the answers")
+        if prev is None or key[1] > prev[0][1]: prev = (key, i)
+        out.append({k: s[k] for k in ("start", "end", "label")})
+    return out
+
+def _group_cats(group, kind) -> tuple[dict, bool]:
+    "(label: 0.0/1.0 from one input's answers, whether a choice answer saw every label); contradictions raise."
+    cats, full, seen = {}, False, {}
+    for i, t in group:
+        ans = _answer_of(t)
+        if ans not in ("accept", "reject"): continue
+        if "cats" in t: vals = {l: float(v) for l, v in t["cats"].items()} if ans == "accept" else {}
+        elif "accept" in t:   # a choice task: the annotator saw every option
+            if ans != "accept": continue                        # "reject" of a whole choice task says nothing per label
+            if kind == "textcat" and len(t["accept"]) != 1:
+                raise AnnotationError(f"{_where(t, i)}: exclusive textcat needs exactly one accepted label, got {t['accept']}; "
+                                      "use kind='textcat_multilabel' for several")
+            vals = {**{o["id"]: 0.0 for o in t.get("options", [])}, **{a: 1.0 for a in t["accept"]}}
+            full = True
+        elif "label" in t: vals = {t["label"]: 1.0 if ans == "accept" else 0.0}   # binary: one label, yes or no
+        elif ans == "accept":
+            raise AnnotationError(f"{_where(t, i)}: an accepted answer without a label (no label, accept or cats field); "
+                                  "it would become a doc with no categories")
+        else: continue
+        for l, v in vals.items():
+            if l in cats and (cats[l] >= 0.5) != (v >= 0.5):
+                raise AnnotationError(f"{_where(t)}: tasks {seen[l]} and {i} (answers on the same input) disagree about "
+                                      f"label {l!r}: {cats[l]} and {v}; correct one of the answers")
+            cats[l], seen[l] = v, i
+    return cats, full
+
+def merge_answers(tasks, kind: str = "ner", labels=None) -> tuple[list[dict], dict]:
+    "(one example per input: text, spans or cats; counts) from `tasks`, merged as Prodigy's `data-to-spacy` does."
+    if kind not in KINDS: raise AnnotationError(f"kind={kind!r}: expected one of {', '.join(KINDS)}")
+    tasks = _check_all(tasks, "merge_answers")
+    last = {}   # the last answer per question wins: a corrected answer supersedes the earlier one
+    for i, t in enumerate(tasks): last[t.get("_task_hash", task_hash(t))] = (i, t)
+    inputs = {}
+    for i, t in sorted(last.values(), key=lambda it: it[0]): inputs.setdefault(t.get("_input_hash", input_hash(t)), []).append((i, t))
+    examples = []
+    for h, group in inputs.items():
+        i, t = group[0]
+        ex = {"i": i, "text": t["text"], "_input_hash": h}
+        if kind == "ner":
+            if not any(_answer_of(t) == "accept" for _, t in group): continue
+            ex["spans"] = _group_spans(group, labels)
+        else:
+            ex["cats"], ex["full"] = _group_cats(group, kind)
+            if not ex["cats"]: continue   # only ignores, or rejects that name no label
+        examples.append(ex)
+    if kind != "ner":
+        if labels is None: labels = sorted({l for ex in examples for l in ex["cats"]})
+        for ex in examples:
+            unknown = [l for l in ex["cats"] if l not in labels]
+            if unknown: raise AnnotationError(f"{_where(tasks[ex['i']], ex['i'])}: label(s) {unknown} not in labels {list(labels)}")
+            pos = [l for l, v in ex["cats"].items() if v >= 0.5]
+            if kind == "textcat" and len(pos) > 1:
+                raise AnnotationError(f"{_where(tasks[ex['i']], ex['i'])}: exclusive textcat needs exactly one accepted label, "
+                                      f"got {pos}; use kind='textcat_multilabel' for several")
+            if (kind == "textcat" and pos) or ex.pop("full"):   # the annotator's answer decides every label
+                ex["cats"] = {l: ex["cats"].get(l, 0.0) for l in labels}
+    answers = Counter(_answer_of(t) for _, t in last.values())
+    stats = {"tasks": len(tasks), "superseded": len(tasks) - len(last), **{a: answers[a] for a in ANSWERS},
+             "unanswered": answers[None], "inputs": len(inputs), "docs": len(examples)}
+    if kind == "ner": stats["spans"] = dict(sorted(Counter(s["label"] for ex in examples for s in ex["spans"]).items()))
+    else: stats["labels"] = {l: {"positive": sum(ex["cats"].get(l) == 1.0 for ex in examples),
+                                 "negative": sum(ex["cats"].get(l) == 0.0 for ex in examples)} for l in labels}
+    return examples, stats
+
+def _doc_for(nlp, ex):
+    "One gold `Doc` from a merged example `ex`."
+    doc = nlp.make_doc(ex["text"])
+    if "spans" in ex:
+        ents = []
+        for s in ex["spans"]:
             sp = doc.char_span(s["start"], s["end"], label=s["label"], alignment_mode="strict")
             if sp is None:
-                raise AnnotationError(f"{_where(t, i)}: span {s['start']}..{s['end']} ({t['text'][s['start']:s['end']]!r}, "
+                raise AnnotationError(f"{_where(ex, ex['i'])}: span {s['start']}..{s['end']} ({ex['text'][s['start']:s['end']]!r}, "
                                       f"{s['label']}) does not align with the tokens of {nlp.lang!r}; fix the offsets, or "
                                       "annotate with the same tokenizer (add_tokens)")
             ents.append(sp)
         try: doc.ents = ents
-        except ValueError as e: raise AnnotationError(f"{_where(t, i)}: overlapping spans ({e})") from None
-    else:
-        got = task_labels(t)
-        unknown = [g for g in got if g not in labels]
-        if unknown: raise AnnotationError(f"{_where(t, i)}: label(s) {unknown} not in labels {list(labels)}")
-        if kind == "textcat" and len(got) != 1:
-            raise AnnotationError(f"{_where(t, i)}: exclusive textcat needs exactly one accepted label, got {got}; "
-                                  "use kind='textcat_multilabel' for several")
-        doc.cats = {l: float(l in got) for l in labels}
-    doc.user_data["_input_hash"] = t.get("_input_hash", input_hash(t))
+        except ValueError as e: raise AnnotationError(f"{_where(ex, ex['i'])}: overlapping spans ({e})") from None
+    else: doc.cats = ex["cats"]
+    doc.user_data["_input_hash"] = ex["_input_hash"]
     return doc
 
-def tasks_to_docbin(tasks, nlp_or_lang="en", kind: str = "ner", labels=None):
-    "A spaCy `DocBin` of the accepted `tasks` for `kind` in 'ner', 'textcat', 'textcat_multilabel'."
+def tasks_to_docbin(tasks, nlp_or_lang="en", kind: str = "ner", labels=None, return_stats: bool = False):
+    "A spaCy `DocBin` of `tasks` merged per input (`merge_answers`) for `kind`; with `return_stats`, `(docbin, counts)`."
     from spacy.tokens import DocBin
-    if kind not in KINDS: raise AnnotationError(f"kind={kind!r}: expected one of {', '.join(KINDS)}")
-    tasks = _check_all(tasks, "tasks_to_docbin")
-    acc = _accepted(tasks)
-    if not acc:
-        raise AnnotationError(f"tasks_to_docbin: none of the {len(tasks)} task(s) is accepted (answers: "
-                              f"{dict(Counter(t.get('answer') for t in tasks))}); only answer='accept' tasks are training data")
-    if kind != "ner" and labels is None: labels = sorted({l for _, t in acc for l in task_labels(t)})
+    examples, stats = merge_answers(tasks, kind, labels)
+    if not examples:
+        raise AnnotationError(f"tasks_to_docbin: none of the {stats['tasks']} task(s) is accepted or names a label (answers: "
+                              f"{ {a: n for a in (*ANSWERS, None) if (n := stats.get(a or 'unanswered'))} }); "
+                              "only accepted tasks, and rejected ones with a label, are training data")
     nlp = _nlp(nlp_or_lang)
     db = DocBin(store_user_data=True)
-    for i, t in acc: db.add(_doc_for(nlp, i, t, kind, labels))
-    return db
+    for ex in examples: db.add(_doc_for(nlp, ex))
+    return (db, stats) if return_stats else db
 
 # %% ../nbs/03a_annotation.ipynb #268eb1c2
 def docbin_to_tasks(docbin, nlp_or_lang="en", kind: str = "ner") -> list[dict]:
@@ -337,7 +436,14 @@ def csv_to_tasks(path, text_col: str = "text", label_col: str | None = "label", 
     "Accepted tasks from a CSV with a text column and, unless `label_col=None`, a label column (like `prodigy db-in`)."
     import pandas as pd
     path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not path.exists(): raise AnnotationError(f"{path}: no such file")
+    data = path.read_bytes()
+    try: data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise AnnotationError(f"{path}:{line}: encoding: not UTF-8 (byte 0x{data[e.start]:02x}); "
+                              "convert the file, e.g. iconv -f latin1 -t utf-8") from None
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     cols = [text_col] + ([label_col] if label_col is not None else [])
     miss = [c for c in cols if c not in df.columns]
     if miss: raise AnnotationError(f"{path}: no column(s) {miss}; the columns are {list(df.columns)} "
@@ -397,8 +503,15 @@ def prepare_tasks(source, mode: str = "ner", labels=(), nlp_or_lang="en") -> lis
         tasks.append(set_hashes(t))
     return tasks
 
+def dataset_of(output) -> str | None:
+    "The dataset name of an app output `dataset:NAME` (answers go to the annotation database, 03e), else `None`."
+    return str(output)[len("dataset:"):] if str(output).startswith("dataset:") else None
+
 def answered_hashes(output) -> tuple[set, list[str]]:
-    "(`_task_hash`es already answered in `output`, problems of its malformed lines); empty when it does not exist."
+    "(`_task_hash`es already answered in `output`, JSONL or `dataset:NAME`, problems of its malformed lines)."
+    if (name := dataset_of(output)) is not None:
+        from nlpbook.annotation_db import AnnotationDB
+        with AnnotationDB() as db: return db.task_hashes(name), []
     if not Path(output).exists(): return set(), []
     tasks, problems = read_jsonl(output, strict=False)
     return {t["_task_hash"] for t in tasks if "_task_hash" in t and "answer" in t}, problems
@@ -481,7 +594,10 @@ def _answer(ss, output, mode, i, answer, accept=None):
     spans = ss[f"spans_{i}"] if mode == "ner" else None
     rec = answer_record(ss.tasks[i], answer, spans=spans, accept=accept)
     rec["_view_id"] = "ner_manual" if mode == "ner" else "choice"   # Prodigy's name of the interface that answered
-    append_task(output, rec)
+    if (name := dataset_of(output)) is not None:   # one transaction per answer in the annotation database (03e)
+        from nlpbook.annotation_db import AnnotationDB
+        with AnnotationDB() as db: db.add_examples(name, [rec])
+    else: append_task(output, rec)
     ss.answered.add(ss.tasks[i]["_task_hash"])
     ss.history.append(i)
     ss.pos = i + 1

@@ -159,7 +159,7 @@ def train_chapter3_ner(output=None) -> Path:
     with tempfile.TemporaryDirectory(prefix='nlpbook-ner-') as tmp:
         tmp = Path(tmp)
         for split in ('train', 'eval'): gold_docbin(load_gold(split), tok)[0].to_disk(tmp/f'{split}.spacy')
-        cfg = init_ner_config(tmp/'ner_sm_ticker.cfg', source=spacy_model_path(DEFAULT_SPACY_MODEL))
+        cfg = init_ner_config(tmp/'ner_sm_ticker.cfg', source=spacy_model_path(DEFAULT_SPACY_MODEL), newswire=True)
         train_spacy(cfg, tmp/'train.spacy', tmp/'eval.spacy', output, ner_overrides(), code=spacy_code_file(tmp))
     return output/'model-last'
 

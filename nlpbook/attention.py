@@ -141,7 +141,7 @@ def dot_product_attention(q, k, v, mask=None, causal=False, impl="math"):
 
 # %% ../nbs/07_transformers.ipynb #eea4f134
 def expected_abs_dot(d: int) -> float:
-    "Exact E|q·k| for q, k in R^d with independent standard normal entries: E|q| * sqrt(2/pi)."
+    "Exact `E|q·k|` for q, k in R^d with independent standard normal entries: `E|q| * sqrt(2/pi)`."
     return 2 / math.sqrt(math.pi) * math.exp(math.lgamma((d + 1) / 2) - math.lgamma(d / 2))
 
 def abs_dot_stderr(d: int, n: int) -> float:
@@ -149,7 +149,7 @@ def abs_dot_stderr(d: int, n: int) -> float:
     return math.sqrt((d - expected_abs_dot(d) ** 2) / n)
 
 def mean_abs_dot(d: int, n: int = 100, scale: float = 1.0, seed: int = 0) -> float:
-    "Mean |q·k| * scale over n pairs of random standard normal d-vectors (the book's NumPy experiment)."
+    "Mean `|q·k| * scale` over n pairs of random standard normal d-vectors (the book's NumPy experiment)."
     rng = np.random.default_rng(seed)
     q, k = rng.standard_normal((n, d)), rng.standard_normal((n, d))
     return float(np.abs((q * k).sum(1)).mean() * scale)
@@ -492,7 +492,7 @@ class PositionalEncoding(nn.Module):
 
 # %% ../nbs/07_transformers.ipynb #e50c7d42
 class Seq2SeqTransformer(nn.Module):
-    "Token ids in, next-token logits out: embeddings * sqrt(d_model) + positions, our Transformer, a linear output layer."
+    "Token ids in, next-token logits out: `embeddings * sqrt(d_model) + positions`, our Transformer, a linear output layer."
     def __init__(self, src_vocab: int, tgt_vocab: int, d_model=512, n_heads=8, num_encoder_layers=6, num_decoder_layers=6,
                  d_ff=2048, dropout=0.1, pad_id: int = 0, max_len: int = 5000, norm_first=False):
         super().__init__()

@@ -42,7 +42,7 @@ __all__ = ['SPAN_IMPLS', 'CHAR_LM_SPECIALS', 'causal_distances', 'soft_span_mask
            'memory_causal_mask', 'AllAttentionLayer', 'product_key_topk', 'cartesian_keys', 'ProductKeyMemory',
            'char_lm_vocab', 'char_lm_ids', 'load_wikitext2_chars', 'unigram_bpc', 'CausalSelfAttention', 'GPTBlock',
            'CharGPT', 'random_windows', 'span_callbacks', 'nanogpt_groups', 'char_lm_learner', 'train_char_lm',
-           'evaluate_bpc', 'generate_chars']
+           'evaluate_bpc', 'generate_chars', 'copy_task_ids']
 
 # %% ../nbs/07a_attention_variants.ipynb #6ff9728f
 def causal_distances(lq: int, lk: int | None = None, device=None) -> torch.Tensor:
@@ -68,7 +68,7 @@ def soft_span_mask(distance, span, ramp: float = 32.0) -> torch.Tensor:
 
 # %% ../nbs/07a_attention_variants.ipynb #1f6e4da3
 def adaptive_span_mask(span: torch.Tensor, lq: int, lk: int | None = None, ramp: float = 32.0) -> torch.Tensor:
-    "(H, Lq, Lk) soft mask m_{z_h}(i + Lk - Lq - j) of each head's span z_h (span: (H,) tensor), 0 in the future."
+    "`(H, Lq, Lk)` soft mask `m_{z_h}(i + Lk - Lq - j)` of each head's span `z_h` (span: `(H,)` tensor), 0 in the future."
     x = causal_distances(lq, lk, device=span.device).to(span.dtype)
     return soft_span_mask(x, span[:, None, None], ramp)
 
@@ -84,7 +84,7 @@ def span_log_mask(mask: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/07a_attention_variants.ipynb #29e1b409
 class SpanParameter(nn.Module):
-    "Learnable span per head, z_h = max_span * clamp(ratio_h, 0, 1); `clamp_()` after each optimiser step."
+    "Learnable span per head, `z_h = max_span * clamp(ratio_h, 0, 1)`; `clamp_()` after each optimiser step."
     def __init__(self, n_heads: int, max_span: int, ramp: float = 32.0, init_ratio: float = 0.0):
         super().__init__()
         if max_span <= 0: raise ValueError(f"SpanParameter: max_span must be > 0 tokens, got {max_span}")
@@ -127,7 +127,7 @@ def _pick_span_impl(impl: str, q: torch.Tensor, dropout_p: float) -> str:
 def adaptive_span_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, span: torch.Tensor,
                             ramp: float = 32.0, scale: float | None = None, dropout_p: float = 0.0,
                             impl: str = "torch") -> torch.Tensor:
-    "Causal attention, (B, H, L, D) -> (B, H, Lq, D), where head h's weights are multiplied by m_{z_h} and renormalised."
+    "Causal attention, (B, H, L, D) -> (B, H, Lq, D), where head h's weights are multiplied by `m_{z_h}` and renormalised."
     if q.dim() != 4 or span.shape != (q.shape[1],):
         raise ValueError(f"adaptive_span_attention: expected q (B, H, L, D) and span (H,), got q {tuple(q.shape)} "
                          f"and span {tuple(span.shape)}")
@@ -186,7 +186,7 @@ class AllAttentionLayer(MultiHeadAttention):
 
 # %% ../nbs/07a_attention_variants.ipynb #fa00150b
 def product_key_topk(q: torch.Tensor, sub_keys1: torch.Tensor, sub_keys2: torch.Tensor, k: int):
-    "Top-k of q over the n² product keys [c1_i; c2_j]: (scores, indices i*n + j), each (..., k), best first."
+    "Top-k of q over the n² product keys `[c1_i; c2_j]`: (scores, indices `i*n + j`), each `(..., k)`, best first."
     if q.shape[-1] % 2: raise ValueError(f"product_key_topk: the query dimension must be even (two halves), got {q.shape[-1]}")
     n, half = sub_keys1.shape
     if sub_keys2.shape != (n, half) or half * 2 != q.shape[-1]:
@@ -202,7 +202,7 @@ def product_key_topk(q: torch.Tensor, sub_keys1: torch.Tensor, sub_keys2: torch.
     return scores, rows * n + cols
 
 def cartesian_keys(sub_keys1: torch.Tensor, sub_keys2: torch.Tensor) -> torch.Tensor:
-    "All n² product keys, (n*n, d): row i*n + j is [sub_keys1[i]; sub_keys2[j]]."
+    "All n² product keys, `(n*n, d)`: row `i*n + j` is `[sub_keys1[i]; sub_keys2[j]]`."
     n = sub_keys1.shape[0]
     return torch.cat([sub_keys1.repeat_interleave(n, 0), sub_keys2.repeat(n, 1)], 1)
 
@@ -277,12 +277,13 @@ class GPTBlock(nn.Module):
 class CharGPT(nn.Module):
     "A small decoder-only transformer over characters; `adaptive_span=True` gives every head a learned span."
     def __init__(self, vocab_size: int, d_model: int = 128, n_layers: int = 4, n_heads: int = 4, ctx: int = 128,
-                 dropout: float = 0.0, adaptive_span: bool = False, ramp: float = 32.0, impl: str = "torch"):
+                 dropout: float = 0.0, adaptive_span: bool = False, ramp: float = 32.0, init_ratio: float = 0.0, impl: str = "torch"):
         super().__init__()
         self.ctx, self.adaptive = ctx, adaptive_span
         self.tok, self.pos = nn.Embedding(vocab_size, d_model), nn.Embedding(ctx, d_model)
         def attention():
-            if adaptive_span: return AdaptiveSpanAttention(d_model, n_heads, max_span=ctx, ramp=ramp, dropout=dropout, impl=impl)
+            if adaptive_span: return AdaptiveSpanAttention(d_model, n_heads, max_span=ctx, ramp=ramp, init_ratio=init_ratio,
+                                                           dropout=dropout, impl=impl)
             return CausalSelfAttention(d_model, n_heads, dropout=dropout, impl=impl)
         self.blocks = nn.ModuleList([GPTBlock(d_model, attention(), dropout) for _ in range(n_layers)])
         self.ln = nn.LayerNorm(d_model)
@@ -338,6 +339,7 @@ def char_lm_learner(model: CharGPT, ids: torch.Tensor, steps: int, batch_size: i
                     span_lambda: float = 0.0, warmup: int = 20, seed: int = 0, clip: float = 1.0, cbs=None,
                     progress: bool | None = None):
     "fastai `Learner` for `model` on `steps` batches of random windows of `ids` (one epoch): AdamW, warm-up and cosine, adaptive-span callbacks."
+    require("fastai", extra="fastai", what="char_lm_learner")   # training needs the `fastai` extra
     from fastai.callback.schedule import ParamScheduler
     from nlpbook.learner import batch_loader, make_learner, torch_opt
     if len(ids) <= model.ctx: raise ValueError(f"char_lm_learner: the text has {len(ids)} tokens, need more than ctx={model.ctx}")
@@ -388,3 +390,11 @@ def generate_chars(model: CharGPT, vocab, prompt: str, n_chars: int = 200, tempe
         logits = model(torch.tensor([ids[-model.ctx:]], device=device))[0, -1].float().cpu()
         ids.append(int(torch.multinomial((logits / temperature).softmax(-1), 1, generator=g)))
     return "".join(vocab.itos[i] for i in ids)
+
+# %% ../nbs/07a_attention_variants.ipynb #d159c620
+def copy_task_ids(n: int, distance: int, vocab_size: int = 16, segment: int = 256, seed: int = 0) -> torch.Tensor:
+    "`n` token ids in segments of `segment`, each a random pattern of `distance` tokens repeated: inside a segment, id i = id `i - distance`."
+    if not 0 < distance < segment: raise ValueError(f"copy_task_ids: need 0 < distance < segment, got distance={distance}, segment={segment}")
+    g = torch.Generator().manual_seed(seed)
+    patterns = torch.randint(0, vocab_size, (-(-n // segment), distance), generator=g)      # one per segment
+    return patterns.repeat(1, -(-segment // distance))[:, :segment].reshape(-1)[:n]

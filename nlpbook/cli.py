@@ -30,8 +30,8 @@ from .models import DEFAULT_SPACY_MODEL
 # %% auto #0
 __all__ = ['STDIN', 'BATCH_NER_WATCH_EXAMPLE', 'BATCH_NER_EXAMPLE', 'NER_HELP', 'KNOWN_ERRORS', 'UsageError', 'decode_text',
            'check_argv_text', 'read_documents', 'format_table', 'add_model_commands', 'add_app_commands',
-           'add_batch_ner_watch_command', 'version_line', 'build_parser', 'unexpected_error_line', 'run_command',
-           'main']
+           'add_batch_ner_watch_command', 'parse_overrides', 'add_annotation_commands', 'version_line', 'build_parser',
+           'unexpected_error_line', 'run_command', 'main']
 
 # %% ../nbs/00b_cli.ipynb #ac43fae4
 class UsageError(ValueError):
@@ -384,6 +384,131 @@ def add_batch_ner_watch_command(sub):
     w.set_defaults(func=_batch_ner_watch)
     return w
 
+# %% ../nbs/00b_cli.ipynb #05e120aa
+_ANNOTATION_EXAMPLES = {
+    "db-in": "example:\n  nlpbook db-in ag_news_ner answers.jsonl          # or a CSV with text (and label) columns\n  nlpbook db-in ag_news_ner answers.jsonl --db sqlite:///team.sqlite",
+    "db-out": "example:\n  nlpbook db-out ag_news_ner ner_answers.jsonl\n  nlpbook db-out ag_news_ner | jq -r .text",
+    "stats": "example:\n  nlpbook stats ag_news_ner",
+    "drop": "example:\n  nlpbook drop ag_news_ner          # asks first\n  nlpbook drop ag_news_ner --yes",
+    "convert": "example:\n  nlpbook convert answers.jsonl corpus/ --kind ner\n  nlpbook convert ag_news_tc corpus/ --kind textcat_multilabel   # a dataset of the database",
+    "train-ner": "example:\n  nlpbook train-ner corpus/train.spacy corpus/dev.spacy --output model/ --training.max_epochs 20",
+    "train-textcat": "example:\n  nlpbook train-textcat corpus/train.spacy corpus/dev.spacy --output model/ --multilabel\n  nlpbook train-textcat --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy --output model/",
+    "evaluate": "example:\n  nlpbook evaluate model/model-best corpus/dev.spacy",
+    "annotate": "example:\n  nlpbook annotate descriptions.csv --labels ORG,PERSON,GPE,TICKER --dataset ag_news_ner\n  nlpbook annotate stream.jsonl --labels Business,Sports --mode textcat --output answers.jsonl",
+}
+
+def parse_overrides(extra) -> dict:
+    "spaCy config overrides from the words argparse did not know (`--section.key VALUE` or `--section.key=VALUE`)."
+    out, i = {}, 0
+    while i < len(extra):
+        a = extra[i]
+        key = a[2:].split("=", 1)[0]
+        if not a.startswith("--") or "." not in key:
+            raise UsageError(f"unrecognized argument {a!r}: spaCy config overrides look like --section.key VALUE, e.g. --training.max_epochs 10")
+        if "=" in a: out[key] = a.split("=", 1)[1]; i += 1
+        elif i + 1 < len(extra) and not extra[i + 1].startswith("--"): out[key] = extra[i + 1]; i += 2
+        else: raise UsageError(f"{a}: needs a value")
+    return out
+
+def _labels_arg(s):
+    return None if s is None else [l for l in s.split(",") if l.strip()]
+
+def _db_in(a):
+    from nlpbook.annotation_db import db_in
+    r = db_in(a.dataset, a.file, db=a.db, answer=a.answer)
+    return f"{a.dataset}: read {r['read']:,} tasks from {a.file}: {r['added']:,} added, {r['replaced']:,} replaced, {r['unchanged']:,} already there ({r['db']})"
+
+def _db_out(a):
+    from nlpbook.annotation_db import db_out
+    if a.file: return f"wrote the {len(db_out(a.dataset, db=a.db)):,} tasks of {a.dataset} to {db_out(a.dataset, a.file, db=a.db)}"
+    import srsly
+    return (srsly.json_dumps(t) for t in db_out(a.dataset, db=a.db))
+
+def _stats(a):
+    from nlpbook.annotation import dataset_stats
+    from nlpbook.annotation_db import AnnotationDB
+    with AnnotationDB(a.db) as db: tasks = db.get_examples(a.dataset)
+    return f"dataset {a.dataset}: {len(tasks):,} tasks\n" + (format_table(dataset_stats(tasks)) if tasks else "")
+
+def _drop(a):
+    from nlpbook.annotation_db import AnnotationDB
+    with AnnotationDB(a.db) as db:
+        n = db.count(a.dataset)
+        if not a.yes:
+            print(f"drop dataset {a.dataset} ({n:,} tasks) from {db.path}? [y/N] ", end="", file=sys.stderr, flush=True)
+            answer = (sys.stdin.readline() if sys.stdin else "").strip().lower()
+            if answer not in ("y", "yes"): raise UsageError(f"{a.dataset} not dropped: answer y to confirm, or pass --yes")
+        return f"dropped {a.dataset}: {db.drop_dataset(a.dataset):,} tasks"
+
+def _convert(a):
+    from nlpbook.annotation_db import convert
+    r = convert(a.source, a.output_dir, kind=a.kind, labels=_labels_arg(a.labels), eval_size=a.eval_size, db=a.db)
+    return (f"{r['kind']}: {r['train']:,} train + {r['dev']:,} dev docs ({r['accept']:,} accepted, {r['reject']:,} rejected, "
+            f"{r['ignore']:,} ignored, {r['superseded']:,} superseded answers), labels {','.join(r['labels'])}\n"
+            f"{r['train_path']}\n{r['dev_path']}")
+
+def _train(a, kind):
+    from nlpbook.annotation_db import train_model
+    over = parse_overrides(a.extra)
+    train, dev = over.pop("paths.train", a.train), over.pop("paths.dev", a.dev)
+    if not train or not dev: raise UsageError("give TRAIN and DEV (.spacy files, as nlpbook convert writes), or --paths.train and --paths.dev")
+    best = train_model(kind, train, dev, a.output, over, echo=sys.stderr)   # spaCy's progress table on stderr
+    return f"{best}  (spacy.load opens it)"
+
+def _evaluate(a):
+    from nlpbook.annotation_db import evaluate_model
+    return format_table(evaluate_model(a.model, a.data, db=a.db))
+
+def _annotate(a):
+    from nlpbook.annotation import annotate_command, read_jsonl
+    from nlpbook.annotation_db import check_dataset_name, load_tasks, db_location
+    if (a.dataset is None) == (a.output is None): raise UsageError("give --dataset NAME (the annotation database) or --output FILE (JSONL), one of them")
+    if a.dataset is not None: check_dataset_name(a.dataset); os.environ["NLPBOOK_DB"] = str(db_location(a.db))
+    if not Path(a.source).is_file(): raise UsageError(f"{a.source}: no such file (the texts to annotate, JSONL or CSV)")
+    load_tasks(a.source)   # a bad source is one error here, not a page in the browser
+    cmd = annotate_command(a.source, a.output or f"dataset:{a.dataset}", _labels_arg(a.labels) or [], a.mode, port=a.port)
+    print(f"Serving on http://127.0.0.1:{a.port}  (Ctrl-C stops it)", flush=True)
+    os.execv(cmd[0], cmd)
+
+def add_annotation_commands(sub):
+    "The annotation workflow (Chapter 3, `nlpbook.annotation_db`): db-in, db-out, stats, drop, convert, train-ner, train-textcat, evaluate, annotate."
+    fmt = argparse.RawDescriptionHelpFormatter
+    def cmd(name, help, func):
+        c = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", epilog=_ANNOTATION_EXAMPLES[name], formatter_class=fmt)
+        c.set_defaults(func=func); return c
+    def db_opt(c): c.add_argument("--db", help="the annotation database: a file or sqlite:///PATH (default: $NLPBOOK_DB, else ~/.cache/nlpbook/annotations.sqlite)")
+    c = cmd("db-in", "import a JSONL or CSV file of annotations into a dataset of the annotation database (Chapter 3)", _db_in)
+    c.add_argument("dataset"); c.add_argument("file", help="Prodigy-format JSONL, or CSV with a text (and label) column")
+    c.add_argument("--answer", choices=["accept", "reject", "ignore"], help="set every task's answer"); db_opt(c)
+    c = cmd("db-out", "export a dataset of the annotation database as JSONL (to FILE, else standard output)", _db_out)
+    c.add_argument("dataset"); c.add_argument("file", nargs="?"); db_opt(c)
+    c = cmd("stats", "counts of a dataset's answers by answer and label", _stats); c.add_argument("dataset"); db_opt(c)
+    c = cmd("drop", "delete a dataset from the annotation database (asks first)", _drop)
+    c.add_argument("dataset"); c.add_argument("--yes", action="store_true", help="do not ask"); db_opt(c)
+    c = cmd("convert", "annotations (JSONL, CSV or a dataset) to spaCy's train.spacy and dev.spacy, split by text", _convert)
+    c.add_argument("source", help="a JSONL or CSV file, or a dataset name"); c.add_argument("output_dir")
+    c.add_argument("--kind", default="ner", choices=["ner", "textcat", "textcat_multilabel"],
+                   help="ner, textcat (one label per text) or textcat_multilabel (binary accept/reject answers too) (default: ner)")
+    c.add_argument("--labels", help="comma-separated labels to keep (default: all in the data)")
+    c.add_argument("--eval-size", type=float, default=0.2, help="fraction of texts for dev (default: 0.2)"); db_opt(c)
+    for name, kind in (("train-ner", "ner"), ("train-textcat", "textcat")):
+        c = cmd(name, f"train a spaCy {'NER' if kind == 'ner' else 'text classification'} pipeline on .spacy files "
+                      "(spaCy config overrides such as --training.max_epochs 10 pass through)",
+                (lambda a: _train(a, "ner")) if kind == "ner" else (lambda a: _train(a, "textcat_multilabel" if a.multilabel else "textcat")))
+        c.add_argument("train", nargs="?"); c.add_argument("dev", nargs="?")
+        c.add_argument("--output", required=True, help="the folder to write; the model is OUTPUT/model-best")
+        if kind != "ner": c.add_argument("--multilabel", action="store_true", help="textcat_multilabel (binary accept/reject data)")
+        c.set_defaults(overrides_ok=True)
+    c = cmd("evaluate", "per-label precision, recall and F of a spaCy pipeline on gold data", _evaluate)
+    c.add_argument("model", help="a spaCy pipeline folder or package"); c.add_argument("data", help=".spacy, JSONL, CSV or a dataset"); db_opt(c)
+    c = cmd("annotate", "serve the annotation app on 127.0.0.1 (answers to a dataset or a JSONL file)", _annotate)
+    c.add_argument("source", help="texts to annotate: JSONL or CSV with a text column")
+    c.add_argument("--labels", required=True, help="comma-separated labels, e.g. ORG,PERSON,GPE,TICKER")
+    c.add_argument("--dataset", help="store answers in this dataset of the annotation database")
+    c.add_argument("--output", help="append answers to this JSONL file instead")
+    c.add_argument("--mode", default="ner", choices=["ner", "textcat"]); c.add_argument("--port", type=int, default=8080); db_opt(c)
+
+
 # %% ../nbs/00b_cli.ipynb #abf36d21
 BATCH_NER_EXAMPLE = """example:
   nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark --text-col description
@@ -462,6 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --every: seconds before the first retry, doubling (default: 30)")
     bn.add_argument("--times", type=_at_least(1), help="with --every: stop after this many ticks")
     bn.set_defaults(func=_batch_ner)
+    add_annotation_commands(sub)       # Chapter 3: db-in, db-out, stats, drop, convert, train-ner, train-textcat, evaluate, annotate
     add_batch_ner_watch_command(sub)   # Chapter 11: nlpbook batch-ner-watch (11c_batch_events)
     add_model_commands(sub)            # Chapter 11: nlpbook model log|promote|list|serve
     add_app_commands(sub)              # Chapter 10: nlpbook app NAME | --list
@@ -474,7 +600,8 @@ def build_parser() -> argparse.ArgumentParser:
 #: The modules whose exception types mean "a bad input": (module, type names). A module not imported yet raised none.
 KNOWN_ERRORS = (("nlpbook.data", ("DatasetError",)), ("nlpbook.models", ("ModelNotFoundError", "MissingExtraError")),
                 ("nlpbook.batch_ner", ("BatchNERError",)), ("nlpbook.serving", ("ServingError",)),
-                ("nlpbook.apps", ("AppError",)))
+                ("nlpbook.apps", ("AppError",)),
+                ("nlpbook.annotation", ("AnnotationError",)))
 
 def _known_errors() -> tuple:
     "The user-facing exception types, printed as one line, never as a traceback: `UsageError` and those of `KNOWN_ERRORS`."
@@ -521,9 +648,26 @@ def run_command(a: argparse.Namespace) -> int:
         return 1
     return 0
 
+def _split_overrides(argv) -> tuple[list, list]:
+    "(argv without spaCy config overrides `--section.key [VALUE]`, the overrides) for train-ner/train-textcat; else (argv, [])."
+    if not argv or argv[0] not in ("train-ner", "train-textcat"): return argv, []
+    keep, over, i = [], [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") and "." in a[2:].split("=", 1)[0]:
+            n = 1 if "=" in a or i + 1 == len(argv) or argv[i + 1].startswith("--") else 2   # a missing value: parse_overrides says so
+            over += argv[i:i + n]; i += n
+        else: keep.append(a); i += 1
+    return keep, over
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `nlpbook` command; the exit status: 0 done, 2 a bad input (one line on stderr), 1 an unexpected error."
-    return run_command(build_parser().parse_args(argv))
+    p = build_parser()
+    argv, overrides = _split_overrides(sys.argv[1:] if argv is None else list(argv))
+    a, extra = p.parse_known_args(argv)
+    if extra and not getattr(a, "overrides_ok", False): p.error(f"unrecognized arguments: {' '.join(extra)}")
+    a.extra = extra + overrides   # train-ner / train-textcat: spaCy config overrides, passed through
+    return run_command(a)
 
 # %% ../nbs/00b_cli.ipynb #2b5ed76e
 if __name__ == "__main__" and not in_ipython(): sys.exit(main())   # python -m nlpbook.cli, as the console script

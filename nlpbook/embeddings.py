@@ -241,7 +241,7 @@ def plot_losses(losses: dict[str, list[float]] | list[float], title: str = "", x
 
 # %% ../nbs/05_embeddings.ipynb #847ed43d
 def image_to_pixel_sequence(img, with_xy: bool = True) -> np.ndarray:
-    "(H*W, 3) raster-order RGB pixels in [0, 1] of an (H, W, 3) or grey (H, W) image, plus x, y in [0, 1] if `with_xy`."
+    "`(H*W, 3)` raster-order RGB pixels in [0, 1] of an (H, W, 3) or grey (H, W) image, plus x, y in [0, 1] if `with_xy`."
     img = np.asarray(img)
     if img.ndim == 2: img = np.repeat(img[..., None], 3, axis=2)  # grey -> RGB
     if img.ndim != 3 or img.shape[2] != 3:

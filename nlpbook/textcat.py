@@ -110,10 +110,16 @@ def read_docbin(path, lang: str = 'en') -> list:
     return list(DocBin().from_disk(path).get_docs(spacy.blank(lang).vocab))
 
 # %% ../nbs/03_ag_news_textcat.ipynb #40c58e21
-def spacy_cli(*args, what: str) -> subprocess.CompletedProcess:
-    "Run `python -m spacy *args` with this interpreter; raise with the command and its last output lines on failure."
+def spacy_cli(*args, what: str, echo=None) -> subprocess.CompletedProcess:
+    "Run `python -m spacy *args` with this interpreter (its output copied line by line to file `echo` if given); raise on failure."
     cmd = [sys.executable, '-m', 'spacy', *map(str, args)]
-    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONUNBUFFERED': '1', 'PYTHONIOENCODING': 'utf-8'})
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1', 'PYTHONIOENCODING': 'utf-8'}
+    if echo is None: r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    else:   # a progress display: spaCy's own table, as it is printed
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as p:
+            out = []
+            for line in p.stdout: out.append(line); echo.write(line); echo.flush()
+        r = subprocess.CompletedProcess(cmd, p.returncode, ''.join(out), '')
     if r.returncode != 0:
         tail = '\n'.join((r.stdout + r.stderr).strip().splitlines()[-15:])
         raise RuntimeError(f"{what} failed (exit {r.returncode}): {' '.join(cmd)}\n{tail}")
@@ -187,7 +193,7 @@ def ensemble_config(path, kind: str = 'textcat', source: str = DEFAULT_SPACY_MOD
     return path
 
 # %% ../nbs/03_ag_news_textcat.ipynb #f2df9eb2
-def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_id: int = -1, code=None) -> Path:
+def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_id: int = -1, code=None, echo=None) -> Path:
     "Train with `python -m spacy train` into `output` (replaced only on success, log in `train.log`); returns `output/'model-best'`."
     output = Path(output)
     args = ['train', config, '--output', None, '--paths.train', train, '--paths.dev', dev, '--gpu-id', gpu_id]
@@ -196,7 +202,7 @@ def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_i
     def train(tmp):
         args[3] = tmp
         t0 = time.perf_counter()
-        r = spacy_cli(*args, what=f"spacy train {Path(config).name} -> {output}")
+        r = spacy_cli(*args, what=f"spacy train {Path(config).name} -> {output}", echo=echo)
         seconds = time.perf_counter() - t0
         (tmp/'train.log').write_text(r.stdout + r.stderr, encoding='utf-8')
         (tmp/'train.json').write_text(json.dumps(dict(config=str(config), train=str(train), dev=str(dev), seconds=seconds,
@@ -273,7 +279,9 @@ def tfidf_baseline(train: list[dict], evl: list[dict], model: str = 'linear_svc'
     t0 = time.perf_counter()
     pipe.fit(xtr, ytr)
     fit_s = time.perf_counter() - t0
-    m = classification_metrics(yev, pipe.decision_function(xev), pipe.classes_)
+    scores = pipe.decision_function(xev)
+    if scores.ndim == 1: scores = np.column_stack([-scores, scores])   # two classes: one margin, for classes_[1]
+    m = classification_metrics(yev, scores, pipe.classes_)
     return dict(**m, fit_seconds=fit_s, n_train=len(xtr), n=len(xev), pipeline=pipe)
 
 # %% ../nbs/03_ag_news_textcat.ipynb #fceb3a71

@@ -38,7 +38,7 @@ from torch import nn
 
 from .custom_ner import NER_LABELS, task_spans
 from .data import atomic_dir, cache_dir
-from .models import ModelNotFoundError, minilm_path
+from .models import ModelNotFoundError, minilm_path, quiet_hf_progress
 
 # %% auto #0
 __all__ = ['bio_tags', 'check_spans', 'spans_to_bio', 'bio_to_spans', 'encode_tasks', 'pad_batch', 'sortish_batches', 'ner_model',
@@ -128,7 +128,7 @@ def ner_model(labels=NER_LABELS, path=None, seed: int = 0):
     from transformers import AutoModelForTokenClassification
     tags = bio_tags(labels)
     torch.manual_seed(seed)
-    return AutoModelForTokenClassification.from_pretrained(
+    with quiet_hf_progress(): return AutoModelForTokenClassification.from_pretrained(
         path or minilm_path(), num_labels=len(tags), id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)})
 
 # %% ../nbs/03d_transformer_ner.ipynb #db9d96e4
@@ -173,12 +173,14 @@ class TopLayers(nn.Module):
 
 def warmup_linear(lr: float, warmup: float):
     "A fastai schedule: linear from 0 to `lr` over the first `warmup` of training, then linear to 0 (Hugging Face's linear warmup)."
+    require("fastai", extra="fastai", what="warmup_linear")   # training needs the `fastai` extra
     from fastai.callback.schedule import SchedLin, combine_scheds
     return combine_scheds([warmup, 1 - warmup], [SchedLin(0, lr), SchedLin(lr, 0)])
 
 def ner_learner(model, feats, epochs: int = 8, lr: float = 3e-4, bs: int = 8, n_trainable: int = 3,
                 warmup: float = 0.1, weight_decay: float = 0.01, seed: int = 0, cbs=None, progress: bool | None = None):
     "fastai `Learner` for token-classification `model` on `feats`: top `n_trainable` layers, sortish batches, AdamW, linear warmup/decay over `epochs`."
+    require("fastai", extra="fastai", what="ner_learner")   # training needs the `fastai` extra
     from fastai.callback.schedule import ParamScheduler
     from fastai.losses import CrossEntropyLossFlat
     from nlpbook.learner import batch_loader, make_learner, torch_opt   # training needs the `fastai` extra
@@ -244,7 +246,7 @@ def ner_model_dir(name: str = 'transformer_ner') -> Path:
 def save_ner_model(model, tokenizer, path) -> Path:
     "Save `model` and `tokenizer` to folder `path` atomically (`atomic_dir`); returns `path`."
     def save(tmp): model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
-    return atomic_dir(path, save)
+    with quiet_hf_progress(): return atomic_dir(path, save)
 
 def load_ner_model(path):
     "(model, tokenizer) saved by `save_ner_model` in folder `path`, in eval mode."
@@ -253,4 +255,4 @@ def load_ner_model(path):
     if not (path / 'config.json').is_file():
         raise ModelNotFoundError(f"load_ner_model: no model in {path} (no config.json); train one and save it with "
                                  "save_ner_model(model, tokenizer, path), or run nbs/03d_transformer_ner.ipynb")
-    return AutoModelForTokenClassification.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
+    with quiet_hf_progress(): return AutoModelForTokenClassification.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)

@@ -129,7 +129,7 @@ def skipgram_pairs(ids: np.ndarray, doc_of: np.ndarray, window: int, rng: np.ran
 
 # %% ../nbs/05a_word2vec.ipynb #3fb9f1a1
 def cbow_examples(ids: np.ndarray, doc_of: np.ndarray, window: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "CBOW examples of `ids`: centre ids (B,), context ids (B, 2*window) and their mask, with word2vec.c's reduced window."
+    "CBOW examples of `ids`: centre ids (B,), context ids `(B, 2*window)` and their mask, with word2vec.c's reduced window."
     if window < 1: raise ValueError(f"cbow_examples: window must be >= 1, got {window}")
     n = len(ids); pos = np.arange(n)
     reach = rng.integers(1, window + 1, size=n)

@@ -4,7 +4,12 @@ Builds nothing: it checks the site `make docs` (python -m nlpbook.docs book) lef
 Serves it on 127.0.0.1 (an ephemeral port) and checks: the index title, that every sidebar link
 resolves, that the sidebar lists every chapter in notebook order, that Chapter 1 shows displaCy's
 entity markup, that Sphinx's search works offline, and that no page loads a script or stylesheet
-from the network. Screenshots go to docs/_build/screenshots/.
+from the network. And, page by page, what a reader must not meet (issue 27): a stderr block, a table cell
+cut with "...", an absolute path of the build machine, a Markdown table printed as text, an image that is
+not in the built docs, a figure with nothing drawn; chapter titles without their chapter number; a chapter
+that compares with the book without "The book's numbers and ours". The same checks run without a browser
+on the processed pages (`nlpbook.docs.page_problems`). Screenshots go to docs/_build/screenshots/ (one
+`page-NAME.png` per page, for review).
 """
 import functools, http.server, re, threading, urllib.request
 from html.parser import HTMLParser
@@ -148,3 +153,84 @@ def test_pages_load_nothing_from_the_network(site):
         p = _Assets(); p.feed(body)
         remote = [u for u in p.urls if urlparse(urljoin(site + page, u)).netloc != urlparse(site).netloc]
         assert not remote, f"{page} loads {remote} from the network: the book must work offline"
+
+
+# --- What a reader must not meet, page by page (issue 27) ---------------------------------------------------------
+
+def chapter_pages():
+    "Pages of the chapter notebooks (01 to 89 and their lettered parts), in notebook order"
+    return [page_of(p.name) for p in sorted((ROOT/"nbs").glob("*.ipynb")) if re.match(r"^(0[1-9]|[1-8]\d)[a-z]*_", p.name)]
+
+
+def test_processed_pages_show_no_problems():
+    "The fast check, on the processed notebooks the build rendered (docs/_nbs): `nlpbook.docs.page_problems`"
+    from nlpbook.docs import page_problems
+    pages = sorted((ROOT/"docs"/"_nbs").glob("*.ipynb"))
+    if not pages: pytest.fail("docs/_nbs has no processed pages: build the docs first with `make docs`")
+    bad = {p.stem: probs for p in pages if (probs := page_problems(p))}
+    assert not bad, "pages show what a reader must not meet:\n" + "\n".join(f"{k}: {v}" for k, v in bad.items())
+
+
+def test_api_cards_have_no_markdown_in_code():
+    from nlpbook.docs import docstring_problems
+    assert docstring_problems() == [], "docstrings with `*` outside backticks (their show_doc cards turn it into italics)"
+
+
+_PAGE_CHECKS = r"""
+const paths = arguments[0], out = {};
+const cells = [...document.querySelectorAll('.cell_output')];
+out.stderr = cells.filter(c => c.querySelector('.stderr')).map(c => c.innerText.trim().split('\n')[0].slice(0, 100));
+out.cut = [...document.querySelectorAll('.cell_output td, .cell_output th')].map(t => t.innerText.trim())
+  .filter(t => (t.length == 49 || t.length == 50) && t.endsWith('...')).slice(0, 3);   // pandas' default cut (max_colwidth 50)
+const text = document.querySelector('article') ? document.querySelector('article').innerText : document.body.innerText;
+out.paths = paths.filter(p => text.includes(p));
+out.md_tables = [...document.querySelectorAll('.cell_output pre')].map(p => p.innerText)
+  .filter(t => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$/m.test(t)).length;
+out.imgs = [...document.querySelectorAll('img')].filter(i => !(i.src.startsWith(location.origin) && i.complete && i.naturalWidth > 0))
+  .map(i => i.getAttribute('src').slice(0, 100));
+out.empty_figures = [...document.querySelectorAll('.cell_output img')].filter(i => i.complete && i.naturalWidth > 0).filter(i => {
+  const c = document.createElement('canvas'); c.width = i.naturalWidth; c.height = i.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(i, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let coloured = 0;
+  for (let k = 0; k < d.length; k += 4) if (d[k+3] > 0 && Math.max(d[k], d[k+1], d[k+2]) - Math.min(d[k], d[k+1], d[k+2]) > 40) coloured++;
+  return coloured < 20;   // matplotlib draws data in colour (C0..C9, colormaps); axes, ticks and text are grey
+}).map(i => i.getAttribute('src').slice(0, 100));
+return out;
+"""
+
+
+def test_every_page_as_a_reader_sees_it(site, browser):
+    "Each page, rendered (screenshots in docs/_build/screenshots/page-*.png): no stderr block, cut table cell, build-machine path, raw `|---|` table, missing or remote image, empty figure"
+    from selenium.webdriver.common.by import By
+    from nlpbook.docs import machine_paths
+    paths, problems = machine_paths(), {}
+    for page in ["index.html", *book_pages()]:
+        browser.get(site + page)
+        wait_imgs = "return [...document.images].every(i => i.complete)"
+        from chromium import wait_for
+        wait_for(lambda: browser.execute_script(wait_imgs), 20, f"the images of {page} to load")
+        found = {k: v for k, v in browser.execute_script(_PAGE_CHECKS, paths).items() if v}
+        if found: problems[page] = found
+        screenshot(browser, "page-" + page.rsplit(".", 1)[0])
+    assert not problems, "pages show what a reader must not meet:\n" + "\n".join(f"{p}: {v}" for p, v in problems.items())
+
+
+def test_chapter_titles_carry_chapter_numbers(site, browser):
+    browser.get(site + "index.html")
+    from selenium.webdriver.common.by import By
+    titles = {urlparse(a.get_attribute("href")).path.rsplit("/", 1)[-1]: a.get_attribute("textContent").strip()
+              for a in browser.find_elements(By.CSS_SELECTOR, ".sidebar-tree a.reference.internal")}
+    chapters = chapter_pages()
+    bad = {p: t for p, t in titles.items() if p in chapters and not re.match(r"Chapter \d+: ", t)}
+    assert not bad, f"chapter pages whose sidebar title has no 'Chapter N: ': {bad}"
+
+
+def test_chapters_that_compare_with_the_book_show_its_numbers(site):
+    "A chapter that says what changed from the book also has its 'The book's numbers and ours' section"
+    missing = []
+    for page in chapter_pages():
+        status, body = fetch(site + page)
+        heads = [re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", body, re.S)]
+        if any("from the book" in h for h in heads) and not any(re.match(r"The book.s (numbers|cases),? and ours", h) for h in heads):
+            missing.append(page)
+    assert not missing, f"chapters with a 'What changed from the book' section but no 'The book's numbers and ours': {missing}"

@@ -16,7 +16,7 @@ TESTS = Path(__file__).parent
 HEAVY = {'01_spacy_basics', '02_ulmfit', '02a_hf_inference', '03_ag_news_textcat', '03c_custom_ner', '03d_transformer_ner',
          '04a_subword_tokenizers', '05_embeddings', '05a_word2vec', '05b_rnn_classifier', '06_rnns',
          '07_transformers', '07a_attention_variants', '07b_triton_attention', '08_bertology', '10_streamlit_apps',
-         '11_batch_ner', '11b_mlflow', '91_docs'}
+         '11_batch_ner', '11b_mlflow', '12_lessons', '91_docs'}
 
 _TEST = re.compile(r"^((?:@.*\n)*)def (test_\w+)\(\):", re.M)
 

@@ -4,7 +4,7 @@
 # Regenerate with `python -m nlpbook.testgen` (CI runs `python -m nlpbook.testgen --check`).
 import os as _os
 
-from nlpbook.testgen import NotebookCells as _NotebookCells, present_attrs as _present_attrs
+from nlpbook.testgen import NotebookCells as _NotebookCells, present_attrs as _present_attrs, module_level as _module_level
 
 _nb = _NotebookCells(globals(), 'nbs/00a_models.ipynb',
                      _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), '../nbs'))
@@ -126,11 +126,14 @@ def test_00a_models_cell_11():
 
 @_nb.check(12, '38ae922f')
 def test_00a_models_cell_12():
-    global _unreachable, closed, how, http, s, server, socket, threading, why
+    global _Quiet, _unreachable, closed, how, http, s, server, socket, threading, why
     import socket
     import http.server, threading
     from nlpbook.models import _unreachable
-    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)   # answers 501 to everything
+    @_module_level
+    class _Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args): pass                  # no request log on stderr
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Quiet)   # answers 501 to everything
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try: test_eq(download_blocker(url=f"http://127.0.0.1:{server.server_port}/any/file.zip"), None)
     finally: server.shutdown(); server.server_close()
@@ -273,15 +276,31 @@ def _cell_28():
     from nlpbook.models import minilm_path
 
 
-@_nb.setup(29, 'e1bcb7d8')
+@_nb.setup(29, '112a039c')
 def _cell_29():
+    # exported to nlpbook.models: take what the cell defines from the installed package
+    global quiet_hf_progress
+    from nlpbook.models import quiet_hf_progress
+
+
+@_nb.check(30, '38d562d7')
+def test_00a_models_cell_30():
+    global hf_logging, was
+    from transformers.utils import logging as hf_logging
+    was = hf_logging.is_progress_bar_enabled()
+    with quiet_hf_progress(): test_eq(hf_logging.is_progress_bar_enabled(), False)
+    test_eq(hf_logging.is_progress_bar_enabled(), was)        # restored
+
+
+@_nb.setup(31, 'e1bcb7d8')
+def _cell_31():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_minilm
     from nlpbook.models import load_minilm
 
 
-@_nb.check(30, '5a556a2c')
-def test_00a_models_cell_30():
+@_nb.check(32, '5a556a2c')
+def test_00a_models_cell_32():
     global batch, enc, hidden, tok, torch
     import torch
     tok, enc = load_minilm()
@@ -291,30 +310,30 @@ def test_00a_models_cell_30():
     test_eq(tok.tokenize("unaffable"), ['una', '##ffa', '##ble'])  # WordPiece sub-words (BERT uncased vocab)
 
 
-@_nb.check(31, 'af0159cb')
-def test_00a_models_cell_31():
+@_nb.check(33, 'af0159cb')
+def test_00a_models_cell_33():
     global install_hint, load_minilm, test_fail, uninstalled
     from fastcore.test import test_fail
     from nlpbook.models import install_hint, load_minilm, uninstalled
     with uninstalled("transformers"): test_fail(load_minilm, contains=install_hint("hf"))
 
 
-@_nb.setup(32, '8baa536d')
-def _cell_32():
+@_nb.setup(34, '8baa536d')
+def _cell_34():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global SMOLLM2_GGUF, smollm2_cache
     from nlpbook.models import SMOLLM2_GGUF, smollm2_cache
 
 
-@_nb.setup(33, '966f0c40')
-def _cell_33():
+@_nb.setup(35, '966f0c40')
+def _cell_35():
     # exported to nlpbook.models: take what the cell defines from the installed package
     global load_smollm2
     from nlpbook.models import load_smollm2
 
 
-@_nb.check(34, '6e913141')
-def test_00a_models_cell_34():
+@_nb.check(36, '6e913141')
+def test_00a_models_cell_36():
     global answer, ids, lm, out, tok
     tok, lm = load_smollm2()
     test_eq((smollm2_cache()/"model.safetensors").is_file(), True)

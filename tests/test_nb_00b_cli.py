@@ -124,38 +124,51 @@ def _cell_11():
     from nlpbook.cli import BATCH_NER_WATCH_EXAMPLE, _batch_ner_watch, add_batch_ner_watch_command
 
 
-@_nb.setup(12, 'abf36d21')
+@_nb.setup(12, '05e120aa')
 def _cell_12():
+    # exported to nlpbook.cli: take what the cell defines from the installed package
+    global _ANNOTATION_EXAMPLES, _annotate, _convert, _db_in, _db_out, _drop, _evaluate, _labels_arg
+    global _stats, _train, add_annotation_commands, parse_overrides
+    from nlpbook.cli import (
+        _ANNOTATION_EXAMPLES, _annotate, _convert, _db_in, _db_out, _drop, _evaluate, _labels_arg,
+        _stats, _train, add_annotation_commands, parse_overrides,
+    )
+
+
+@_nb.setup(13, 'abf36d21')
+def _cell_13():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     global BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
     from nlpbook.cli import BATCH_NER_EXAMPLE, NER_HELP, _VersionAction, build_parser, version_line
 
 
-@_nb.setup(13, '0bf597cf')
-def _cell_13():
+@_nb.setup(14, '0bf597cf')
+def _cell_14():
     # exported to nlpbook.cli: take what the cell defines from the installed package
-    global KNOWN_ERRORS, _known_errors, _quiet_stdout, main, run_command, unexpected_error_line
+    global KNOWN_ERRORS, _known_errors, _quiet_stdout, _split_overrides, main, run_command
+    global unexpected_error_line
     from nlpbook.cli import (
-        KNOWN_ERRORS, _known_errors, _quiet_stdout, main, run_command, unexpected_error_line,
+        KNOWN_ERRORS, _known_errors, _quiet_stdout, _split_overrides, main, run_command,
+        unexpected_error_line,
     )
 
 
-@_nb.setup(14, '2b5ed76e')
-def _cell_14():
+@_nb.setup(15, '2b5ed76e')
+def _cell_15():
     # exported to nlpbook.cli: take what the cell defines from the installed package
     import nlpbook.cli  # the cell binds no names
 
 
-@_nb.check(15, 'ec1d5a36')
-def test_00b_cli_cell_15():
+@_nb.check(16, 'ec1d5a36')
+def test_00b_cli_cell_16():
     global out, word
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["--help"])
     print(out.getvalue())
     for word in ("ner", "data", "batch-ner", "testgen", "model", "--version", "Exit status"): assert word in out.getvalue(), word
 
 
-@_nb.setup(16, 'cc2b75aa')
-def _cell_16():
+@_nb.setup(17, 'cc2b75aa')
+def _cell_17():
     global PKG_ROOT, env_vars, nlpbook, run_cli, run_script, script_env, uninstalled
     import nlpbook
     from nlpbook.models import uninstalled
@@ -203,8 +216,8 @@ def _cell_16():
         return r.returncode, r.stdout.decode("utf-8", "backslashreplace"), r.stderr.decode("utf-8", "backslashreplace")
 
 
-@_nb.setup(17, 'a9a51781')
-def _cell_17():
+@_nb.setup(18, 'a9a51781')
+def _cell_18():
     global code, err, news, out
     news = Path(tempfile.mkdtemp(prefix="nlpbook-ner-"))
     (news/"a.txt").write_text("Apple opened a store in Paris.\n")
@@ -213,8 +226,8 @@ def _cell_17():
     print(out.replace(str(news), "news"))
 
 
-@_nb.check(18, '617e3383')
-def test_00b_cli_cell_18():
+@_nb.check(19, '617e3383')
+def test_00b_cli_cell_19():
     global _limit, cached_spacy, code, entities, ents, err, long_text, nlp_sm, out, rows, shutil
     from nlpbook.spacy_basics import cached_spacy, entities
     test_eq((code, err), (0, ""))
@@ -237,8 +250,8 @@ def test_00b_cli_cell_18():
     import shutil; shutil.rmtree(news)
 
 
-@_nb.check(19, '2b40da5d')
-def test_00b_cli_cell_19():
+@_nb.check(20, '2b40da5d')
+def test_00b_cli_cell_20():
     global code, err
     with contextlib.redirect_stderr(io.StringIO()) as err: code = main(["data", "fetch", "imbd"])
     test_eq(code, 2)
@@ -246,8 +259,8 @@ def test_00b_cli_cell_19():
     err.getvalue()
 
 
-@_nb.check(20, 'b57becbc')
-def test_00b_cli_cell_20():
+@_nb.check(21, 'b57becbc')
+def test_00b_cli_cell_21():
     global code, contextlib, err, install_hint, io, main, test_eq, uninstalled
     import contextlib, io
     from fastcore.test import test_eq
@@ -259,15 +272,15 @@ def test_00b_cli_cell_20():
     test_eq(err.getvalue().strip(), f"nlpbook testgen: error: nlpbook testgen needs nbdev, which is not installed. Install it with: {install_hint('dev')}")
 
 
-@_nb.check(21, '935401e6')
-def test_00b_cli_cell_21():
+@_nb.check(22, '935401e6')
+def test_00b_cli_cell_22():
     global out
     with contextlib.redirect_stdout(io.StringIO()) as out: test_eq(main(["data", "list"]), 0)
     assert "jeopardy_subset_19999.csv" in out.getvalue()
 
 
-@_nb.check(22, '6fadfeb4')
-def test_00b_cli_cell_22():
+@_nb.check(23, '6fadfeb4')
+def test_00b_cli_cell_23():
     global code, err, file_info, header, jeopardy, out, rows
     from nlpbook.data import file_info
     code, out, err = run_cli(["data", "list"])
@@ -281,8 +294,8 @@ def test_00b_cli_cell_22():
     assert "e+" not in out and "True" not in out and "NaN" not in out, out
 
 
-@_nb.check(23, '089eee56')
-def test_00b_cli_cell_23():
+@_nb.check(24, '089eee56')
+def test_00b_cli_cell_24():
     global code, d, err, out, summary, why
     with tempfile.TemporaryDirectory() as d:
         (Path(d)/"mirror"/"ag_news").mkdir(parents=True)
@@ -297,16 +310,16 @@ def test_00b_cli_cell_23():
         test_eq(sorted(p.name for p in (Path(d)/"cache"/"ag_news").iterdir()), ["classes.txt"])   # nothing half-written
 
 
-@_nb.check(24, '21b87198')
-def test_00b_cli_cell_24():
+@_nb.check(25, '21b87198')
+def test_00b_cli_cell_25():
     global opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner", "--help"])
     assert "example:\n  nlpbook batch-ner ag_news.csv ag_news_ner.parquet --engine spark" in out.getvalue(), out.getvalue()
     for opt in ("--engine", "--model", "--text-col", "--master", "--every", "--retries"): assert opt in out.getvalue(), opt
 
 
-@_nb.check(25, '5396ad2f')
-def test_00b_cli_cell_25():
+@_nb.check(26, '5396ad2f')
+def test_00b_cli_cell_26():
     global Path, args, code, d, err, out, pd, read_runs, tempfile
     import tempfile, pandas as pd
     from pathlib import Path
@@ -330,8 +343,8 @@ def test_00b_cli_cell_25():
         assert "expected a positive number" in err.getvalue(), err.getvalue()
 
 
-@_nb.check(26, 'b6a0a01b')
-def test_00b_cli_cell_26():
+@_nb.check(27, 'b6a0a01b')
+def test_00b_cli_cell_27():
     global BatchEventsError, _known_errors, args, d, err, lines, msg, opt, out
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(["batch-ner-watch", "--help"])
     assert out.getvalue().rstrip().splitlines()[-1].lstrip().startswith("nlpbook batch-ner-watch /data/bucket --prefix"), out.getvalue()
@@ -362,8 +375,8 @@ def test_00b_cli_cell_26():
         test_eq(out.getvalue().splitlines()[-1], "0 files")
 
 
-@_nb.check(27, '9d01af1f')
-def test_00b_cli_cell_27():
+@_nb.check(28, '9d01af1f')
+def test_00b_cli_cell_28():
     global args, out
     for args in (["model", "--help"], ["model", "serve", "--help"], ["model", "log", "--help"], ["model", "promote", "--help"]):
         with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit): main(args)
@@ -371,8 +384,8 @@ def test_00b_cli_cell_27():
     print(out.getvalue())
 
 
-@_nb.check(28, '97db7e49')
-def test_00b_cli_cell_28():
+@_nb.check(29, '97db7e49')
+def test_00b_cli_cell_29():
     global args, code, err, free_port, msg, out, store, tempfile
     import tempfile
     from nlpbook.serving import free_port
@@ -389,9 +402,9 @@ def test_00b_cli_cell_28():
         assert out.getvalue().startswith("no registered models in sqlite:///"), out.getvalue()
 
 
-@_nb.setup(29, '0e5e4465')
-def _cell_29():
-    global BAD_INPUTS, CSV, FIX, LATIN1, S, f, rows, shell_line, shell_word
+@_nb.setup(30, '0e5e4465')
+def _cell_30():
+    global BAD_INPUTS, CSV, D, DocBin, FIX, LATIN1, S, TJ, f, rows, shell_line, shell_word
     @_module_level
     def shell_word(arg: str) -> str:
         "`arg` as a bash user types it: quoted by shlex, or in bash's $'...' form for newlines and bytes that are not UTF-8."
@@ -415,6 +428,10 @@ def _cell_29():
     (FIX/"latin1.txt").write_bytes(LATIN1); (FIX/"empty.txt").write_text(""); (FIX/"blank.txt").write_text("\n  \n\t\n")
     (FIX/"news.csv").write_text("text\nApple opened a store in Paris.\n"); (FIX/"latin1.csv").write_bytes("text\nCafé\n".encode("latin1"))
     (FIX/"pipeline").mkdir(); (FIX/"mirror").mkdir()
+    (FIX/"tasks.jsonl").write_text('{"text": "Stocks rose.", "label": "Business", "answer": "accept"}\n')
+    (FIX/"latin1.jsonl").write_bytes('{"text": "Caf\u00e9"}\n'.encode("latin1"))
+    from spacy.tokens import DocBin; DocBin().to_disk(FIX/"empty.spacy")
+    D = ["--db", "$TMP/ann.sqlite"]; TJ = "$TMP/tasks.jsonl"
     for f in ("config.cfg", "meta.json"): (FIX/"pipeline"/f).write_text("")   # passes the folder check; these rows fail before loading
     S = ["--store", "$TMP/store"]; CSV = ["batch-ner", "$TMP/news.csv", "$TMP/out"]
     #  args, stdin, env, hide, subprocess?, message
@@ -525,6 +542,45 @@ def _cell_29():
         (["model", "serve", "x", "--host", ""], None, None, (), False, "--host is empty"),
         (["model", "serve", ""] + S, None, None, (), False, "MODEL is empty"),
         (["model", "serve", "nope@production", "--port", "$PORT"] + S, None, None, (), False, "no registered model 'nope'"),
+        # annotation workflow (Chapter 3, 03e_annotation_db)
+        (["db-in"], None, None, (), False, "the following arguments are required: dataset, file"),
+        (["db-in", "ds", "$TMP/nope.jsonl"] + D, None, None, (), False, "$TMP/nope.jsonl: no such file"),
+        (["db-in", "ds", "$TMP/empty.txt"] + D, None, None, (), False, "no tasks in it"),
+        (["db-in", "ds", "$TMP/latin1.jsonl"] + D, None, None, (), False, "$TMP/latin1.jsonl:1: encoding: not UTF-8 (byte 0xe9"),
+        (["db-in", "ds", "$TMP/latin1.txt"] + D, None, None, (), False, "$TMP/latin1.txt:1: json: not valid JSON"),
+        (["db-in", "ds", "$TMP"] + D, None, None, (), False, "is a folder"),
+        (["db-in", "bad name", TJ] + D, None, None, (), False, "dataset name 'bad name'"),
+        (["db-in", "ds", TJ, "--db", "postgresql://u@h/db"], None, None, (), False, "only SQLite is supported"),
+        (["db-in", "ds", TJ, "--answer", "maybe"] + D, None, None, (), False, "argument --answer: invalid choice: 'maybe'"),
+        (["db-out", "nope"] + D, None, None, (), False, "no dataset 'nope' in"),
+        (["stats", "nope"] + D, None, None, (), False, "no dataset 'nope' in"),
+        (["drop", "nope", "--yes"] + D, None, None, (), False, "no dataset 'nope' in"),
+        (["convert", "$TMP/nope.jsonl", "$TMP/corpus"], None, None, (), False, "$TMP/nope.jsonl: no such file"),
+        (["convert", "$TMP/empty.txt", "$TMP/corpus"], None, None, (), False, "no tasks in it"),
+        (["convert", "$TMP/latin1.jsonl", "$TMP/corpus"], None, None, (), False, "encoding: not UTF-8"),
+        (["convert", TJ, "$TMP/corpus", "--kind", "spancat"], None, None, (), False, "argument --kind: invalid choice: 'spancat'"),
+        (["convert", TJ, "$TMP/corpus", "--kind", "textcat_multilabel", "--labels", "Nope"], None, None, (), False, "label(s) ['Nope'] do not occur"),
+        (["convert", TJ, "$TMP/corpus", "--kind", "textcat"], None, None, (), False, "only one class"),
+        (["convert", TJ, "$TMP/corpus", "--eval-size", "2"], None, None, (), False, "eval size 2.0: expected a fraction"),
+        (["convert", "no_such_ds", "$TMP/corpus"] + D, None, None, (), False, "no such file, and no dataset of that name"),
+        (["train-ner", "--output", "$TMP/m"], None, None, (), False, "give TRAIN and DEV"),
+        (["train-ner", "$TMP/nope.spacy", "$TMP/nope.spacy", "--output", "$TMP/m"], None, None, (), False, "no such file (the train data"),
+        (["train-ner", TJ, TJ, "--output", "$TMP/m"], None, None, (), False, "not a .spacy file"),
+        (["train-ner", "$TMP/empty.spacy", "$TMP/empty.spacy", "--output", "$TMP/m"], None, None, (), False, "no documents in it"),
+        (["train-ner", "a.spacy", "b.spacy"], None, None, (), False, "the following arguments are required: --output"),
+        (["train-ner", "a.spacy", "b.spacy", "--output", "$TMP/m", "--training.max_epochs"], None, None, (), False, "--training.max_epochs: needs a value"),
+        (["train-ner", "a.spacy", "b.spacy", "--output", "$TMP/m", "--epochs", "3"], None, None, (), False, "spaCy config overrides look like --section.key VALUE"),
+        (["train-textcat", "--paths.train", "$TMP/nope.spacy", "--paths.dev", "$TMP/empty.spacy", "--output", "$TMP/m"], None, None, (), False, "no such file (the train data"),
+        (["ner", "Paris", "--training.max_epochs", "3"], None, None, (), False, "unrecognized arguments: --training.max_epochs 3"),
+        (["evaluate", "$TMP/model"], None, None, (), False, "the following arguments are required: data"),
+        (["evaluate", "$TMP/no_model", "$TMP/empty.spacy"], None, None, (), False, "No such folder: $TMP/no_model"),
+        (["evaluate", "$TMP/pipeline", "$TMP/nope.spacy"], None, None, (), False, "$TMP/nope.spacy: no such file"),
+        (["annotate", "$TMP/nope.jsonl", "--labels", "A", "--output", "$TMP/o.jsonl"], None, None, (), False, "$TMP/nope.jsonl: no such file"),
+        (["annotate", TJ, "--output", "$TMP/o.jsonl"], None, None, (), False, "the following arguments are required: --labels"),
+        (["annotate", TJ, "--labels", "A"], None, None, (), False, "give --dataset NAME (the annotation database) or --output FILE"),
+        (["annotate", TJ, "--labels", "A", "--dataset", "bad name"], None, None, (), False, "dataset name 'bad name'"),
+        (["annotate", TJ, "--labels", ",", "--output", "$TMP/o.jsonl"], None, None, (), False, "give at least one label"),
+        (["annotate", "$TMP/latin1.jsonl", "--labels", "A", "--output", "$TMP/o.jsonl"], None, None, (), False, "encoding: not UTF-8"),
         # testgen
         (["testgen", "--fix"], None, None, (), False, "unrecognized arguments: --fix"),
         (["testgen", "nbs"], None, None, (), False, "unrecognized arguments: nbs"),
@@ -538,8 +594,8 @@ def _cell_29():
         display(BAD_INPUTS[["command", "via", "exit", "message"]])
 
 
-@_nb.check(30, '28932cb1')
-def test_00b_cli_cell_30():
+@_nb.check(31, '28932cb1')
+def test_00b_cli_cell_31():
     global check_row, fill, free_port, p, problems, t0, time
     from nlpbook.serving import free_port   # the one row that needs a free port (it must fail on the model, not the port)
     @_module_level
@@ -562,11 +618,58 @@ def test_00b_cli_cell_30():
     finally: shutil.rmtree(FIX, ignore_errors=True)
     print(f"{len(BAD_INPUTS)} bad inputs ({BAD_INPUTS.subprocess.sum()} in a child process) checked in {time.perf_counter() - t0:.1f} s")
     test_eq(problems, [])
-    assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "batch-ner-watch", "model", "app", "testgen"}
+    assert len(BAD_INPUTS) >= 50 and set(BAD_INPUTS.args.str[0].dropna()) >= {"ner", "data", "batch-ner", "batch-ner-watch", "model", "app", "testgen", "db-in", "db-out", "stats", "drop",
+                                                        "convert", "train-ner", "train-textcat", "evaluate", "annotate"}
 
 
-@_nb.check(31, '13b7ee45')
-def test_00b_cli_cell_31():
+@_nb.check(32, '0252168f')
+def test_00b_cli_cell_32():
+    global code, d, dbf, err, lines_, name, out
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); dbf = str(d/"ann.sqlite")
+        lines_ = [json.dumps({"text": f"Shares of firm {i} rose.", "label": "Business", "answer": "accept"}) for i in range(10)] + \
+                 [json.dumps({"text": f"Team {i} won the cup.", "label": "Business", "answer": "reject"}) for i in range(10)]
+        (d/"tc.jsonl").write_text("\n".join(lines_) + "\n")
+        code, out, err = run_cli(["db-in", "biz", str(d/"tc.jsonl"), "--db", dbf]); print(out)
+        test_eq((code, err), (0, "")); test_eq("20 added" in out, True)
+        code, out, err = run_cli(["stats", "biz", "--db", dbf]); print(out)
+        test_eq(code, 0); test_eq(out.splitlines()[0], "dataset biz: 20 tasks")
+        code, out, err = run_cli(["db-out", "biz", "--db", dbf])
+        test_eq([json.loads(l)["text"] for l in out.splitlines()], [json.loads(l)["text"] for l in lines_])
+        code, out, err = run_cli(["convert", "biz", str(d/"corpus"), "--kind", "textcat_multilabel", "--db", dbf]); print(out)
+        test_eq(code, 0); test_eq("16 train + 4 dev docs (10 accepted, 10 rejected" in out, True)
+        test_eq(run_cli(["drop", "biz", "--db", dbf], stdin=b"n\n")[0], 2)
+        code, out, err = run_cli(["drop", "biz", "--db", dbf], stdin=b"y\n"); test_eq((code, out.strip()), (0, "dropped biz: 20 tasks"))
+    for name in ("db-in", "db-out", "stats", "drop", "convert", "train-ner", "train-textcat", "evaluate", "annotate"):
+        code, out, err = run_cli([name, "--help"])
+        assert code == 0 and "example:\n  nlpbook " + name in out, (name, out)
+
+
+@_nb.check(33, '35d7ceb8')
+def test_00b_cli_cell_33():
+    global _stop, app_healthy, args, d, log, port, server, t0, up, url
+    from nlpbook.apps import app_healthy, _stop
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); (d/"texts.jsonl").write_text('{"text": "Stocks rose on Monday."}\n{"text": "The team won the cup."}\n')
+        port = free_port(); url = f"http://127.0.0.1:{port}"
+        args = ["annotate", str(d/"texts.jsonl"), "--labels", "Business,Sports", "--mode", "textcat", "--dataset", "news",
+                "--db", str(d/"ann.sqlite"), "--port", str(port)]
+        server = subprocess.Popen([sys.executable, "-m", "nlpbook.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=script_env(), start_new_session=True)
+        try:
+            t0 = time.monotonic()
+            while not app_healthy(url) and server.poll() is None and time.monotonic() - t0 < 90: time.sleep(0.1)
+            up = app_healthy(url)
+            print(f"nlpbook annotate answered {url}/_stcore/health after {time.monotonic() - t0:.1f} s")
+        finally: _stop(server)
+        log = server.stdout.read().decode("utf-8", "replace")
+        assert up, log
+        test_eq(server.returncode, 0)
+        test_eq(log.splitlines()[0], f"Serving on {url}  (Ctrl-C stops it)")
+
+
+@_nb.check(34, '13b7ee45')
+def test_00b_cli_cell_34():
     global big, code, dist_name, ents, err, first, out, p
     from nlpbook.models import dist_name
     code, out, err = run_script(["--version"])
@@ -586,8 +689,8 @@ def test_00b_cli_cell_31():
     test_eq((first, p.stderr.read(), p.wait(timeout=120)), (b"-:1\t0 5 ORG Apple\n", b"", 141))
 
 
-@_nb.check(32, 'd44bf5d4')
-def test_00b_cli_cell_32():
+@_nb.check(35, 'd44bf5d4')
+def test_00b_cli_cell_35():
     global ClosedPipe, a, err, interrupted, saved
     a = build_parser().parse_args(["data", "list"])
     a.func = lambda a: {}["no such key"]   # a bug

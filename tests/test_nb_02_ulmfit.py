@@ -45,7 +45,7 @@ def _cell_04():
 
 @_nb.setup(5, '156fd229')
 def _cell_05():
-    global DL_KW, FULL, RUN, full_scale
+    global DL_KW, FULL, ProgressCallback, RUN, defaults, full_scale, show_progress
     from nlpbook.data import full_scale
     FULL = full_scale()   # book scale switch
     # The tiny CPU-scale model's matrix products are too small to split across threads; on a shared 2-core box
@@ -56,6 +56,13 @@ def _cell_05():
     set_seed(0)
     print(f"FULL={FULL}, fastai {fastai.__version__}, torch {torch.__version__}, "
           f"device {'cuda' if torch.cuda.is_available() else 'cpu'}, run folder {RUN}")
+
+    # Bars for a reader at a notebook; none under the tests and the docs build (`IN_TEST`), where they would be pasted
+    # as text: this chapter trains with fastai's own learners, which take their callbacks from fastai's `defaults`.
+    from fastai.callback.progress import ProgressCallback
+    from fastai.learner import defaults
+    from nlpbook.learner import show_progress
+    if not show_progress(): defaults.callbacks = [cb for cb in defaults.callbacks if cb is not ProgressCallback]
 
 
 @_nb.setup(6, 'c39a26fd')

@@ -52,8 +52,8 @@ def _cell_06():
 @_nb.setup(7, 'e0d342cb')
 def _cell_07():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global validate_task
-    from nlpbook.annotation import validate_task
+    global _check_cats, _span_overlaps, validate_task
+    from nlpbook.annotation import _check_cats, _span_overlaps, validate_task
 
 
 @_nb.check(8, '4017ed08')
@@ -91,29 +91,43 @@ def test_03a_annotation_cell_09():
     test_eq(validate_task({"text": "Dell rose", "spans": [{"start": 0, "end": 4, "label": "ORG"}]}), [])  # no tokens: offsets only
 
 
-@_nb.setup(10, '9312af97')
-def _cell_10():
+@_nb.check(10, 'e58e1276')
+def test_03a_annotation_cell_10():
+    global nyc, two
+    nyc = {"text": "New York City", "spans": [{"start": 0, "end": 8, "label": "GPE"}, {"start": 4, "end": 13, "label": "GPE"}]}
+    test_eq(validate_task(nyc), ["spans[0] and spans[1]: overlap: 0..8 'New York' GPE and 4..13 'York City' GPE; keep one of them (one label per token)"])
+    two = {"text": "Apple rose", "spans": [{"start": 0, "end": 5, "label": "ORG"}, {"start": 0, "end": 5, "label": "PRODUCT"}]}
+    test_eq(validate_task(two), ["spans[0] and spans[1]: conflicting labels ORG and PRODUCT for 0..5 'Apple'; keep one of them (one label per token)"])
+    test_eq(validate_task({"text": "Apple rose", "spans": [{"start": 0, "end": 5, "label": "ORG"}] * 2}), [])
+    test_eq(validate_task({"text": "Stocks rose.", "cats": {"Business": 1.0, "Sports": 0}}), [])
+    test_eq(validate_task({"text": "Stocks rose.", "cats": {}}), ["cats: empty; give at least one label: score (1.0 the label applies, 0.0 it does not)"])
+    test_eq(validate_task({"text": "Stocks rose.", "cats": {"Business": "yes"}}), ["cats['Business']: 'yes', expected a number from 0 to 1"])
+    test_eq(validate_task({"text": "Stocks rose.", "cats": ["Business"]}), ["cats: expected an object of label: score, got list"])
+
+
+@_nb.setup(11, '9312af97')
+def _cell_11():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _problem, read_jsonl
     from nlpbook.annotation import _problem, read_jsonl
 
 
-@_nb.setup(11, '6bff447b')
-def _cell_11():
+@_nb.setup(12, '6bff447b')
+def _cell_12():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _check_all, write_jsonl
     from nlpbook.annotation import _check_all, write_jsonl
 
 
-@_nb.setup(12, '81ddfe74')
-def _cell_12():
+@_nb.setup(13, '81ddfe74')
+def _cell_13():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _last_byte, append_task
     from nlpbook.annotation import _last_byte, append_task
 
 
-@_nb.check(13, '8c9ad606')
-def test_03a_annotation_cell_13():
+@_nb.check(14, '8c9ad606')
+def test_03a_annotation_cell_14():
     global before, p
     p = write_jsonl(tmp/"ner.jsonl", [ner_task, {"text": "Apple fell.", "answer": "reject"}])
     test_eq(read_jsonl(p), [ner_task, {"text": "Apple fell.", "answer": "reject"}])
@@ -129,8 +143,8 @@ def test_03a_annotation_cell_13():
     test_eq(p.read_bytes(), before)
 
 
-@_nb.check(14, '5b43e62d')
-def test_03a_annotation_cell_14():
+@_nb.check(15, '5b43e62d')
+def test_03a_annotation_cell_15():
     global bad, e, err, f, original, problems, tasks
     bad = tmp/"bad.jsonl"
     bad.write_text("\n".join([json.dumps({"text": "good one", "answer": "accept"}),
@@ -155,8 +169,22 @@ def test_03a_annotation_cell_14():
     test_fail(lambda: read_jsonl(tmp/"nope.jsonl"), contains="no such file")
 
 
-@_nb.check(15, '6036f3a3')
-def test_03a_annotation_cell_15():
+@_nb.check(16, 'a177e9ce')
+def test_03a_annotation_cell_16():
+    global bom, latin, problems, tasks
+    latin = tmp/"latin1.jsonl"
+    latin.write_bytes(b"\n".join([json.dumps({"text": "Caf\u00e9 one"}).encode(), '{"text": "Caf\u00e9 two"}'.encode("latin1"),
+                                  json.dumps({"text": "three"}).encode()]) + b"\n")
+    test_fail(lambda: read_jsonl(latin), contains=f"{latin}:2: encoding: not UTF-8 (byte 0xe9 at column 14)")
+    tasks, problems = read_jsonl(latin, strict=False)
+    test_eq([t["text"] for t in tasks], ["Caf\u00e9 one", "three"])
+    test_eq(len(problems), 1)
+    bom = tmp/"bom.jsonl"; bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"text": "x"}).encode() + b"\n")   # a Windows editor's BOM
+    test_eq(read_jsonl(bom), [{"text": "x"}])
+
+
+@_nb.check(17, '6036f3a3')
+def test_03a_annotation_cell_17():
     global f, problems, tasks, torn
     torn = tmp/"torn.jsonl"
     append_task(torn, {"text": "first", "answer": "accept"})
@@ -167,8 +195,8 @@ def test_03a_annotation_cell_15():
     test_eq(len(problems), 1); test_eq(f"{torn}:2: json" in problems[0], True)
 
 
-@_nb.setup(16, 'b4817823')
-def _cell_16():
+@_nb.setup(18, 'b4817823')
+def _cell_18():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global INPUT_KEYS, TASK_KEYS, _hash, _task_part, input_hash, set_hashes, task_hash
     from nlpbook.annotation import (
@@ -176,8 +204,8 @@ def _cell_16():
     )
 
 
-@_nb.check(17, '1edbdc01')
-def test_03a_annotation_cell_17():
+@_nb.check(19, '1edbdc01')
+def test_03a_annotation_cell_19():
     global no_tok, t
     t = set_hashes(ner_task)
     test_eq(t["_input_hash"], input_hash({"text": ner_task["text"]}))          # only the text counts for the input
@@ -193,15 +221,15 @@ def test_03a_annotation_cell_17():
     t  # the hash values themselves are fixed by the algorithm; this prints them
 
 
-@_nb.setup(18, 'cbdc5017')
-def _cell_18():
+@_nb.setup(20, 'cbdc5017')
+def _cell_20():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _nlp, _where, add_tokens
     from nlpbook.annotation import _nlp, _where, add_tokens
 
 
-@_nb.check(19, '5dbcf345')
-def test_03a_annotation_cell_19():
+@_nb.check(21, '5dbcf345')
+def test_03a_annotation_cell_21():
     global tk
     tk = add_tokens({"text": "Dell (DELL.O) beat forecasts.", "spans": [{"start": 6, "end": 12, "label": "TICKER"}]})
     test_eq([x["text"] for x in tk["tokens"]], ["Dell", "(", "DELL.O", ")", "beat", "forecasts", "."])
@@ -211,22 +239,24 @@ def test_03a_annotation_cell_19():
               contains="does not match spaCy's tokens ['Dell']")
 
 
-@_nb.setup(20, 'ee7db9ab')
-def _cell_20():
+@_nb.setup(22, 'ee7db9ab')
+def _cell_22():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global KINDS, _accepted, task_labels
-    from nlpbook.annotation import KINDS, _accepted, task_labels
+    global KINDS, _answer_of, task_labels
+    from nlpbook.annotation import KINDS, _answer_of, task_labels
 
 
-@_nb.setup(21, '9945d5fb')
-def _cell_21():
+@_nb.setup(23, '9945d5fb')
+def _cell_23():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global _doc_for, tasks_to_docbin
-    from nlpbook.annotation import _doc_for, tasks_to_docbin
+    global _doc_for, _group_cats, _group_spans, merge_answers, tasks_to_docbin
+    from nlpbook.annotation import (
+        _doc_for, _group_cats, _group_spans, merge_answers, tasks_to_docbin,
+    )
 
 
-@_nb.check(22, 'f49d52d3')
-def test_03a_annotation_cell_22():
+@_nb.check(24, 'f49d52d3')
+def test_03a_annotation_cell_24():
     global db, docs, nlp_en, overlap, spacy
     import spacy
     nlp_en = spacy.blank("en")
@@ -241,11 +271,11 @@ def test_03a_annotation_cell_22():
     test_fail(lambda: tasks_to_docbin([{"text": "x", "answer": "reject"}]), contains="none of the 1 task(s) is accepted")
     test_fail(lambda: tasks_to_docbin([ner_task], kind="spancat"), contains="expected one of ner, textcat")
     overlap = {"text": "New York City", "answer": "accept", "spans": [{"start": 0, "end": 8, "label": "GPE"}, {"start": 4, "end": 13, "label": "GPE"}]}
-    test_fail(lambda: tasks_to_docbin([overlap]), contains="overlapping spans")
+    test_fail(lambda: tasks_to_docbin([overlap]), contains="task 0: spans[0] and spans[1]: overlap: 0..8 'New York' GPE")   # caught as input
 
 
-@_nb.check(23, 'd38e2ee4')
-def test_03a_annotation_cell_23():
+@_nb.check(25, 'd38e2ee4')
+def test_03a_annotation_cell_25():
     global docs, ml, tc
     tc = [{"text": "Stocks rose.", "label": "Business", "answer": "accept"},
           {"text": "Team wins.", "accept": ["Sports"], "answer": "accept"},
@@ -263,15 +293,67 @@ def test_03a_annotation_cell_23():
     test_fail(lambda: tasks_to_docbin(tc, kind="textcat", labels=["Business"]), contains="not in labels")
 
 
-@_nb.setup(24, '268eb1c2')
-def _cell_24():
+@_nb.check(26, '7259e741')
+def test_03a_annotation_cell_26():
+    global bin_stats, binary, db_bin
+    binary = [{"text": "Stocks rose.", "label": "Business", "answer": "accept"},
+              {"text": "Team wins.", "label": "Business", "answer": "reject"},
+              {"text": "Rain in Spain.", "label": "Business", "answer": "reject"},
+              {"text": "Chips got faster.", "label": "Business", "answer": "ignore"}]
+    db_bin, bin_stats = tasks_to_docbin(binary, kind="textcat_multilabel", return_stats=True)
+    test_eq([(d.text, d.cats) for d in db_bin.get_docs(nlp_en.vocab)],
+            [("Stocks rose.", {"Business": 1.0}), ("Team wins.", {"Business": 0.0}), ("Rain in Spain.", {"Business": 0.0})])
+    test_eq({k: bin_stats[k] for k in ("accept", "reject", "ignore", "docs")}, {"accept": 1, "reject": 2, "ignore": 1, "docs": 3})
+    test_eq(bin_stats["labels"], {"Business": {"positive": 1, "negative": 2}})
+    bin_stats
+
+
+@_nb.check(27, 'e2d44fe1')
+def test_03a_annotation_cell_27():
+    global clash, flip, ner_two, teach
+    teach = [{"text": "Apple buys a chip maker.", "label": "Business", "answer": "accept"},
+             {"text": "Apple buys a chip maker.", "label": "Sci_Tech", "answer": "accept"},
+             {"text": "Apple buys a chip maker.", "label": "Sports", "answer": "reject"}]
+    test_eq(list(tasks_to_docbin(teach, kind="textcat_multilabel").get_docs(nlp_en.vocab))[0].cats,
+            {"Business": 1.0, "Sci_Tech": 1.0, "Sports": 0.0})
+    ner_two = [{"text": "Dell (DELL.O) beat IBM.", "spans": [{"start": 0, "end": 4, "label": "ORG"}], "answer": "accept"},
+               {"text": "Dell (DELL.O) beat IBM.", "spans": [{"start": 6, "end": 12, "label": "TICKER"}], "answer": "accept"},
+               {"text": "Dell (DELL.O) beat IBM.", "spans": [{"start": 19, "end": 22, "label": "ORG"}], "answer": "reject"}]
+    test_eq([(e.text, e.label_) for e in list(tasks_to_docbin(ner_two).get_docs(nlp_en.vocab))[0].ents], [("Dell", "ORG"), ("DELL.O", "TICKER")])
+    clash = ner_two[:1] + [{"text": "Dell (DELL.O) beat IBM.", "spans": [{"start": 0, "end": 12, "label": "ORG"}], "answer": "accept"}]
+    test_fail(lambda: tasks_to_docbin(clash), contains="tasks 0 and 1 (answers on the same input) disagree: span 0..4 'Dell' ORG overlaps 0..12")
+    flip = [{"text": "Team wins.", "label": "Sports", "answer": "accept", "_task_hash": 1},
+            {"text": "Team wins.", "label": "Sports", "answer": "reject", "_task_hash": 2}]
+    test_fail(lambda: tasks_to_docbin(flip, kind="textcat_multilabel"), contains="disagree about label 'Sports': 1.0 and 0.0")
+    test_eq(list(tasks_to_docbin([{**flip[0], "_task_hash": 1}, {**flip[1], "_task_hash": 1}], kind="textcat_multilabel")
+                 .get_docs(nlp_en.vocab))[0].cats, {"Sports": 0.0})        # the same question answered again: the last answer wins
+
+
+@_nb.check(28, '02f527d6')
+def test_03a_annotation_cell_28():
+    global cats_form
+    cats_form = [{"text": "Stocks rose.", "cats": {"Business": 1.0, "Sports": 0.0}},
+                 {"text": "Team wins.", "cats": {"Business": 0.0, "Sports": 1.0}}]
+    test_eq([d.cats for d in tasks_to_docbin(cats_form, kind="textcat").get_docs(nlp_en.vocab)],
+            [{"Business": 1.0, "Sports": 0.0}, {"Business": 0.0, "Sports": 1.0}])
+    test_eq([d.cats for d in tasks_to_docbin(cats_form[:1], kind="textcat", labels=["Business", "Sports", "World"]).get_docs(nlp_en.vocab)],
+            [{"Business": 1.0, "Sports": 0.0, "World": 0.0}])
+    test_eq(task_labels(cats_form[1]), ["Sports"])
+    test_fail(lambda: tasks_to_docbin([{"text": "Stocks rose.", "answer": "accept"}], kind="textcat"),
+              contains="an accepted answer without a label (no label, accept or cats field)")
+    test_fail(lambda: tasks_to_docbin([{"text": "Stocks rose.", "cats": {}}], kind="textcat"), contains="cats: empty")
+    test_fail(lambda: tasks_to_docbin([{"text": "x", "cats": {"A": 1.0, "B": 1.0}}], kind="textcat"), contains="exactly one accepted label")
+
+
+@_nb.setup(29, '268eb1c2')
+def _cell_29():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global docbin_to_tasks
     from nlpbook.annotation import docbin_to_tasks
 
 
-@_nb.check(25, 'c24303f4')
-def test_03a_annotation_cell_25():
+@_nb.check(30, 'c24303f4')
+def test_03a_annotation_cell_30():
     global back, tc_back
     db.to_disk(tmp/"train.spacy")
     back = docbin_to_tasks(tmp/"train.spacy", "en", kind="ner")
@@ -284,15 +366,15 @@ def test_03a_annotation_cell_25():
     test_eq([t["accept"] for t in docbin_to_tasks(tasks_to_docbin(tc_back, kind="textcat"), kind="textcat")], [["Business"], ["World"]])
 
 
-@_nb.setup(26, '94f65395')
-def _cell_26():
+@_nb.setup(31, '94f65395')
+def _cell_31():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global csv_to_tasks
     from nlpbook.annotation import csv_to_tasks
 
 
-@_nb.check(27, '98f3e50b')
-def test_03a_annotation_cell_27():
+@_nb.check(32, '98f3e50b')
+def test_03a_annotation_cell_32():
     global csv, ct, pd
     import pandas as pd
     csv = tmp/"textcat.csv"
@@ -308,17 +390,19 @@ def test_03a_annotation_cell_27():
     test_fail(lambda: csv_to_tasks(csv, text_col="description"), contains="no column(s) ['description']; the columns are ['text', 'label', 'extra']")
     pd.DataFrame({"text": ["ok", " "], "label": ["a", "b"]}).to_csv(tmp/"empty.csv", index=False)
     test_fail(lambda: csv_to_tasks(tmp/"empty.csv"), contains="row 1 (line 3): column 'text' is empty")
+    (tmp/"latin1.csv").write_bytes("text,label\nok,a\nCaf\u00e9,b\n".encode("latin1"))
+    test_fail(lambda: csv_to_tasks(tmp/"latin1.csv"), contains=f"{tmp/'latin1.csv'}:3: encoding: not UTF-8 (byte 0xe9)")
 
 
-@_nb.setup(28, '935254e1')
-def _cell_28():
+@_nb.setup(33, '935254e1')
+def _cell_33():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global train_eval_split
     from nlpbook.annotation import train_eval_split
 
 
-@_nb.check(29, '6c166c15')
-def test_03a_annotation_cell_29():
+@_nb.check(34, '6c166c15')
+def test_03a_annotation_cell_34():
     global _, big, classes, df_big, ev, ev_df, tr, train_test_split
     from sklearn.model_selection import train_test_split
     classes = ["World", "Sports", "Business", "Sci_Tech"]
@@ -335,22 +419,22 @@ def test_03a_annotation_cell_29():
     test_fail(lambda: train_eval_split([{"text": "a"}, {"text": "b"}]), contains="task 0 ('a') has labels []")
 
 
-@_nb.setup(30, '6660d570')
-def _cell_30():
+@_nb.setup(35, '6660d570')
+def _cell_35():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global dataset_stats
     from nlpbook.annotation import dataset_stats
 
 
-@_nb.setup(31, '73a91e36')
-def _cell_31():
+@_nb.setup(36, '73a91e36')
+def _cell_36():
     global st_df
     st_df = dataset_stats([ner_task, {**ner_task, "spans": ner_task["spans"][:1]}, {"text": "Apple fell.", "answer": "reject"}] + tc)
     st_df
 
 
-@_nb.check(32, '766da7e8')
-def test_03a_annotation_cell_32():
+@_nb.check(37, '766da7e8')
+def test_03a_annotation_cell_37():
     global row
     test_eq(st_df.columns.tolist(), ["answer", "label", "tasks", "spans"])
     @_module_level
@@ -360,8 +444,8 @@ def test_03a_annotation_cell_32():
     test_eq(len(dataset_stats([])), 0)
 
 
-@_nb.setup(33, 'b1e816b3')
-def _cell_33():
+@_nb.setup(38, 'b1e816b3')
+def _cell_38():
     global ag, ag_db, ag_eval, ag_tasks, ag_train, again, book_csv, load_ag_news, os, t0, t1, t2, t3
     global use_checkout_mirror
     from nlpbook.data import use_checkout_mirror
@@ -385,8 +469,8 @@ def _cell_33():
     dataset_stats(ag_eval)
 
 
-@_nb.check(34, '0e137bca')
-def test_03a_annotation_cell_34():
+@_nb.check(39, '0e137bca')
+def test_03a_annotation_cell_39():
     global DocBin, ev_docs
     test_eq(len(ag_tasks), len(ag))
     test_eq((len(ag_train), len(ag_eval)), (len(ag) - round(0.2 * len(ag)), round(0.2 * len(ag))))  # 6,080 / 1,520
@@ -398,29 +482,29 @@ def test_03a_annotation_cell_34():
     test_eq({sum(d.cats.values()) for d in ev_docs}, {1.0})
 
 
-@_nb.setup(35, '2626f301')
-def _cell_35():
+@_nb.setup(40, '2626f301')
+def _cell_40():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
-    global answered_hashes, first_unanswered, prepare_tasks
-    from nlpbook.annotation import answered_hashes, first_unanswered, prepare_tasks
+    global answered_hashes, dataset_of, first_unanswered, prepare_tasks
+    from nlpbook.annotation import answered_hashes, dataset_of, first_unanswered, prepare_tasks
 
 
-@_nb.setup(36, '974a8474')
-def _cell_36():
+@_nb.setup(41, '974a8474')
+def _cell_41():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global answer_record
     from nlpbook.annotation import answer_record
 
 
-@_nb.setup(37, '1a662296')
-def _cell_37():
+@_nb.setup(42, '1a662296')
+def _cell_42():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global PALETTE, spans_html
     from nlpbook.annotation import PALETTE, spans_html
 
 
-@_nb.check(38, '804e0573')
-def test_03a_annotation_cell_38():
+@_nb.check(43, '804e0573')
+def test_03a_annotation_cell_43():
     global done, h, out, probs, src, src_tasks, stream
     src_tasks = [{"text": "Dell (DELL.O) beat forecasts.", "spans": [{"start": 0, "end": 4, "label": "ORG"}]},
                  {"text": "Apple and IBM fell on Nasdaq."},
@@ -446,15 +530,15 @@ def test_03a_annotation_cell_38():
     test_eq("A&amp;B &lt;Corp&gt; <b" in h and h.count("<mark") == 1 and h.endswith(" rose</div>"), True)
 
 
-@_nb.setup(39, 'b3fc6d18')
-def _cell_39():
+@_nb.setup(44, 'b3fc6d18')
+def _cell_44():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global annotate_command
     from nlpbook.annotation import annotate_command
 
 
-@_nb.check(40, '7fb828c3')
-def test_03a_annotation_cell_40():
+@_nb.check(45, '7fb828c3')
+def test_03a_annotation_cell_45():
     global cmd
     cmd = annotate_command(src, out, ["ORG", "TICKER"], port=8501)
     test_eq(cmd[1:4], ["-m", "streamlit", "run"]); test_eq(Path(cmd[4]).name, "annotation_app.py")
@@ -464,36 +548,36 @@ def test_03a_annotation_cell_40():
     test_fail(lambda: annotate_command(src, out, []), contains="at least one label")
 
 
-@_nb.setup(41, '61acbdb9')
-def _cell_41():
+@_nb.setup(46, '61acbdb9')
+def _cell_46():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global SHORTCUTS, _add_span, _answer, _remove_span, _token_label, _undo
     from nlpbook.annotation import SHORTCUTS, _add_span, _answer, _remove_span, _token_label, _undo
 
 
-@_nb.setup(42, '31241755')
-def _cell_42():
+@_nb.setup(47, '31241755')
+def _cell_47():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global annotate_page
     from nlpbook.annotation import annotate_page
 
 
-@_nb.setup(43, '313eadc7')
-def _cell_43():
+@_nb.setup(48, '313eadc7')
+def _cell_48():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _ner_ui, _textcat_ui
     from nlpbook.annotation import _ner_ui, _textcat_ui
 
 
-@_nb.setup(44, '4ecbe0e2')
-def _cell_44():
+@_nb.setup(49, '4ecbe0e2')
+def _cell_49():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global annotate_cli
     from nlpbook.annotation import annotate_cli
 
 
-@_nb.check(45, '30606beb')
-def test_03a_annotation_cell_45():
+@_nb.check(50, '30606beb')
+def test_03a_annotation_cell_50():
     global install_hint, test_fail, uninstalled
     from fastcore.test import test_fail
     from nlpbook.models import install_hint, uninstalled
@@ -504,15 +588,15 @@ def test_03a_annotation_cell_45():
         test_fail(lambda: train_eval_split([]), contains=f"train_eval_split needs sklearn, which is not installed. Install it with: {install_hint('hf')}")
 
 
-@_nb.setup(46, 'df22a305')
-def _cell_46():
+@_nb.setup(51, 'df22a305')
+def _cell_51():
     # exported to nlpbook.annotation: take what the cell defines from the installed package
     global _in_ipython
     from nlpbook.annotation import _in_ipython
 
 
-@_nb.setup(47, 'fd484a60')
-def _cell_47():
+@_nb.setup(52, 'fd484a60')
+def _cell_52():
     global AppTest, app_test, lines, shown_text
     from streamlit.testing.v1 import AppTest
 
@@ -528,8 +612,8 @@ def _cell_47():
     def lines(p): return [json.loads(l) for l in Path(p).read_text().splitlines()]
 
 
-@_nb.check(48, '997788b7')
-def test_03a_annotation_cell_48():
+@_nb.check(53, '997788b7')
+def test_03a_annotation_cell_53():
     global at, out, span_texts
     out = tmp/"ner_answers.jsonl"
     at = app_test(src, out, ["ORG", "TICKER"])
@@ -548,8 +632,8 @@ def test_03a_annotation_cell_48():
     test_eq("Apple and IBM" in shown_text(at), True)
 
 
-@_nb.check(49, 'b0beb29c')
-def test_03a_annotation_cell_49():
+@_nb.check(54, 'b0beb29c')
+def test_03a_annotation_cell_54():
     at.button_group(key="sel_1").set_value([0]).run(); at.button(key="label_ORG").click().run()        # Apple
     at.button_group(key="sel_1").set_value([2]).run(); at.button(key="label_ORG").click().run()        # IBM
     at.button_group(key="sel_1").set_value([5]).run(); at.button(key="label_TICKER").click().run()     # Nasdaq (wrong)
@@ -568,8 +652,8 @@ def test_03a_annotation_cell_49():
     test_eq(any("No tasks left" in s.value for s in at.success), True)
 
 
-@_nb.check(50, '9d3172bd')
-def test_03a_annotation_cell_50():
+@_nb.check(55, '9d3172bd')
+def test_03a_annotation_cell_55():
     global ents
     at.button(key="undo").click().run()
     test_eq("Oracle" in shown_text(at), True)
@@ -580,8 +664,8 @@ def test_03a_annotation_cell_50():
     test_eq(ents, [[("Dell", "ORG"), ("DELL.O", "TICKER")], [("Apple", "ORG"), ("IBM", "ORG")], [("Oracle", "ORG")]])
 
 
-@_nb.check(51, '21f18588')
-def test_03a_annotation_cell_51():
+@_nb.check(56, '21f18588')
+def test_03a_annotation_cell_56():
     global at2, out2
     out2 = tmp/"resume.jsonl"
     out2.write_text("".join(l + "\n" for l in out.read_text().splitlines()[:2]) + '{"text": "Rain in Sp')
@@ -593,8 +677,8 @@ def test_03a_annotation_cell_51():
     test_eq("Oracle" in shown_text(at2), True)
 
 
-@_nb.check(52, '0b45d25e')
-def test_03a_annotation_cell_52():
+@_nb.check(57, '0b45d25e')
+def test_03a_annotation_cell_57():
     global at, docs, labels4, tc_out, tc_src
     tc_src = write_jsonl(tmp/"tc_source.jsonl", [{"text": t} for t in ["Stocks rose.", "Team wins.", "Chips got faster."]])
     tc_out = tmp/"tc_answers.jsonl"
@@ -613,8 +697,8 @@ def test_03a_annotation_cell_52():
     test_eq(any("No tasks left" in s.value for s in app_test(tc_src, tc_out, labels4, mode="textcat").success), True)
 
 
-@_nb.check(53, 'a88f71aa')
-def test_03a_annotation_cell_53():
+@_nb.check(58, 'a88f71aa')
+def test_03a_annotation_cell_58():
     global before, free_port, healthy, log, port, server, signal, socket, t0, up, urllib
     import signal, socket, urllib.request
     @_module_level
@@ -643,12 +727,12 @@ def test_03a_annotation_cell_53():
     test_eq(first_unanswered(stream, answered_hashes(out)[0]), None)    # and all 4 stay answered
 
 
-@_nb.setup(54, '20adac26')
-def _cell_54():
+@_nb.setup(59, '20adac26')
+def _cell_59():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_03a_annotation_runs_to_end():
-    "The last cells (code cell 54) check nothing themselves: they must run without error"
+    "The last cells (code cell 59) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

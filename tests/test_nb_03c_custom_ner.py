@@ -291,14 +291,23 @@ def _cell_28():
     code = spacy_code_file(WORK)
 
     t0 = time.time()
-    cfg_a = init_ner_config(WORK / 'ner_cpu_blank.cfg')
-    cfg_b = init_ner_config(WORK / 'ner_sm_ticker.cfg', source=spacy_model_path('en_core_web_sm'))
+    cfg_a = init_ner_config(WORK / 'ner_cpu_blank.cfg', newswire=True)
+    cfg_b = init_ner_config(WORK / 'ner_sm_ticker.cfg', source=spacy_model_path('en_core_web_sm'), newswire=True)
     print(f"configs written in {time.time() - t0:.1f}s")
     print(cfg_b.read_text()[:600])
 
 
-@_nb.setup(29, '4726e255')
-def _cell_29():
+@_nb.check(29, '7d46e19f')
+def test_03c_custom_ner_cell_29():
+    global plain
+    plain = init_ner_config(WORK / 'ner_plain.cfg')   # for any other data: no AG News callback, no --code needed
+    test_eq(spacy.util.load_config(plain)['initialize']['before_init'], None)
+    test_eq('nlpbook' in plain.read_text(), False)
+    test_eq(spacy.util.load_config(cfg_a)['initialize']['before_init'], {'@callbacks': 'nlpbook.newswire_tokenizer.v1'})
+
+
+@_nb.setup(30, '4726e255')
+def _cell_30():
     global log_a, log_b, t0, timings
     timings = {}
     t0 = time.time()
@@ -312,8 +321,8 @@ def _cell_29():
     print('\n'.join(log_a.splitlines()[-8:]))
 
 
-@_nb.check(30, '78ed26c4')
-def test_03c_custom_ner_cell_30():
+@_nb.check(31, '78ed26c4')
+def test_03c_custom_ner_cell_31():
     global ax, fig, h, hist, name
     hist = {'(a) blank tok2vec+ner': parse_train_log(log_a), '(b) en_core_web_sm + TICKER': parse_train_log(log_b)}
     for h in hist.values(): assert len(h) >= 2 and h.step.is_monotonic_increasing
@@ -323,15 +332,15 @@ def test_03c_custom_ner_cell_30():
     hist['(a) blank tok2vec+ner'].tail(3)
 
 
-@_nb.setup(31, '4f0ffa8a')
-def _cell_31():
+@_nb.setup(32, '4f0ffa8a')
+def _cell_32():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
     global NER_LABELS, ner_scores, task_spans
     from nlpbook.custom_ner import NER_LABELS, ner_scores, task_spans
 
 
-@_nb.check(32, '89a388be')
-def test_03c_custom_ner_cell_32():
+@_nb.check(33, '89a388be')
+def test_03c_custom_ner_cell_33():
     global nlp_a, nlp_b, nlp_base, scores, table
     nlp_base = newswire_tokenizer(load_spacy('en_core_web_sm'))
     nlp_a, nlp_b = spacy.load(WORK / 'cpu_blank' / 'model-last'), spacy.load(WORK / 'sm_ticker' / 'model-last')
@@ -345,8 +354,8 @@ def test_03c_custom_ner_cell_32():
     table
 
 
-@_nb.check(33, 'eb0f481d')
-def test_03c_custom_ner_cell_33():
+@_nb.check(34, 'eb0f481d')
+def test_03c_custom_ner_cell_34():
     global doc
     # the tokenizer rule is saved with the trained pipeline: a link ticker comes out as its own entity
     doc = nlp_b("NEW YORK (Reuters) - Kroger Co. &lt;A HREF=\"http://www.investor.reuters.com/FullQuote.aspx?ticker=KR.N target=/stocks/quickinfo/fullquote\"&gt;KR.N&lt;/A&gt; said on Tuesday.")
@@ -354,15 +363,15 @@ def test_03c_custom_ner_cell_33():
     assert 'KR.N' in [t.text for t in doc]
 
 
-@_nb.setup(34, '65cf4458')
-def _cell_34():
+@_nb.setup(35, '65cf4458')
+def _cell_35():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
     global displacy_side_by_side
     from nlpbook.custom_ner import displacy_side_by_side
 
 
-@_nb.check(35, 'bbe2c7f7')
-def test_03c_custom_ner_cell_35():
+@_nb.check(36, 'bbe2c7f7')
+def test_03c_custom_ner_cell_36():
     global html, show
     show = [t['text'] for t in gold_eval if any(s['label'] == 'TICKER' for s in t['spans'])][:3]
     html = displacy_side_by_side(show, nlp_base, nlp_b, names=('base en_core_web_sm', '(b) + TICKER'),
@@ -372,15 +381,15 @@ def test_03c_custom_ner_cell_35():
     display(HTML(html))
 
 
-@_nb.setup(36, 'c4282b3d')
-def _cell_36():
+@_nb.setup(37, 'c4282b3d')
+def _cell_37():
     # exported to nlpbook.custom_ner: take what the cell defines from the installed package
     global label_retention, rehearsal_tasks
     from nlpbook.custom_ner import label_retention, rehearsal_tasks
 
 
-@_nb.check(37, '74ea9754')
-def test_03c_custom_ner_cell_37():
+@_nb.check(38, '74ea9754')
+def test_03c_custom_ner_cell_38():
     global _, db_reh, nlp_b2, r, reh, t, t0
     reh = rehearsal_tasks(gold_train, nlp_base)
     assert sum(map(len, (t['spans'] for t in reh))) > sum(map(len, (t['spans'] for t in gold_train)))
@@ -394,8 +403,8 @@ def test_03c_custom_ner_cell_37():
     print(f"(b') trained in {timings[chr(40) + 'b' + chr(39) + ') + pseudo-rehearsal']:.0f}s")
 
 
-@_nb.check(38, 'a83195a7')
-def test_03c_custom_ner_cell_38():
+@_nb.check(39, 'a83195a7')
+def test_03c_custom_ner_cell_39():
     global forget, other, other_labels, ret
     other = ag[ag.class_index.isin([1, 2]) & ~ag.index.isin(rows.index)].sample(300, random_state=0).description.tolist()
     other_labels = [l for l in nlp_base.get_pipe('ner').labels if l not in NER_LABELS]
@@ -409,8 +418,8 @@ def test_03c_custom_ner_cell_38():
     forget
 
 
-@_nb.setup(39, 'cbdce684')
-def _cell_39():
+@_nb.setup(40, 'cbdce684')
+def _cell_40():
     global base_labels, before_after
     base_labels = ['ORG', 'PERSON', 'GPE', 'ALL']
     before_after = pd.DataFrame({k: scores[k].loc[base_labels, 'f'] * 100 for k in
@@ -421,8 +430,8 @@ def _cell_39():
     before_after
 
 
-@_nb.setup(40, '969002c4')
-def _cell_40():
+@_nb.setup(41, '969002c4')
+def _cell_41():
     global book, ours
     ours = {k: v.loc['ALL', 'f'] * 100 for k, v in scores.items()}
     book = pd.DataFrame([
@@ -437,12 +446,12 @@ def _cell_40():
     book
 
 
-@_nb.setup(41, 'de4527c9')
-def _cell_41():
+@_nb.setup(42, 'de4527c9')
+def _cell_42():
     print({k: f"{v:.0f}s" for k, v in timings.items()})
 
 
 def test_03c_custom_ner_runs_to_end():
-    "The last cells (code cells 39-41) check nothing themselves: they must run without error"
+    "The last cells (code cells 40-42) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

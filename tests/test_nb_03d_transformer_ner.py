@@ -14,11 +14,11 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(2, '0d12bd9b')
 def _cell_02():
     # exported to nlpbook.transformer_ner: take what the cell defines from the installed package
-    global ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd, require
-    global task_spans, time, torch
+    global ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd
+    global quiet_hf_progress, require, task_spans, time, torch
     from nlpbook.transformer_ner import (
-        ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd, require,
-        task_spans, time, torch,
+        ModelNotFoundError, NER_LABELS, Path, atomic_dir, cache_dir, minilm_path, nn, pd,
+        quiet_hf_progress, require, task_spans, time, torch,
     )
 
 

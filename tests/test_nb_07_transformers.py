@@ -412,7 +412,7 @@ def test_07_transformers_cell_39():
     assert_close(ours(src, tgt, **kw), ref(src, tgt, **kw))
     assert_close(ours(src, tgt, tgt_is_causal=True), ref(src, tgt, tgt_mask=cm, tgt_is_causal=True))
     with torch.device("meta"):   # shapes only, no memory or init time: we only count
-        big, big_ref = Transformer(), nn.Transformer()
+        big, big_ref = Transformer(), nn.Transformer(batch_first=True)   # batch_first: no nested-tensor warning; same weights
     test_eq(sum(p.numel() for p in big.parameters()), sum(p.numel() for p in big_ref.parameters()))
     print(f"nn.Transformer() parameters: {sum(p.numel() for p in big.parameters()):,}")
     del big, big_ref
@@ -467,8 +467,8 @@ def _cell_44():
         "transformers' own BertModel for all-MiniLM-L6-v2, or None (saying why) where transformers cannot import it."
         try:
             from transformers import AutoModel
-            from nlpbook.models import minilm_path
-            return AutoModel.from_pretrained(minilm_path()).eval()
+            from nlpbook.models import minilm_path, quiet_hf_progress
+            with quiet_hf_progress(): return AutoModel.from_pretrained(minilm_path()).eval()
         except Exception as e: print(f"transformers' BertModel not importable here ({type(e).__name__}); comparison skipped")
 
 
@@ -686,7 +686,7 @@ def test_07_transformers_cell_59():
 def _cell_60():
     global book_layer, ours_layer, rows
     with torch.device("meta"):   # shapes only: we read the configuration and count
-        book_layer = nn.Transformer().encoder.layers[0]
+        book_layer = nn.Transformer(batch_first=True).encoder.layers[0]   # the book's sizes; batch_first only avoids a warning
         ours_layer = TransformerEncoderLayer()
     rows = [
         ("mean |q·k|, d = 10, 100 pairs", 2.7733341538409992, mean_abs_dot(10), expected_abs_dot(10),

@@ -119,7 +119,7 @@ def _cell_10():
     _tok = newswire_tokenizer(spacy.blank('en'))
     (WORK/'ner').mkdir()
     for _name, _tasks in [('train', gold_train), ('eval', gold_eval)]: gold_docbin(_tasks, _tok)[0].to_disk(WORK/'ner'/f'{_name}.spacy')
-    train_spacy(init_ner_config(WORK/'ner'/'ner.cfg'), WORK/'ner'/'train.spacy', WORK/'ner'/'eval.spacy', WORK/'ner'/'model',
+    train_spacy(init_ner_config(WORK/'ner'/'ner.cfg', newswire=True), WORK/'ner'/'train.spacy', WORK/'ner'/'eval.spacy', WORK/'ner'/'model',
                 NER_OVERRIDES, code=spacy_code_file(WORK/'ner'))
     NER = WORK/'ner'/'model'/'model-last'   # model-last: the eval set is also spaCy's dev set (03c)
     ner_table = ner_scores(spacy.load(NER), gold_eval)

