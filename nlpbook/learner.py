@@ -49,7 +49,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/learner.html.md"""
 
 # %% ../nbs/00c_learner.ipynb #804ef01c
 from __future__ import annotations
-import os, pickle, time
+import importlib, os, pickle, time
 from pathlib import Path
 from typing import Callable
 
@@ -163,6 +163,9 @@ def make_learner(model: nn.Module, train: DataLoader, valid: DataLoader | None =
                  progress: bool | None = None, **kwargs) -> Learner:
     "A fastai `Learner` for plain `model` on torch loaders `train`/`valid` (None: none), PyTorch's Adam unless `opt_func`, gradient norm clipped to `clip`."
     if clip is not None and not clip > 0: raise ValueError(f"make_learner: clip must be a positive gradient norm (or None for no clipping), got {clip}")
+    if os.environ.get('NLPBOOK_TRACK', '0').strip() == '1':   # Chapter 9's switch: every run logged to MLflow
+        MLflowTracker = importlib.import_module('nlpbook.tracking').MLflowTracker   # says to install the `mlops` extra if MLflow is missing
+        cbs = [*L(cbs), MLflowTracker()]
     dls = DataLoaders(train, valid if valid is not None else [], path=path if path is not None else cache_dir()/'learners')
     dls._device = torch.device(device) if device is not None else _model_device(model)   # fastai's default: the GPU if any
     learn = Learner(dls, model, loss_func=loss_func if loss_func is not None else CrossEntropyLossFlat(), metrics=metrics,

@@ -17,14 +17,14 @@ def _cell_01():
     global Callable, Callback, CrossEntropyLossFlat, DataLoader, DataLoaders, EarlyStoppingCallback
     global GradientClip, L, Learner, OptimWrapper, ParamScheduler, Path, ProgressCallback, Recorder
     global Sampler, SaveModelCallback, SchedCos, SchedLin, TensorDataset, atomic_write, cache_dir
-    global combine_scheds, default_device, get_model, nn, noop, np, os, pd, pickle, require, time
-    global torch
+    global combine_scheds, default_device, get_model, importlib, nn, noop, np, os, pd, pickle
+    global require, time, torch
     from nlpbook.learner import (
         Callable, Callback, CrossEntropyLossFlat, DataLoader, DataLoaders, EarlyStoppingCallback,
         GradientClip, L, Learner, OptimWrapper, ParamScheduler, Path, ProgressCallback, Recorder,
         Sampler, SaveModelCallback, SchedCos, SchedLin, TensorDataset, atomic_write, cache_dir,
-        combine_scheds, default_device, get_model, nn, noop, np, os, pd, pickle, require, time,
-        torch,
+        combine_scheds, default_device, get_model, importlib, nn, noop, np, os, pd, pickle, require,
+        time, torch,
     )
 
 
