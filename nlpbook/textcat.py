@@ -56,10 +56,14 @@ def entity_rows(doc) -> list[tuple[str, int, int, str]]:
 AG_LABELS = sorted(AG_NEWS_CLASSES.values())  # the four topics, as spaCy sorts its labels
 
 def ag_news_tasks(df: pd.DataFrame, source: str = 'ag_news') -> list[dict]:
-    "Accepted textcat tasks from AG News rows: text = title + ' ' + description (the book's), label = class_name."
+    "Accepted choice tasks from AG News rows: text = title + ' ' + description (the book's), `accept` and `label` = [class_name]."
     miss = [c for c in ('title', 'description', 'class_name') if c not in df.columns]
     if miss: raise KeyError(f"ag_news_tasks: the frame lacks column(s) {miss}; pass a frame from nlpbook.data.load_ag_news")
-    return [set_hashes({'text': f"{t} {d}", 'label': c, 'answer': 'accept', 'meta': {'source': source, 'row': int(i)}})
+    # A choice answer (`options`, `accept`): each row's topic is known among all four, so for `textcat_multilabel` the
+    # other three are 0.0. A bare `label` would be a binary yes to one topic, the others unknown (Prodigy's reading).
+    options = [{'id': l, 'text': l} for l in AG_LABELS]
+    return [set_hashes({'text': f"{t} {d}", 'label': c, 'options': options, 'accept': [c], 'answer': 'accept',
+                        'meta': {'source': source, 'row': int(i)}})
             for i, t, d, c in zip(df.index, df.title, df.description, df.class_name)]
 
 # %% ../nbs/03_ag_news_textcat.ipynb #0f1f17ac
@@ -199,7 +203,7 @@ def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_i
     args = ['train', config, '--output', None, '--paths.train', train, '--paths.dev', dev, '--gpu-id', gpu_id]
     if code is not None: args += ['--code', code]    # a Python file that registers the config's custom functions
     for k, v in (overrides or {}).items(): args += [f"--{k.removeprefix('--')}", json.dumps(v) if isinstance(v, (list, dict)) else v]
-    def train(tmp):
+    def run(tmp):   # not `train`: that name is the training data's path, recorded below
         args[3] = tmp
         t0 = time.perf_counter()
         r = spacy_cli(*args, what=f"spacy train {Path(config).name} -> {output}", echo=echo)
@@ -208,7 +212,7 @@ def train_spacy(config, train, dev, output, overrides: dict | None = None, gpu_i
         (tmp/'train.json').write_text(json.dumps(dict(config=str(config), train=str(train), dev=str(dev), seconds=seconds,
                                                       overrides={k: str(v) for k, v in (overrides or {}).items()},
                                                       spacy=spacy.__version__), indent=1))
-    atomic_dir(output, train)
+    atomic_dir(output, run)
     return output/'model-best'
 
 # %% ../nbs/03_ag_news_textcat.ipynb #ae2c3a5f

@@ -186,11 +186,14 @@ def _cell_18():
 
 @_nb.check(19, '2e876828')
 def test_03_ag_news_textcat_cell_19():
-    global tasks
+    global kind, merge_answers, tasks
     tasks = ag_news_tasks(ag, 'ag_news/test.csv')
     test_eq(len(tasks), 7600)
     test_eq(tasks[0]['text'], ag.title[0] + ' ' + ag.description[0])
     test_eq((tasks[0]['label'], tasks[0]['answer'], tasks[0]['meta']['row']), ('Business', 'accept', 0))
+    from nlpbook.annotation import merge_answers
+    for kind in ('textcat', 'textcat_multilabel'):   # gold topics: every label decided, for both kinds
+        test_eq(merge_answers(tasks[:1], kind, AG_LABELS)[0][0]['cats'], {l: float(l == 'Business') for l in AG_LABELS})
     test_fail(lambda: ag_news_tasks(ag[['title', 'description']]), contains="lacks column(s) ['class_name']")
 
 
