@@ -75,7 +75,8 @@ from .data import atomic_write, cache_dir
 # %% auto #0
 __all__ = ['torch_opt', 'EpochBatches', 'batch_loader', 'shuffled_batches', 'tensor_loader', 'LossLog', 'ExtraLoss', 'StepHook',
            'show_progress', 'quiet', 'make_learner', 'epoch_table', 'atomic_torch_save', 'load_weights',
-           'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'BestModel']
+           'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'CrashAt', 'EpochsTrained',
+           'BestModel']
 
 # %% ../nbs/00c_learner.ipynb #62352645
 def torch_opt(opt_class=torch.optim.Adam, groups: Callable | None = None, **kwargs) -> Callable:
@@ -260,6 +261,19 @@ def fit_resumable(learn, n_epoch: int, lr=None, fname: str = 'checkpoint', cbs=N
     fit = learn.fit_one_cycle if one_cycle else learn.fit
     if start < n_epoch: fit(n_epoch, lr, start_epoch=start, cbs=[cb] + list(L(cbs)), **kwargs)
     return cb.table()
+
+# %% ../nbs/00c_learner.ipynb #a64ad8f1
+class CrashAt(Callback):
+    "A callback that raises in the middle of epoch `epoch`: a stand-in for a killed job, to test that a run resumes."
+    order = 99
+    def __init__(self, epoch): self.at = epoch
+    def before_batch(self):
+        if self.training and self.epoch == self.at and self.iter == 2: raise RuntimeError("simulated crash")
+
+class EpochsTrained(Callback):
+    "A callback that records which epochs actually ran their training loop (after a resume: not the checkpointed ones)."
+    def before_fit(self): self.epochs = []
+    def after_train(self): self.epochs.append(self.epoch)
 
 # %% ../nbs/00c_learner.ipynb #7bf71717
 class BestModel(SaveModelCallback):

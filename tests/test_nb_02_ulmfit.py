@@ -262,19 +262,7 @@ def _cell_27():
 @_nb.check(28, 'e8c1f151')
 def test_02_ulmfit_cell_28():
     global CrashAt, EpochsTrained, ck_dls, ck_path, first, saved, second, seen, small_lm, table
-    @_module_level
-    class CrashAt(Callback):
-        "Raise in the middle of epoch `epoch` (a stand-in for a killed job)."
-        order = 99
-        def __init__(self, epoch): self.at = epoch
-        def before_batch(self):
-            if self.training and self.epoch == self.at and self.iter == 2: raise RuntimeError("simulated crash")
-
-    @_module_level
-    class EpochsTrained(Callback):
-        "Record which epochs actually ran their training loop."
-        def before_fit(self): self.epochs = []
-        def after_train(self): self.epochs.append(self.epoch)
+    from nlpbook.learner import CrashAt, EpochsTrained   # Chapter 0c's stand-in for a killed job
 
     ck_path = RUN/'resume_test'
     ck_dls = lm_dataloaders(lm_df.iloc[:60], path=ck_path, bs=16, seq_len=32, **DL_KW)
