@@ -357,7 +357,7 @@ def test_02_ulmfit_cell_34():
     global N_SENTENCES, N_WORDS, TEXT, preds
     TEXT, N_WORDS, N_SENTENCES = "I liked this movie because", 40, 2
     set_seed(0)
-    preds = [learn_lm.predict(TEXT, N_WORDS, temperature=0.75) for _ in range(N_SENTENCES)]
+    preds = [learn_lm.predict(TEXT, N_WORDS, temperature=0.75, no_bar=not show_progress()) for _ in range(N_SENTENCES)]
     print("\n".join(preds))
     test_eq(all(p.lower().startswith(TEXT.lower()) for p in preds), True)
     test_eq(all(len(p.split()) >= len(TEXT.split()) + N_WORDS // 2 for p in preds), True)
