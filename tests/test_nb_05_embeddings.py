@@ -433,21 +433,22 @@ def test_05_embeddings_cell_41():
 
 @_nb.check(42, '9bd671e7')
 def test_05_embeddings_cell_42():
-    global CONTEXT, STEPS, batch, loss, losses, model, opt, progress_bar, step, windows
-    from fastprogress import progress_bar
+    global CONTEXT, STEPS, batch_loader, context_and_next, g, learn, losses, make_learner, model
+    global random_batches, torch_opt, windows
+    from nlpbook.learner import batch_loader, make_learner, torch_opt   # Chapter 0c: the book's one training loop
     CONTEXT, STEPS = 4, 2000 if FULL else 400
     torch.manual_seed(0)
     model = NextToken(len(music_vocab), CONTEXT)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     windows = ids.unfold(0, CONTEXT + 1, 1)          # (n, CONTEXT+1): context then target (spans piece ends; harmless here)
-    losses = []
-    for step in progress_bar(range(STEPS)):
-        batch = windows[torch.randint(len(windows), (256,))]
-        loss = F.cross_entropy(model(batch[:, :CONTEXT]), batch[:, CONTEXT])
-        opt.zero_grad(); loss.backward(); opt.step()
-        losses.append(loss.item())
+    g = torch.Generator().manual_seed(0)
+    random_batches = lambda: [torch.randint(len(windows), (256,), generator=g).tolist() for _ in range(STEPS)]   # one epoch
+    context_and_next = lambda rows: (torch.stack(rows)[:, :CONTEXT], torch.stack(rows)[:, CONTEXT])
+    learn = make_learner(model, batch_loader(windows, random_batches, context_and_next), opt_func=torch_opt(torch.optim.Adam))
+    learn.fit(1, 1e-2)                               # STEPS Adam steps at a constant rate, cross-entropy
+    losses = learn.loss_log.losses
     plot_losses(losses, title="next-token model on generated music", smooth=20)
     print(f"loss {np.mean(losses[:20]):.2f} -> {np.mean(losses[-20:]):.2f} (uniform guessing: {np.log(len(music_vocab)):.2f})")
+    test_eq(len(losses), STEPS)
     test_eq(np.mean(losses[-20:]) < 0.5 * np.mean(losses[:20]), True)
     test_eq(np.mean(losses[-20:]) < np.log(len(music_vocab)), True)
 
