@@ -256,7 +256,8 @@ def test_03e_annotation_db_cell_23():
     global AppTest, at, at2, con, logging, script, src
     from streamlit.testing.v1 import AppTest
     import logging
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    # AppTest in a notebook: no "missing ScriptRunContext" warnings (AppTest resets Streamlit's log levels from its config)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
     os.environ["NLPBOOK_DB"] = str(tmp/"app.db")
     src = write_jsonl(tmp/"stream.jsonl", [{"text": "Stocks rose."}, {"text": "Team wins."}, {"text": "Chips got faster."}])
     script = f"from nlpbook.annotation import annotate_page\nannotate_page({str(src)!r}, 'dataset:tc_app', ['Business', 'Sports', 'Sci_Tech'], 'textcat')"
