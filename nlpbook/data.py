@@ -29,10 +29,10 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['IMDB_FOLDERS', 'IMDB_LABELS', 'ARCHIVE_BUILDERS', 'IMDB_SPLITS', 'BR_RE', 'AG_NEWS_CLASSES', 'AG_NEWS_SPLITS',
            'WIKITEXT_SPLITS', 'DatasetError', 'DownloadRequired', 'registry', 'dataset_info', 'file_info', 'source_url',
-           'list_datasets', 'file_hash', 'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir', 'download',
-           'cache_dir', 'imdb_csv_from_tar', 'mirror_dir', 'load_dataset_file', 'normalize_columns', 'full_scale',
-           'use_checkout_mirror', 'set_env', 'load_jeopardy', 'balanced_sample', 'load_imdb', 'clean_review',
-           'clean_ag_news', 'load_ag_news', 'wikitext_articles', 'load_wikitext']
+           'list_datasets', 'file_hash', 'expected_digest', 'is_verified', 'atomic_write', 'atomic_dir',
+           'show_progress', 'download', 'cache_dir', 'imdb_csv_from_tar', 'mirror_dir', 'load_dataset_file',
+           'normalize_columns', 'full_scale', 'use_checkout_mirror', 'set_env', 'load_jeopardy', 'balanced_sample',
+           'load_imdb', 'clean_review', 'clean_ag_news', 'load_ag_news', 'wikitext_articles', 'load_wikitext']
 
 # %% ../nbs/00_data.ipynb #cedf86a0
 class DatasetError(Exception):
@@ -132,6 +132,11 @@ def atomic_dir(path, write) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         if old: shutil.rmtree(old, ignore_errors=True)
     return path
+
+# %% ../nbs/00_data.ipynb #38ac456b
+def show_progress(progress: bool | None = None) -> bool:
+    "Whether to draw progress bars: `progress` if given, else yes unless under the tests or the docs build (`IN_TEST` set)."
+    return bool(progress) if progress is not None else not os.environ.get('IN_TEST')
 
 # %% ../nbs/00_data.ipynb #297be28e
 def download(url: str, dest, sha256: str | None = None, size: int | None = None, timeout: float = 60,

@@ -70,13 +70,12 @@ from fastai.learner import Learner, Recorder
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import OptimWrapper
 from fastai.torch_core import default_device, get_model
-from .data import atomic_write, cache_dir
+from .data import atomic_write, cache_dir, show_progress   # Chapter 0 owns the bars policy
 
 # %% auto #0
 __all__ = ['torch_opt', 'EpochBatches', 'batch_loader', 'shuffled_batches', 'tensor_loader', 'LossLog', 'ExtraLoss', 'StepHook',
-           'show_progress', 'quiet', 'make_learner', 'epoch_table', 'atomic_torch_save', 'load_weights',
-           'AtomicCheckpoint', 'metrics_table', 'load_checkpoint', 'fit_resumable', 'CrashAt', 'EpochsTrained',
-           'BestModel']
+           'quiet', 'make_learner', 'epoch_table', 'atomic_torch_save', 'load_weights', 'AtomicCheckpoint',
+           'metrics_table', 'load_checkpoint', 'fit_resumable', 'CrashAt', 'EpochsTrained', 'BestModel']
 
 # %% ../nbs/00c_learner.ipynb #62352645
 def torch_opt(opt_class=torch.optim.Adam, groups: Callable | None = None, **kwargs) -> Callable:
@@ -145,10 +144,6 @@ class StepHook(Callback):
     def after_step(self): self.fn(self.learn.model)
 
 # %% ../nbs/00c_learner.ipynb #7eb2167b
-def show_progress(progress: bool | None = None) -> bool:
-    "Whether to draw progress bars: `progress` if given, else yes unless under the tests or the docs build (`IN_TEST` set)."
-    return bool(progress) if progress is not None else not os.environ.get('IN_TEST')
-
 def quiet(learn: Learner) -> Learner:
     "`learn` without progress bars and without its epoch table, for good (fastai's `no_bar` and `no_logging` last one `with` block)."
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])

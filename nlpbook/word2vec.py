@@ -44,6 +44,7 @@ require("torch", "gensim", extra="hf", what="nlpbook.word2vec (Chapter 5)")   # 
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastprogress.fastprogress import master_bar, progress_bar
+from .data import show_progress
 
 from .tokenization import Vocab
 from .data import clean_review
@@ -227,7 +228,8 @@ def _chunks(doc_of: np.ndarray, size: int) -> list[tuple[int, int]]:
 
 # %% ../nbs/05a_word2vec.ipynb #3981be9c
 def train_word2vec(docs: list[list[str]], config: Word2VecConfig | None = None, *, batch_size: int = 4096,
-                   chunk_tokens: int = 1_000_000, log_every: int = 50, threads: int | None = 1, **overrides) -> Word2VecResult:
+                   chunk_tokens: int = 1_000_000, log_every: int = 50, threads: int | None = 1, progress: bool | None = None,
+                   **overrides) -> Word2VecResult:
     "Train skip-gram (or CBOW) with negative sampling on tokenized `docs` (`config`, or its fields as keywords); gensim `KeyedVectors` back."
     c = word2vec_config(config, **overrides)
     dim, window, epochs, negative, alpha, min_alpha, cbow = c.dim, c.window, c.epochs, c.negative, c.alpha, c.min_alpha, c.cbow
@@ -242,11 +244,12 @@ def train_word2vec(docs: list[list[str]], config: Word2VecConfig | None = None, 
         model = (CBOWNS if cbow else SkipGramNS)(len(vocab), dim)
         expected = epochs * float((p_keep).sum())   # tokens to process, for the learning-rate schedule
         seen, losses, t0 = 0.0, [], time.perf_counter()
-        mb = master_bar(range(epochs))
+        bars = show_progress(progress)               # none under the tests and the docs build
+        mb = master_bar(range(epochs)) if bars else range(epochs)
         for epoch in mb:
             kept = rng.random(len(ids)) < p_keep
             e_ids, e_doc = ids[kept], doc_of[kept]
-            for start, stop in progress_bar(_chunks(e_doc, chunk_tokens), parent=mb):
+            for start, stop in (progress_bar(_chunks(e_doc, chunk_tokens), parent=mb) if bars else _chunks(e_doc, chunk_tokens)):
                 c_ids, c_doc = e_ids[start:stop], e_doc[start:stop]
                 if cbow:
                     centre, ctx, mask = cbow_examples(c_ids, c_doc, window, rng)
@@ -265,7 +268,7 @@ def train_word2vec(docs: list[list[str]], config: Word2VecConfig | None = None, 
                     loss = sgd_step(model, x, targets, lr)
                     if (b // batch_size) % log_every == 0: losses.append(loss.mean().item())
                 seen += stop - start
-            mb.write(f"epoch {epoch + 1}: loss {losses[-1]:.3f}")
+            if bars: mb.write(f"epoch {epoch + 1}: loss {losses[-1]:.3f}")
         seconds = time.perf_counter() - t0
         kv = KeyedVectors(dim, count=0)
         kv.add_vectors(vocab.itos, model.inp.weight.detach().numpy().copy())

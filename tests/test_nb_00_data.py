@@ -177,15 +177,32 @@ def test_00_data_cell_20():
         test_eq(sorted(f.name for f in Path(d).iterdir()), ['model', 'sub'])
 
 
-@_nb.setup(21, '297be28e')
+@_nb.setup(21, '38ac456b')
 def _cell_21():
+    # exported to nlpbook.data: take what the cell defines from the installed package
+    global show_progress
+    from nlpbook.data import show_progress
+
+
+@_nb.check(22, 'dd5f2862')
+def test_00_data_cell_22():
+    global patch
+    from unittest.mock import patch
+    with patch.dict(os.environ, {'IN_TEST': '1'}): test_eq((show_progress(), show_progress(True)), (False, True))   # tests, docs build: quiet
+    with patch.dict(os.environ):
+        os.environ.pop('IN_TEST', None)
+        test_eq((show_progress(), show_progress(False)), (True, False))   # a reader at a notebook: bars
+
+
+@_nb.setup(23, '297be28e')
+def _cell_23():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global download
     from nlpbook.data import download
 
 
-@_nb.check(22, 'f52e89c9')
-def test_00_data_cell_22():
+@_nb.check(24, 'f52e89c9')
+def test_00_data_cell_24():
     global dest, src
     src = _tmp/'src.txt'; src.write_bytes(b'hello world\n')
     dest = download(src.as_uri(), _tmp/'out'/'hello.txt', sha256=file_hash(src), size=12, progress=False)
@@ -196,29 +213,29 @@ def test_00_data_cell_22():
     test_eq(sorted(p.name for p in (_tmp/'out').iterdir()), ['hello.txt'])  # no .part left behind
 
 
-@_nb.setup(23, '16311ca7')
-def _cell_23():
+@_nb.setup(25, '16311ca7')
+def _cell_25():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global cache_dir
     from nlpbook.data import cache_dir
 
 
-@_nb.setup(24, 'eb9fda34')
-def _cell_24():
+@_nb.setup(26, 'eb9fda34')
+def _cell_26():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _from_mirror
     from nlpbook.data import _from_mirror
 
 
-@_nb.setup(25, 'aaebb55e')
-def _cell_25():
+@_nb.setup(27, 'aaebb55e')
+def _cell_27():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
     from nlpbook.data import IMDB_FOLDERS, IMDB_LABELS, imdb_csv_from_tar
 
 
-@_nb.check(26, '987b8469')
-def test_00_data_cell_26():
+@_nb.check(28, '987b8469')
+def test_00_data_cell_28():
     global _tar_of, mini, out
     @_module_level
     def _tar_of(reviews: dict, path):
@@ -238,22 +255,22 @@ def test_00_data_cell_26():
     test_fail(lambda: imdb_csv_from_tar(mini, 'dev', _tmp/'x.csv'), contains="must be one of ['train', 'test', 'unsup']")
 
 
-@_nb.setup(27, '247282e1')
-def _cell_27():
+@_nb.setup(29, '247282e1')
+def _cell_29():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global ARCHIVE_BUILDERS, _from_archive
     from nlpbook.data import ARCHIVE_BUILDERS, _from_archive
 
 
-@_nb.setup(28, '7af3195f')
-def _cell_28():
+@_nb.setup(30, '7af3195f')
+def _cell_30():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_dataset_file, mirror_dir
     from nlpbook.data import load_dataset_file, mirror_dir
 
 
-@_nb.setup(29, 'b4ff2897')
-def _cell_29():
+@_nb.setup(31, 'b4ff2897')
+def _cell_31():
     global _cache_was, _info, _mirror_was
     _mirror_was, _cache_was = os.environ.get('NLPBOOK_MIRROR'), os.environ.get('NLPBOOK_CACHE')
     os.environ['NLPBOOK_CACHE'] = str(_tmp/'cache')
@@ -264,8 +281,8 @@ def _cell_29():
     os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
 
 
-@_nb.check(30, '136feed0')
-def test_00_data_cell_30():
+@_nb.check(32, '136feed0')
+def test_00_data_cell_32():
     global _classes, f, p
     _classes = b'World\nSports\nBusiness\nSci/Tech\n'
     test_eq(hashlib.sha256(_classes).hexdigest(), _info['sha256'])
@@ -283,15 +300,15 @@ def test_00_data_cell_30():
     test_eq(list((_tmp/'cache'/'ag_news').iterdir()), [])
 
 
-@_nb.check(31, 'c13c0171')
-def test_00_data_cell_31():
+@_nb.check(33, 'c13c0171')
+def test_00_data_cell_33():
     # a file with no public URL, and no mirror, says how to fix it
     os.environ.pop('NLPBOOK_MIRROR')
     test_fail(lambda: load_dataset_file('wikitext2', 'wiki.test.raw'), contains='Set NLPBOOK_MIRROR')
 
 
-@_nb.check(32, 'c868a7be')
-def test_00_data_cell_32():
+@_nb.check(34, 'c868a7be')
+def test_00_data_cell_34():
     global k, v
     os.environ['NLPBOOK_MIRROR'] = str(_tmp/'mirror')
     (_tmp/'mirror'/'ag_news'/'train.csv').write_text('"3","Not the real file","Nothing here"\n')
@@ -305,27 +322,27 @@ def test_00_data_cell_32():
         else: os.environ[k] = v
 
 
-@_nb.setup(33, '34036abb')
-def _cell_33():
+@_nb.setup(35, '34036abb')
+def _cell_35():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global normalize_columns
     from nlpbook.data import normalize_columns
 
 
-@_nb.check(34, '91f052c0')
-def test_00_data_cell_34():
+@_nb.check(36, '91f052c0')
+def test_00_data_cell_36():
     test_eq(list(normalize_columns(pd.DataFrame(columns=['Show Number', ' Air Date'])).columns), ['show_number', 'air_date'])
 
 
-@_nb.setup(35, 'edf6616f')
-def _cell_35():
+@_nb.setup(37, 'edf6616f')
+def _cell_37():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global full_scale, use_checkout_mirror
     from nlpbook.data import full_scale, use_checkout_mirror
 
 
-@_nb.check(36, '886460d0')
-def test_00_data_cell_36():
+@_nb.check(38, '886460d0')
+def test_00_data_cell_38():
     global _full_was, _mirror_was0, d, k, v, want
     _full_was, _mirror_was0 = os.environ.get('NLPBOOK_FULL'), os.environ.get('NLPBOOK_MIRROR')
     for v, want in [('1', True), ('0', False), ('', False), ('yes', False)]:
@@ -344,15 +361,15 @@ def test_00_data_cell_36():
         else: os.environ[k] = v
 
 
-@_nb.setup(37, 'f816edab')
-def _cell_37():
+@_nb.setup(39, 'f816edab')
+def _cell_39():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global contextmanager, set_env
     from nlpbook.data import contextmanager, set_env
 
 
-@_nb.check(38, 'f25378cb')
-def test_00_data_cell_38():
+@_nb.check(40, 'f25378cb')
+def test_00_data_cell_40():
     global _raise_inside
     os.environ.pop('NLPBOOK_T1', None); os.environ['NLPBOOK_T2'] = 'before'
     with set_env(NLPBOOK_T1='a', NLPBOOK_T2='b'): test_eq((os.environ['NLPBOOK_T1'], os.environ['NLPBOOK_T2']), ('a', 'b'))
@@ -364,21 +381,21 @@ def test_00_data_cell_38():
     test_eq(os.environ.pop('NLPBOOK_T2'), 'before')  # restored after an error too
 
 
-@_nb.setup(39, 'f5a7d6c9')
-def _cell_39():
+@_nb.setup(41, 'f5a7d6c9')
+def _cell_41():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_jeopardy
     from nlpbook.data import load_jeopardy
 
 
-@_nb.setup(40, 'ebe7cb3c')
-def _cell_40():
+@_nb.setup(42, 'ebe7cb3c')
+def _cell_42():
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     use_checkout_mirror()
 
 
-@_nb.check(41, 'd000ecab')
-def test_00_data_cell_41():
+@_nb.check(43, 'd000ecab')
+def test_00_data_cell_43():
     global jeopardy
     jeopardy = load_jeopardy(1000)
     test_eq(len(jeopardy), 1000)
@@ -387,15 +404,15 @@ def test_00_data_cell_41():
     jeopardy.head(3)
 
 
-@_nb.setup(42, 'b4a1a9c2')
-def _cell_42():
+@_nb.setup(44, 'b4a1a9c2')
+def _cell_44():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global balanced_sample
     from nlpbook.data import balanced_sample
 
 
-@_nb.check(43, 'b4a1a9c3')
-def test_00_data_cell_43():
+@_nb.check(45, 'b4a1a9c3')
+def test_00_data_cell_45():
     global picked, toy
     toy = pd.DataFrame(dict(text=list('abcdefghij'), label=[0]*6 + [1]*4))
     picked = balanced_sample(toy, 5)
@@ -408,15 +425,15 @@ def test_00_data_cell_43():
     picked
 
 
-@_nb.setup(44, '1f68b1d7')
-def _cell_44():
+@_nb.setup(46, '1f68b1d7')
+def _cell_46():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global IMDB_SPLITS, load_imdb
     from nlpbook.data import IMDB_SPLITS, load_imdb
 
 
-@_nb.check(45, '44456720')
-def test_00_data_cell_45():
+@_nb.check(47, '44456720')
+def test_00_data_cell_47():
     global imdb, short
     imdb = load_imdb('train', n=1001)
     test_eq(len(imdb), 1001)
@@ -434,29 +451,29 @@ def test_00_data_cell_45():
     imdb.head(3)
 
 
-@_nb.setup(46, 'fc7b540c')
-def _cell_46():
+@_nb.setup(48, 'fc7b540c')
+def _cell_48():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global BR_RE, clean_review
     from nlpbook.data import BR_RE, clean_review
 
 
-@_nb.check(47, 'f087beca')
-def test_00_data_cell_47():
+@_nb.check(49, 'f087beca')
+def test_00_data_cell_49():
     test_eq(clean_review("Great.<br /><br />Really<BR>great."), "Great.  Really great.")
     assert not any("<br" in clean_review(t).lower() for t in imdb.text)
     test_fail(lambda: clean_review(None), contains="expected a str")
 
 
-@_nb.setup(48, '9d874e89')
-def _cell_48():
+@_nb.setup(50, '9d874e89')
+def _cell_50():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
     from nlpbook.data import AG_NEWS_CLASSES, AG_NEWS_SPLITS, _WS_RE, clean_ag_news
 
 
-@_nb.check(49, 'dacf7e9c')
-def test_00_data_cell_49():
+@_nb.check(51, 'dacf7e9c')
+def test_00_data_cell_51():
     test_eq(clean_ag_news("Reuters - Short-sellers, Wall Street's dwindling\\band of ultra-cynics, are seeing green again."),
             "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
     test_eq(clean_ag_news("  rose to  #36;46 a\\barrel   today "), "rose to $46 a barrel today")
@@ -464,15 +481,15 @@ def test_00_data_cell_49():
     test_fail(lambda: clean_ag_news(float('nan')), contains="expected a str, got float")
 
 
-@_nb.setup(50, 'd4c09d13')
-def _cell_50():
+@_nb.setup(52, 'd4c09d13')
+def _cell_52():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global load_ag_news
     from nlpbook.data import load_ag_news
 
 
-@_nb.check(51, '472d2447')
-def test_00_data_cell_51():
+@_nb.check(53, '472d2447')
+def test_00_data_cell_53():
     global ag, ag_raw
     ag_raw, ag = load_ag_news('test', clean=False), load_ag_news('test')
     test_eq(list(ag.columns), ['class_index', 'title', 'description', 'class_name'])
@@ -487,15 +504,15 @@ def test_00_data_cell_51():
     ag.head(3)
 
 
-@_nb.check(52, 'f9a3e94c')
-def test_00_data_cell_52():
+@_nb.check(54, 'f9a3e94c')
+def test_00_data_cell_54():
     if not is_verified(cache_dir()/'ag_news'/'train.csv', file_info('ag_news', 'train.csv')):
         test_fail(lambda: load_ag_news('train'), contains="load_ag_news('train', download=True)")
     test_fail(lambda: load_ag_news('dev'), contains="split must be one of")
 
 
-@_nb.check(53, '64410518', 'download')
-def test_00_data_cell_53():
+@_nb.check(55, '64410518', 'download')
+def test_00_data_cell_55():
     global ag_train, can_download
     from nlpbook.models import can_download   # prints what it would fetch, and how, where the URL does not answer
     if can_download("AG News train.csv (120,000 rows, 29 MB)", dataset=("ag_news", "train.csv")):
@@ -506,15 +523,15 @@ def test_00_data_cell_53():
         test_eq(ag_train.description[0], "Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.")
 
 
-@_nb.setup(54, '644270ff')
-def _cell_54():
+@_nb.setup(56, '644270ff')
+def _cell_56():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global _WT_HEADING, _WT_JOINS, wikitext_articles
     from nlpbook.data import _WT_HEADING, _WT_JOINS, wikitext_articles
 
 
-@_nb.check(55, '55e46a3a')
-def test_00_data_cell_55():
+@_nb.check(57, '55e46a3a')
+def test_00_data_cell_57():
     global sample, wt_test
     sample = " = Alpha = \n \n Alpha is a 1 @,@ 000 @-@ year story . \n = = History = = \n It began . \n = Beta = \n Beta ends . \n"
     test_eq(wikitext_articles(sample), ["= Alpha =\nAlpha is a 1,000-year story .\n= = History = =\nIt began .", "= Beta =\nBeta ends ."])
@@ -525,15 +542,15 @@ def test_00_data_cell_55():
     len(wt_test)
 
 
-@_nb.setup(56, '5d7227e4')
-def _cell_56():
+@_nb.setup(58, '5d7227e4')
+def _cell_58():
     # exported to nlpbook.data: take what the cell defines from the installed package
     global WIKITEXT_SPLITS, load_wikitext
     from nlpbook.data import WIKITEXT_SPLITS, load_wikitext
 
 
-@_nb.check(57, '289586cb')
-def test_00_data_cell_57():
+@_nb.check(59, '289586cb')
+def test_00_data_cell_59():
     test_eq(wikitext_articles(load_wikitext('test')), wt_test)
     test_eq(load_wikitext('valid').count('\n'), file_info('wikitext2', 'wiki.valid.raw')['rows'])
     test_fail(lambda: load_wikitext('train'), contains="one of ('valid', 'test')")

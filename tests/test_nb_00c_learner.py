@@ -18,13 +18,13 @@ def _cell_01():
     global GradientClip, L, Learner, OptimWrapper, ParamScheduler, Path, ProgressCallback, Recorder
     global Sampler, SaveModelCallback, SchedCos, SchedLin, TensorDataset, atomic_write, cache_dir
     global combine_scheds, default_device, get_model, importlib, nn, noop, np, os, pd, pickle
-    global require, time, torch
+    global require, show_progress, time, torch
     from nlpbook.learner import (
         Callable, Callback, CrossEntropyLossFlat, DataLoader, DataLoaders, EarlyStoppingCallback,
         GradientClip, L, Learner, OptimWrapper, ParamScheduler, Path, ProgressCallback, Recorder,
         Sampler, SaveModelCallback, SchedCos, SchedLin, TensorDataset, atomic_write, cache_dir,
         combine_scheds, default_device, get_model, importlib, nn, noop, np, os, pd, pickle, require,
-        time, torch,
+        show_progress, time, torch,
     )
 
 
@@ -104,8 +104,8 @@ def _cell_08():
 @_nb.setup(9, '7eb2167b')
 def _cell_09():
     # exported to nlpbook.learner: take what the cell defines from the installed package
-    global _model_device, _num, epoch_table, make_learner, quiet, show_progress
-    from nlpbook.learner import _model_device, _num, epoch_table, make_learner, quiet, show_progress
+    global _model_device, _num, epoch_table, make_learner, quiet
+    from nlpbook.learner import _model_device, _num, epoch_table, make_learner, quiet
 
 
 @_nb.check(10, 'b09233d0')

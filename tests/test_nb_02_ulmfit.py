@@ -61,7 +61,7 @@ def _cell_05():
     # as text: this chapter trains with fastai's own learners, which take their callbacks from fastai's `defaults`.
     from fastai.callback.progress import ProgressCallback
     from fastai.learner import defaults
-    from nlpbook.learner import show_progress
+    from nlpbook.data import show_progress
     if not show_progress(): defaults.callbacks = [cb for cb in defaults.callbacks if cb is not ProgressCallback]
 
 

@@ -15,10 +15,10 @@ _like_nbdev_test = _nb.fixture()
 def _cell_02():
     # exported to nlpbook.word2vec: take what the cell defines from the installed package
     global Counter, F, Iterable, Vocab, clean_review, dataclass, field, fields, master_bar, math, nn
-    global np, progress_bar, re, replace, require, time, torch
+    global np, progress_bar, re, replace, require, show_progress, time, torch
     from nlpbook.word2vec import (
         Counter, F, Iterable, Vocab, clean_review, dataclass, field, fields, master_bar, math, nn,
-        np, progress_bar, re, replace, require, time, torch,
+        np, progress_bar, re, replace, require, show_progress, time, torch,
     )
 
 

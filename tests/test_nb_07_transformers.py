@@ -607,26 +607,24 @@ def _cell_56():
 
 @_nb.setup(57, 'dc706d2b')
 def _cell_57():
-    global STEPS, n_threads, plot_losses, progress_bar, s2s, s2s_losses, t0, train_reversal
-    from fastprogress.fastprogress import progress_bar
+    global CrossEntropyLossFlat, DataLoader, STEPS, make_learner, n_threads, plot_losses, s2s
+    global s2s_losses, t0, torch_opt, train_reversal
+    from fastai.losses import CrossEntropyLossFlat
+    from torch.utils.data import DataLoader
     from nlpbook.embeddings import plot_losses
+    from nlpbook.learner import make_learner, torch_opt   # Chapter 0c: the book's one training loop
 
     @_module_level
     def train_reversal(steps, bs=64, lr=5e-3, seed=0):
-        "Train a small Seq2SeqTransformer on digit reversal with teacher forcing; returns (model, losses)."
+        "Train a small Seq2SeqTransformer on digit reversal with teacher forcing, AdamW and one cycle; returns (model, losses)."
         torch.manual_seed(seed)
         model = Seq2SeqTransformer(VOCAB, VOCAB, d_model=64, n_heads=4, num_encoder_layers=2, num_decoder_layers=2,
                                    d_ff=128, dropout=0.0, pad_id=PAD, max_len=64)
-        opt = torch.optim.AdamW(model.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-        losses = []
-        for step in progress_bar(range(steps)):
-            src, tgt = reversal_batch(bs)
-            logits = model(src, tgt[:, :-1])                 # predict token t+1 from tokens <= t
-            loss = F.cross_entropy(logits.reshape(-1, VOCAB), tgt[:, 1:].reshape(-1), ignore_index=PAD)
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-            losses.append(loss.item())
-        return model.eval(), losses
+        batches = [(src, tgt[:, :-1], tgt[:, 1:]) for src, tgt in (reversal_batch(bs) for _ in range(steps))]   # inputs; next tokens
+        learn = make_learner(model, DataLoader(batches, batch_size=None), loss_func=CrossEntropyLossFlat(ignore_index=PAD),
+                             opt_func=torch_opt(torch.optim.AdamW), lr=lr)
+        learn.fit_one_cycle(1, lr, pct_start=0.3, div=25, div_final=25 * 1e4)   # PyTorch's OneCycleLR defaults
+        return model.eval(), learn.loss_log.losses
 
     STEPS = 2000 if FULL else 700
     # Tiny matrices: one thread is faster than several fighting over 2 shared cores (measured: about 10x here).
