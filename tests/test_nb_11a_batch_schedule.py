@@ -105,8 +105,9 @@ def test_11a_batch_schedule_cell_10():
     statuses = read_runs(log2).status.tolist()[::-1]
     print(statuses)
     test_eq(len(statuses), 3)
-    test_eq(statuses[0], 'succeeded')
-    assert set(statuses[1:]) <= {'skipped', 'overlap'}, statuses
+    # one run did the work; a tick that came while it ran is an 'overlap', whose record can come before the run's own
+    test_eq(statuses.count('succeeded'), 1)
+    assert set(statuses) - {'succeeded'} <= {'skipped', 'overlap'}, statuses
     test_eq(read_entities(out).description.tolist(), rows.description.tolist())
 
 
