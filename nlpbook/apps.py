@@ -515,7 +515,9 @@ def run_app(name: str, port: int = 8501, host: str = '127.0.0.1', timeout: float
     "`nlpbook app NAME`: train what is missing, serve app `name` until Ctrl-C or SIGTERM, stop it; returns the last line."
     _check_port(port, host)   # a bad port fails at once, not after a minute of training
     for line in prepare_app(name, **app_args): print(line, flush=True)
-    if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _interrupt)   # stop the server too
+    if threading.current_thread() is threading.main_thread():   # Python sets signal handlers only there
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # Ctrl-C, even where the parent ignored SIGINT (`cmd &`)
+        signal.signal(signal.SIGTERM, _interrupt)                  # `kill` stops the server too
     with serve_app(name, port, host, timeout, **app_args) as server:
         print(f"nlpbook app {name}: serving on {server.url} (health: {server.url}/_stcore/health, log: {server.log}); "
               "Ctrl-C stops it", flush=True)
