@@ -49,7 +49,7 @@ from typing import Iterator
 import pandas as pd
 from fastprogress.fastprogress import progress_bar
 
-from .data import atomic_dir, atomic_write, cache_dir, file_hash, set_env
+from .data import atomic_dir, atomic_write, cache_dir, file_hash, set_env, show_progress
 from .models import DEFAULT_SPACY_MODEL, load_spacy, spacy_model_path, require
 
 # %% auto #0
@@ -409,9 +409,10 @@ def output_lock(output):
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 def batch_ner(input, output, engine: str = 'spacy', model: str = DEFAULT_SPACY_MODEL, text_col: str = 'description',
-              master: str = 'local[*]', pipeline: str = 'ner', force: bool = False, run_log=None, progress: bool = True,
+              master: str = 'local[*]', pipeline: str = 'ner', force: bool = False, run_log=None, progress: bool | None = None,
               spark=None, batch_size: int = 256, n_process: int = 2, trigger: str = 'manual', attempt: int = 1) -> dict:
     "NER of `text_col` in CSV/Parquet `input` by `engine`, written atomically to Parquet folder `output`; the logged run record."
+    progress = show_progress(progress)   # default: bars for a reader, none under the tests and the docs build
     rec = dict(run_id=uuid.uuid4().hex[:12], start=_now(), end=None, duration_s=None, status=None, rows=None,
                engine=engine, model=model, input=str(input), output=str(output), error=None, trigger=trigger, attempt=attempt)
     t0 = time.perf_counter()

@@ -35,7 +35,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/mlflow.html.md"""
 
 # %% ../nbs/11b_mlflow.ipynb #d155a048
 from __future__ import annotations
-import atexit, contextlib, functools, json, logging, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import atexit, contextlib, functools, io, json, logging, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from pathlib import Path
 
 from .models import require
@@ -187,7 +187,8 @@ def log_spacy_model(pipeline, name: str | None = None, task: str | None = None, 
         mlflow.set_tags({'model_flavor': 'spacy', 'task': task})
         with _quiet('mlflow.spacy'):   # it warns that a pipeline without a text classifier gets no pyfunc
             spacy_info = mlflow.spacy.log_model(nlp, name='spacy', pip_requirements=_requirements()[:1])
-        with tempfile.TemporaryDirectory() as tmp:
+        # MLflow prints "Successfully registered model ..." to stderr itself; the returned record says the same
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(io.StringIO()):
             info = mlflow.pyfunc.log_model(name='model', python_model=_model_code(task, tmp), artifacts={'pipeline': str(path)},
                                            signature=spacy_signature(nlp, task), input_example=example,
                                            pip_requirements=_requirements(), registered_model_name=name)

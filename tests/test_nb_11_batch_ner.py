@@ -16,11 +16,11 @@ def _cell_02():
     # exported to nlpbook.batch_ner: take what the cell defines from the installed package
     global DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib
     global datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, require, set_env
-    global spacy_model_path, sys, tempfile, threading, time, uuid, warnings
+    global show_progress, spacy_model_path, sys, tempfile, threading, time, uuid, warnings
     from nlpbook.batch_ner import (
         DEFAULT_SPACY_MODEL, Iterator, Path, atomic_dir, atomic_write, cache_dir, contextlib,
         datetime, file_hash, json, load_spacy, lru_cache, os, pd, progress_bar, require, set_env,
-        spacy_model_path, sys, tempfile, threading, time, uuid, warnings,
+        show_progress, spacy_model_path, sys, tempfile, threading, time, uuid, warnings,
     )
 
 
@@ -328,7 +328,7 @@ def _cell_29():
 
 @_nb.check(30, '3f022003')
 def test_11_batch_ner_cell_30():
-    global f, log, runs
+    global contextlib, f, io, log, runs
     log = tmp / 'runs.jsonl'
     test_eq(len(read_runs(log)), 0)
     test_eq(list(read_runs(log).columns), RUN_COLUMNS)
@@ -338,7 +338,9 @@ def test_11_batch_ner_cell_30():
     runs = read_runs(log)
     test_eq(runs.run_id.tolist(), ['b', 'a'])                                           # newest first, the cut line skipped
     test_eq(runs.error.tolist()[0], 'boom')
-    with spark_progress(spark, every=0.05): test_eq(spark.range(1000).count(), 1000)  # a bar over the tasks, and the job's result
+    import contextlib, io
+    with contextlib.redirect_stdout(io.StringIO()), spark_progress(spark, every=0.05):   # the bar's text is for a terminal, not the page
+        test_eq(spark.range(1000).count(), 1000)                                         # the job's result, with a bar over its tasks
     log.unlink()
 
 

@@ -15,19 +15,26 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(2, 'd155a048')
 def _cell_02():
     # exported to nlpbook.serving: take what the cell defines from the installed package
-    global Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd
+    global Path, atexit, cache_dir, contextlib, functools, io, json, logging, mlflow, np, os, pd
     global require, signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading
     global time, urllib
     from nlpbook.serving import (
-        Path, atexit, cache_dir, contextlib, functools, json, logging, mlflow, np, os, pd, require,
-        signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading, time, urllib,
+        Path, atexit, cache_dir, contextlib, functools, io, json, logging, mlflow, np, os, pd,
+        require, signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading,
+        time, urllib,
     )
 
 
 @_nb.setup(3, 'ab6a339e')
 def _cell_03():
+    global logging, warnings
     # Inside this project's checkout, use the shared mirror beside it when the reader has not set one.
     if Path('../../shared/data').is_dir(): os.environ.setdefault('NLPBOOK_MIRROR', str(Path('../../shared/data').resolve()))
+    import logging, warnings
+    # MLflow's INFO lines (creating the store's tables, validating the input example) and its notes on the spaCy flavor and
+    # `env_manager='local'`, which the prose explains; PySpark's deprecation notes from its own modules: stderr on the page
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
 
 
 @_nb.check(4, '42ef4f33')
