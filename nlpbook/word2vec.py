@@ -44,10 +44,9 @@ require("torch", "gensim", extra="hf", what="nlpbook.word2vec (Chapter 5)")   # 
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastprogress.fastprogress import master_bar, progress_bar
-from .data import show_progress
 
 from .tokenization import Vocab
-from .data import clean_review
+from .data import clean_review, show_progress
 
 # %% auto #0
 __all__ = ['TOKEN_RE', 'tokenize', 'imdb_corpus', 'word_vocab', 'encode_docs', 'keep_probs', 'noise_probs', 'noise_table',
