@@ -48,13 +48,14 @@ from nbdev.processors import FilterDefaults, exec_show_docs, rm_export, _show_do
 from nbdev.test import nb_test_cells
 
 # %% auto #0
-__all__ = ['DEFAULT_SKIP_FLAGS', 'COLAB_BADGE', 'COLAB_NO_DEPS', 'COLAB_MARK', 'DocsError', 'book_display', 'figure_has_data',
-           'warn_empty_figures', 'execute_notebook', 'imports_only', 'rm_hidden', 'exec_show_docs_kept', 'BookFilter',
-           'split_quarto_options', 'showdoc_md', 'page_name', 'local_links', 'colab_url', 'colab_links', 'local_badges',
-           'chapter_title', 'portable_paths', 'machine_paths', 'page_problems', 'docstring_problems', 'md_body',
-           'for_myst', 'process_for_docs', 'project_root', 'book_notebooks', 'toctree_md', 'chapter_notebooks',
-           'optional_modules', 'chapter_needs', 'colab_requirement', 'colab_install_cell', 'sync_colab_cells',
-           'doc_page', 'sphinx_build', 'build_docs', 'rebase_links', 'readme_md', 'render_readme', 'main']
+__all__ = ['DEFAULT_SKIP_FLAGS', 'COLAB_BADGE', 'COLAB_NO_DEPS', 'COLAB_MARK', 'DocsError', 'book_display', 'line_draws',
+           'figure_has_data', 'warn_empty_figures', 'execute_notebook', 'imports_only', 'rm_hidden',
+           'exec_show_docs_kept', 'BookFilter', 'split_quarto_options', 'showdoc_md', 'page_name', 'local_links',
+           'colab_url', 'colab_links', 'local_badges', 'chapter_title', 'portable_paths', 'machine_paths',
+           'page_problems', 'docstring_problems', 'md_body', 'for_myst', 'process_for_docs', 'project_root',
+           'book_notebooks', 'toctree_md', 'chapter_notebooks', 'optional_modules', 'chapter_needs',
+           'colab_requirement', 'colab_install_cell', 'sync_colab_cells', 'doc_page', 'sphinx_build', 'build_docs',
+           'rebase_links', 'readme_md', 'render_readme', 'main']
 
 # %% ../nbs/91_docs.ipynb #da357e35
 class DocsError(Exception):
@@ -77,11 +78,16 @@ def book_display():
     import pandas as pd
     pd.set_option('display.max_colwidth', None)
 
+def line_draws(line) -> bool:
+    "Does matplotlib `line` draw something: two points joined by a line, or a point with a marker (a lone point with no marker is invisible)?"
+    n, marker, style = len(line.get_xydata()), line.get_marker(), line.get_linestyle()
+    return (n >= 1 and marker not in (None, 'None', '', ' ')) or (n >= 2 and style not in ('None', '', ' '))
+
 def figure_has_data(fig) -> bool:
-    "Does matplotlib figure `fig` draw data: a line with points (in data coordinates), a bar with a height, a collection, an image?"
+    "Does matplotlib figure `fig` draw data: a visible line (in data coordinates), a bar with a height, a collection, an image?"
     for ax in fig.axes:
         if ax.images or any(len(c.get_offsets()) or len(c.get_paths()) for c in ax.collections): return True
-        if any(len(l.get_xydata()) and l.get_transform() == ax.transData for l in ax.lines): return True  # not axhline's guides
+        if any(line_draws(l) and l.get_transform() == ax.transData for l in ax.lines): return True  # not axhline's guides
         if any((p.get_width() and p.get_height()) if hasattr(p, 'get_height') else True for p in ax.patches): return True
     return False
 

@@ -224,7 +224,7 @@ def tokens_to_midi(tokens: list[str], path, ticks_per_beat: int = 480, steps_per
 # %% ../nbs/05_embeddings.ipynb #d0e207c4
 def plot_losses(losses: dict[str, list[float]] | list[float], title: str = "", xlabel: str = "step",
                 smooth: int = 1, ax=None):
-    "Line plot of one loss curve (a list) or several (a dict name -> list), each a running mean over `smooth` points."
+    "Line plot of one loss curve (a list) or several (a dict name -> list), each a running mean over up to `smooth` points."
     import matplotlib.pyplot as plt
     if not isinstance(losses, dict): losses = {"loss": losses}
     if smooth < 1: raise ValueError(f"plot_losses: smooth must be >= 1, got {smooth}")
@@ -233,8 +233,9 @@ def plot_losses(losses: dict[str, list[float]] | list[float], title: str = "", x
         if values.size == 0: raise ValueError(f"plot_losses: the curve {name!r} is empty; train for at least one step")
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
     for name, values in losses.items():
-        k = min(smooth, values.size)
-        ax.plot(np.arange(k, values.size + 1), np.convolve(values, np.ones(k) / k, mode="valid"), label=name)
+        k = min(smooth, (values.size + 1) // 2)   # a short curve keeps at least half its points rather than averaging to one
+        smoothed = np.convolve(values, np.ones(k) / k, mode="valid")
+        ax.plot(np.arange(k, values.size + 1), smoothed, label=name, marker="o" if smoothed.size < 20 else None)  # a lone point shows
     ax.set(title=title, xlabel=xlabel, ylabel="loss")
     if len(losses) > 1: ax.legend()
     return ax

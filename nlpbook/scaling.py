@@ -23,7 +23,8 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/appendix_a_scaling
 
 # %% ../nbs/81_appendix_a_scaling.ipynb #c446975e
 from __future__ import annotations
-import datetime, os, subprocess, sys, tempfile, time, warnings
+import datetime, os, subprocess, sys, tempfile, time, types, warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from .models import require
@@ -43,7 +44,7 @@ from .learner import atomic_torch_save, load_weights, make_learner, torch_opt
 from .rnn_classifier import RNNClassifier
 
 # %% auto #0
-__all__ = ['toy_classifier', 'toy_batch', 'GradSnapshot', 'unwrapped', 'train_step', 'check_shards', 'ddp_worker',
+__all__ = ['toy_classifier', 'toy_batch', 'GradSnapshot', 'unwrapped', 'train_step', 'check_shards', 'ddp_worker', 'without_main',
            'spawn_ddp_step', 'torchrun_ddp_step', 'load_unwrapped', 'Autocast']
 
 # %% ../nbs/81_appendix_a_scaling.ipynb #c495a7f2
@@ -97,13 +98,22 @@ def ddp_worker(rank: int, world: int, out: str, init: str = 'env://', n: int = 1
         dist.barrier()
     finally: dist.destroy_process_group()
 
+@contextmanager
+def without_main():
+    "Hide `__main__` from the processes `spawn` starts meanwhile: they would run its file again, and a Streamlit app's script (which `AppTest` and `streamlit run` leave there) fails outside Streamlit."
+    main = sys.modules['__main__']
+    sys.modules['__main__'] = types.ModuleType('__main__')    # no file, no spec: the children import nothing of it
+    try: yield
+    finally: sys.modules['__main__'] = main
+
 def spawn_ddp_step(world: int = 2, n: int = 16, folder=None, timeout: float = 120) -> dict:
     "Run `ddp_worker` in `world` processes started by `torch.multiprocessing.spawn`; returns rank 0's saved grads and state dict."
     check_shards(n, world)
     from nlpbook.scaling import ddp_worker as worker      # by its module's name: a spawned process cannot import a notebook's function
     with tempfile.TemporaryDirectory(dir=folder) as d:
         out = Path(d) / 'rank0.pth'
-        ctx = mp.spawn(worker, args=(world, str(out), f'file://{Path(d) / "rendezvous"}', n), nprocs=world, join=False)
+        with without_main():
+            ctx = mp.spawn(worker, args=(world, str(out), f'file://{Path(d) / "rendezvous"}', n), nprocs=world, join=False)
         deadline = time.monotonic() + timeout
         while not ctx.join(timeout=1):                        # raises if a worker failed
             if time.monotonic() > deadline:

@@ -420,11 +420,15 @@ def _cell_40():
 
 @_nb.check(41, '3c80568b')
 def test_05_embeddings_cell_41():
-    global ax, n_figures, plt
+    global ax, n_figures, plt, short
     ax = plot_losses({"train": [3, 2, 1.5, 1.2], "valid": [3.1, 2.4, 2.0, 1.9]}, title="an example", xlabel="epoch")
     test_eq([l.get_label() for l in ax.get_lines()], ["train", "valid"])
     test_eq(ax.get_lines()[0].get_ydata().tolist(), [3, 2, 1.5, 1.2])
     test_eq(plot_losses([4, 2, 0, 2], smooth=2).get_lines()[0].get_ydata().tolist(), [3, 1, 1])
+    short = plot_losses([2.0, 1.0], smooth=10).get_lines()[0]               # e.g. one epoch logged twice: two points, not one
+    test_eq((short.get_ydata().tolist(), short.get_marker()), ([2.0, 1.0], "o"))
+    test_eq(plot_losses([1.5]).get_lines()[0].get_marker(), "o")               # a single value is a visible dot
+    test_eq(plot_losses(list(range(40)), smooth=2).get_lines()[0].get_marker(), "None")
     import matplotlib.pyplot as plt
     n_figures = len(plt.get_fignums())
     test_fail(lambda: plot_losses({"train": [1.0], "valid": []}), contains="empty")

@@ -16,13 +16,13 @@ def _cell_02():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global AMPMode, Callback, DDP, DataLoader, DistributedSampler, MixedPrecision, Path
     global RNNClassifier, TensorDataset, atomic_torch_save, consume_prefix_in_state_dict_if_present
-    global datetime, dist, load_weights, make_learner, mp, nn, os, pd, require, subprocess, sys
-    global tempfile, time, torch, torch_opt, warnings
+    global contextmanager, datetime, dist, load_weights, make_learner, mp, nn, os, pd, require
+    global subprocess, sys, tempfile, time, torch, torch_opt, types, warnings
     from nlpbook.scaling import (
         AMPMode, Callback, DDP, DataLoader, DistributedSampler, MixedPrecision, Path, RNNClassifier,
-        TensorDataset, atomic_torch_save, consume_prefix_in_state_dict_if_present, datetime, dist,
-        load_weights, make_learner, mp, nn, os, pd, require, subprocess, sys, tempfile, time, torch,
-        torch_opt, warnings,
+        TensorDataset, atomic_torch_save, consume_prefix_in_state_dict_if_present, contextmanager,
+        datetime, dist, load_weights, make_learner, mp, nn, os, pd, require, subprocess, sys,
+        tempfile, time, torch, torch_opt, types, warnings,
     )
 
 
@@ -58,8 +58,10 @@ def test_81_appendix_a_scaling_cell_05():
 @_nb.setup(6, '6bca6ff8')
 def _cell_06():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
-    global check_shards, ddp_worker, spawn_ddp_step, torchrun_ddp_step
-    from nlpbook.scaling import check_shards, ddp_worker, spawn_ddp_step, torchrun_ddp_step
+    global check_shards, ddp_worker, spawn_ddp_step, torchrun_ddp_step, without_main
+    from nlpbook.scaling import (
+        check_shards, ddp_worker, spawn_ddp_step, torchrun_ddp_step, without_main,
+    )
 
 
 @_nb.check(7, 'd321bf79')
@@ -89,15 +91,32 @@ def test_81_appendix_a_scaling_cell_09():
     test_fail(lambda: ddp_worker(0, 3, str(WORK / 'x.pth'), f'file://{WORK / "rdv"}', n=16), contains="does not split")   # before it waits for peers
 
 
-@_nb.setup(10, 'f549f2d7')
-def _cell_10():
+@_nb.check(10, '5f0c2a71')
+def test_81_appendix_a_scaling_cell_10():
+    global after_app, app_script, fake_main, real_main
+    # Streamlit's AppTest (Chapters 3a, 3e, 10) leaves the app's script as `__main__`; a spawned worker would run it again and die
+    app_script = WORK / 'app_script.py'
+    app_script.write_text("raise SystemExit('a Streamlit app script, run again in a spawned worker')\n")
+    real_main, fake_main = sys.modules['__main__'], types.ModuleType('__main__')
+    fake_main.__file__ = str(app_script)
+    sys.modules['__main__'] = fake_main
+    try:
+        with without_main(): test_eq(sys.modules['__main__'].__dict__.get('__file__'), None)
+        test_eq(sys.modules['__main__'], fake_main)                                       # put back afterwards
+        after_app = spawn_ddp_step(world=2, n=4, folder=WORK)
+    finally: sys.modules['__main__'] = real_main
+    test_eq(sorted(after_app['grads']), sorted(ref_grads))
+
+
+@_nb.setup(11, 'f549f2d7')
+def _cell_11():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global load_unwrapped
     from nlpbook.scaling import load_unwrapped
 
 
-@_nb.check(11, '7b497666')
-def test_81_appendix_a_scaling_cell_11():
+@_nb.check(12, '7b497666')
+def test_81_appendix_a_scaling_cell_12():
     global ddp_weights, k, m, plain, twice, w, want
     plain = toy_classifier(seed=1)
     test_fail(lambda: plain.load_state_dict(ddp['state_dict']), contains='Unexpected key(s) in state_dict: "module.')
@@ -112,8 +131,8 @@ def test_81_appendix_a_scaling_cell_11():
     test_fail(lambda: load_unwrapped(toy_classifier(), {'module.nope': torch.zeros(1)}), contains='Missing key(s)')
 
 
-@_nb.check(12, '626a0a43')
-def test_81_appendix_a_scaling_cell_12():
+@_nb.check(13, '626a0a43')
+def test_81_appendix_a_scaling_cell_13():
     global GradientAccumulation, _, acc_grads, acc_weights, g, k, small_grads, w
     from fastai.callback.training import GradientAccumulation
     acc_grads, acc_weights = train_step(toy_classifier(), DataLoader(ds, batch_size=4), cbs=[GradientAccumulation(16)])
@@ -123,15 +142,15 @@ def test_81_appendix_a_scaling_cell_12():
     assert max((small_grads[k] - ref_grads[k]).abs().max() for k in ref_grads) > 1e-3
 
 
-@_nb.setup(13, 'f8436ff7')
-def _cell_13():
+@_nb.setup(14, 'f8436ff7')
+def _cell_14():
     # exported to nlpbook.scaling: take what the cell defines from the installed package
     global Autocast
     from nlpbook.scaling import Autocast
 
 
-@_nb.check(14, '19bc7647')
-def test_81_appendix_a_scaling_cell_14():
+@_nb.check(15, '19bc7647')
+def test_81_appendix_a_scaling_cell_15():
     global DtypeSeen, am_grads, am_weights, g, k, seen
     @_module_level
     class DtypeSeen(Callback):
@@ -144,8 +163,8 @@ def test_81_appendix_a_scaling_cell_14():
     test_fail(lambda: train_step(toy_classifier(), DataLoader(ds, batch_size=16), cbs=[Autocast('fp16')]), contains="amp_mode='bf16'")
 
 
-@_nb.check(15, 'f7de12a7')
-def test_81_appendix_a_scaling_cell_15():
+@_nb.check(16, 'f7de12a7')
+def test_81_appendix_a_scaling_cell_16():
     global EPOCHS, FULL, MAX_LEN, N_TEST, N_TRAIN, ReviewDataset, _, autocast_table, cbs, fit
     global glove_emb, glove_embedding, hist, load_glove, load_imdb, model, name, review_loader
     global review_vocab, runs, test_df, test_dl, train_df, train_dl, vocab
@@ -173,15 +192,15 @@ def test_81_appendix_a_scaling_cell_15():
     autocast_table.round(3)
 
 
-@_nb.setup(16, 'da1b31e0')
-def _cell_16():
+@_nb.setup(17, 'da1b31e0')
+def _cell_17():
     global flags
     flags = Path('/proc/cpuinfo').read_text().split('\n\nprocessor')[0] if Path('/proc/cpuinfo').exists() else ''
     print({f: f in flags.split() for f in ['avx512f', 'avx512_bf16', 'amx_bf16']})
 
 
-@_nb.check(17, '30280b61', 'cuda')
-def test_81_appendix_a_scaling_cell_17():
+@_nb.check(18, '30280b61', 'cuda')
+def test_81_appendix_a_scaling_cell_18():
     global _, g, gpu_ds, gpu_grads, gpu_model, k
     gpu_model = toy_classifier().cuda()
     gpu_ds = TensorDataset(*(t.cuda() for t in ds.tensors))
@@ -189,8 +208,8 @@ def test_81_appendix_a_scaling_cell_17():
     for k, g in ref_grads.items(): test_close(gpu_grads[k].cpu(), g, eps=0.05 * g.abs().max().item() + 1e-3)
 
 
-@_nb.setup(18, 'f17a3c57')
-def _cell_18():
+@_nb.setup(19, 'f17a3c57')
+def _cell_19():
     pd.DataFrame([
         ['DDP, 2 processes vs 1 process on the whole batch', 'described', 'equal gradients and weights (1e-6), gloo on the CPU, mp.spawn and torchrun'],
         ['weights saved from DDP', "'model.' prefix, strip by hand", "'module.' prefix, load_unwrapped (tested)"],
@@ -200,12 +219,12 @@ def _cell_18():
     ], columns=['what', 'book', 'ours'])
 
 
-@_nb.setup(19, 'b3ee5939')
-def _cell_19():
+@_nb.setup(20, 'b3ee5939')
+def _cell_20():
     shutil.rmtree(WORK, ignore_errors=True)
 
 
 def test_81_appendix_a_scaling_runs_to_end():
-    "The last cells (code cells 18-19) check nothing themselves: they must run without error"
+    "The last cells (code cells 19-20) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()

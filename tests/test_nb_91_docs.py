@@ -75,8 +75,8 @@ def _cell_05():
 @_nb.setup(6, '6dbe0c49')
 def _cell_06():
     # exported to nlpbook.docs: take what the cell defines from the installed package
-    global book_display, figure_has_data, warn_empty_figures
-    from nlpbook.docs import book_display, figure_has_data, warn_empty_figures
+    global book_display, figure_has_data, line_draws, warn_empty_figures
+    from nlpbook.docs import book_display, figure_has_data, line_draws, warn_empty_figures
 
 
 @_nb.check(7, '8afe69d2')
@@ -89,9 +89,11 @@ def test_91_docs_cell_07():
     fig, ax = plt.subplots(); ax.bar([0, 1], [0.0, 2.0]); test_eq(figure_has_data(fig), True)
     fig, ax = plt.subplots(); ax.imshow([[0, 1]]); test_eq(figure_has_data(fig), True)
     fig, ax = plt.subplots(); ax.set_title('nothing'); test_eq(figure_has_data(fig), False)
+    fig, ax = plt.subplots(); ax.plot([1], [3]); test_eq(figure_has_data(fig), False)      # one point, no marker: invisible
+    fig, ax = plt.subplots(); ax.plot([1], [3], 'o'); test_eq(figure_has_data(fig), True)
     import io, contextlib
     with contextlib.redirect_stderr(err := io.StringIO()): warn_empty_figures()
-    test_eq(err.getvalue().count('empty figure'), 2)
+    test_eq(err.getvalue().count('empty figure'), 3)
     test_eq('(nothing)' in err.getvalue(), True)
     plt.close('all')
 
