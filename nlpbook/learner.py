@@ -168,7 +168,10 @@ def make_learner(model: nn.Module, train: DataLoader, valid: DataLoader | None =
                     opt_func=opt_func if opt_func is not None else torch_opt(torch.optim.Adam), lr=lr,
                     cbs=[LossLog(), *([GradientClip(clip)] if clip else []), *L(cbs)], **kwargs)
     if valid is None: learn.recorder.valid_metrics = False
-    return learn if show_progress(progress) else quiet(learn)
+    if not show_progress(progress): return quiet(learn)
+    # bars even where a chapter took ProgressCallback out of fastai's defaults for its own learners (Chapter 2 does)
+    if not any(isinstance(cb, ProgressCallback) for cb in learn.cbs): learn.add_cb(ProgressCallback())
+    return learn
 
 def _num(x) -> float: return float('nan') if x is None else float(x)   # fastai logs None without a validation set
 

@@ -143,12 +143,19 @@ def test_00c_learner_cell_10():
 
 @_nb.check(11, 'd7a8c625')
 def test_00c_learner_cell_11():
-    global shown
+    global defaults, kept, shown
     shown = make_learner(small_net(), tensor_loader(X, y), progress=True)
     test_eq((any(isinstance(cb, ProgressCallback) for cb in shown.cbs), shown.logger is print), (True, True))
     test_eq((any(isinstance(cb, ProgressCallback) for cb in learn.cbs), learn.logger is noop), (False, True))
     test_eq((show_progress(False), show_progress(True)), (False, True))
     test_fail(lambda: make_learner(small_net(), tensor_loader(X, y), clip=0), contains="clip must be a positive gradient norm")
+    from fastai.learner import defaults
+    kept = defaults.callbacks
+    try:   # Chapter 2 takes ProgressCallback out of fastai's defaults under tests; a learner asked for bars still gets one
+        defaults.callbacks = [cb for cb in kept if cb is not ProgressCallback]
+        test_eq(sum(isinstance(cb, ProgressCallback) for cb in make_learner(small_net(), tensor_loader(X, y), progress=True).cbs), 1)
+    finally: defaults.callbacks = kept
+    test_eq(sum(isinstance(cb, ProgressCallback) for cb in make_learner(small_net(), tensor_loader(X, y), progress=True).cbs), 1)
 
 
 @_nb.check(12, '74d6e871')
