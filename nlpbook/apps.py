@@ -31,7 +31,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/streamlit_apps.htm
 
 # %% ../nbs/10_streamlit_apps.ipynb #046809ea
 from __future__ import annotations
-import importlib.util, os, re, signal, socket, subprocess, sys, tempfile, threading, time, unicodedata, urllib.request, warnings
+import importlib.util, re, subprocess, sys, tempfile, threading, time, unicodedata, warnings
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -42,6 +42,7 @@ import spacy
 
 from .data import AG_NEWS_CLASSES, cache_dir, full_scale, load_ag_news
 from .models import DEFAULT_SPACY_MODEL, load_spacy, require, spacy_model_path
+from .services import ServiceError, answers, check_port, free_port, interrupt_on_signals, log_tail, running
 require("streamlit", extra="apps", what="nlpbook.apps (Chapter 10)")   # else: which extra to install
 from .textcat import (ag_news_splits, entity_rows, few_labels, pipeline_dir, textcat_component, textcat_config,
                       train_spacy, write_docbins)
@@ -100,7 +101,7 @@ def check_typed_text(text, max_chars: int = MAX_TYPED_CHARS) -> tuple[str | None
 # %% ../nbs/10_streamlit_apps.ipynb #f74616d7
 AG_CATEGORIES = list(AG_NEWS_CLASSES.values())   # World, Sports, Business, Sci_Tech: the dataset's class order
 
-class AppError(Exception):
+class AppError(ServiceError):
     "An app that cannot start, a model it cannot load or an article it does not have; the message says which and the fix."
 
 def ag_news_articles(split: str = 'test') -> pd.DataFrame:
@@ -420,26 +421,12 @@ def app_cli(argv=None):
 STREAMLIT_FLAGS = ("--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
                    "--client.toolbarMode", "viewer")
 
-def _check_port(port, host: str = '127.0.0.1') -> int:
-    "`port` as an int from 1 to 65535 that nothing on `host` listens on; else `AppError`."
-    try: port = int(port)
-    except (TypeError, ValueError): raise AppError(f"port must be a number from 1 to 65535, got {port!r}") from None
-    if not 1 <= port <= 65535: raise AppError(f"port must be a number from 1 to 65535, got {port}")
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as Streamlit binds: a closed port in TIME_WAIT is free
-        try: s.bind((host, port))
-        except OSError: raise AppError(f"port {port} on {host} is not free: stop what uses it, or pass --port") from None
-    return port
-
-def _any_free_port(host: str = '127.0.0.1') -> int:
-    with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
-
 def app_command(name: str, port: int = 8501, host: str = '127.0.0.1', ner=None, textcat=None,
                 source=None, output=None, labels=None, mode: str = 'ner') -> list[str]:
     "The `streamlit run` command line that serves app `name` (see `APPS`) on `host:port`."
     if name not in APPS: raise AppError(f"unknown app {name!r}; the apps: {', '.join(APPS)} (nlpbook app --list)")
     require('streamlit', extra='apps', what=f"The {name} app")
-    port = _check_port(port, host)
+    port = check_port(port, host, error=AppError)
     if name == 'annotate':
         from nlpbook.annotation import AnnotationError, annotate_command
         if not (source and output and labels): raise AppError("the annotate app needs --source, --output and --labels")
@@ -454,46 +441,21 @@ def app_command(name: str, port: int = 8501, host: str = '127.0.0.1', ner=None, 
 
 def app_healthy(url: str, timeout: float = 2) -> bool:
     "Does the Streamlit server at `url` answer its health check (`/_stcore/health`: 200)?"
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r: return r.status == 200
-    except OSError: return False
+    return answers(f"{url}/_stcore/health", timeout)
 
 class AppServer(NamedTuple):
     "A running app: its URL, process and log file."
     url: str; process: subprocess.Popen; log: Path
 
-def _log_tail(path, n: int = 12) -> str:
-    return '\n'.join(Path(path).read_text(errors='replace').splitlines()[-n:])
-
-def _stop(proc: subprocess.Popen, timeout: float = 15):
-    "Stop `proc`'s process group: SIGTERM (Streamlit shuts down cleanly), SIGKILL if it lingers."
-    if proc.poll() is not None: return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait(timeout)
-    except ProcessLookupError: pass
-
 @contextmanager
 def serve_app(name: str, port: int | None = None, host: str = '127.0.0.1', timeout: float = 120, log=None, **app_args):
     "Start app `name` on `host:port` (default: a free port), wait for its health check, yield an `AppServer`; stop it after."
-    cmd = app_command(name, port or _any_free_port(host), host, **app_args)
+    cmd = app_command(name, port or free_port(host), host, **app_args)
     port = int(cmd[cmd.index("--server.port") + 1])
     log = Path(log or cache_dir()/'apps'/f'{name}-{port}.log')   # the server's output, replaced at each start
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, 'wb') as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://{host}:{port}"
-    try:
-        t0 = time.monotonic()
-        while not app_healthy(url):
-            if proc.poll() is not None:
-                raise AppError(f"the {name} app exited with status {proc.returncode} before answering; {log} ends:\n{_log_tail(log)}")
-            if time.monotonic() - t0 > timeout:
-                raise AppError(f"the {name} app did not answer {url}/_stcore/health within {timeout:.0f} s; {log} ends:\n{_log_tail(log)}")
-            time.sleep(0.1)
+    with running(cmd, f"{url}/_stcore/health", f"the {name} app", log, timeout, error=AppError) as proc:
         yield AppServer(url, proc, log)
-    finally: _stop(proc)
 
 # %% ../nbs/10_streamlit_apps.ipynb #d05afc22
 def prepare_app(name: str, ner=None, textcat=None, **_) -> list[str]:
@@ -509,21 +471,16 @@ def prepare_app(name: str, ner=None, textcat=None, **_) -> list[str]:
             done.append(f"trained Chapter 3's {WHAT[kind]} in {time.perf_counter() - t0:.0f} s: {chapter3_pipeline_path(kind)}")
     return done
 
-def _interrupt(signum, frame): raise KeyboardInterrupt
-
 def run_app(name: str, port: int = 8501, host: str = '127.0.0.1', timeout: float = 120, **app_args) -> str:
     "`nlpbook app NAME`: train what is missing, serve app `name` until Ctrl-C or SIGTERM, stop it; returns the last line."
-    _check_port(port, host)   # a bad port fails at once, not after a minute of training
+    check_port(port, host, error=AppError)   # a bad port fails at once, not after a minute of training
     for line in prepare_app(name, **app_args): print(line, flush=True)
-    if threading.current_thread() is threading.main_thread():   # Python sets signal handlers only there
-        signal.signal(signal.SIGINT, signal.default_int_handler)   # Ctrl-C, even where the parent ignored SIGINT (`cmd &`)
-        signal.signal(signal.SIGTERM, _interrupt)                  # `kill` stops the server too
-    with serve_app(name, port, host, timeout, **app_args) as server:
+    with interrupt_on_signals(), serve_app(name, port, host, timeout, **app_args) as server:   # Ctrl-C or `kill`: stopped
         print(f"nlpbook app {name}: serving on {server.url} (health: {server.url}/_stcore/health, log: {server.log}); "
               "Ctrl-C stops it", flush=True)
         try: code = server.process.wait()
         except KeyboardInterrupt: return f"nlpbook app {name}: stopped"
-    raise AppError(f"the {name} app stopped by itself with status {code}; {server.log} ends:\n{_log_tail(server.log)}")
+    raise AppError(f"the {name} app stopped by itself with status {code}; {server.log} ends:\n{log_tail(server.log)}")
 
 def list_apps() -> str:
     "The apps `nlpbook app` starts, one per line: name, the book's file, what it shows."

@@ -250,8 +250,9 @@ def _model_serve(a):
     _not_empty(a.model, "MODEL")
     if not a.host.strip(): raise UsageError("--host is empty; pass an address such as 127.0.0.1 (0.0.0.0 listens on every interface)")
     with _mlflow_errors():
-        from nlpbook.serving import check_port, serve_forever
-        check_port(a.port, a.host)   # a bad port fails before the store is opened
+        from nlpbook.serving import ServingError, serve_forever
+        from nlpbook.services import check_port
+        check_port(a.port, a.host, error=ServingError)   # a bad port fails before the store is opened
         _model_store(a)
         return serve_forever(a.model, a.port, a.host, a.workers)
 
@@ -600,7 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: The modules whose exception types mean "a bad input": (module, type names). A module not imported yet raised none.
 KNOWN_ERRORS = (("nlpbook.data", ("DatasetError",)), ("nlpbook.models", ("ModelNotFoundError", "MissingExtraError")),
                 ("nlpbook.batch_ner", ("BatchNERError",)), ("nlpbook.serving", ("ServingError",)),
-                ("nlpbook.apps", ("AppError",)),
+                ("nlpbook.services", ("ServiceError",)), ("nlpbook.apps", ("AppError",)),
                 ("nlpbook.annotation", ("AnnotationError",)))
 
 def _known_errors() -> tuple:

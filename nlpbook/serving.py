@@ -35,7 +35,7 @@ Docs: https://nlpbook-enterprise.github.io/nlpbook-enterprise/mlflow.html.md"""
 
 # %% ../nbs/11b_mlflow.ipynb #d155a048
 from __future__ import annotations
-import atexit, contextlib, functools, io, json, logging, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import contextlib, io, json, logging, os, sys, tempfile, time
 from pathlib import Path
 
 from .models import require
@@ -47,17 +47,17 @@ import pandas as pd
 import spacy
 
 from .data import cache_dir
+from .services import ServiceError, check_port, free_port, interrupt_on_signals, running
 from .textcat import textcat_component   # Chapter 3 owns the pipeline helpers
 
 # %% auto #0
 __all__ = ['SERVED_ENTITY_FIELDS', 'MAX_ROWS', 'MAX_CHARS', 'PAYLOAD_FORMATS', 'ServingError', 'tracking_root', 'setup_tracking',
            'spacy_task', 'spacy_predict', 'SpacyModel', 'spacy_signature', 'log_spacy_model', 'model_version',
-           'promote', 'resolve_model_uri', 'spark_result_type', 'spacy_spark_udf', 'free_port', 'check_port',
-           'model_server', 'payload', 'book_payload', 'translate_book_payload', 'invoke', 'time_requests',
-           'list_models', 'serve_forever']
+           'promote', 'resolve_model_uri', 'spark_result_type', 'spacy_spark_udf', 'model_server', 'payload',
+           'book_payload', 'translate_book_payload', 'invoke', 'time_requests', 'list_models', 'serve_forever']
 
 # %% ../nbs/11b_mlflow.ipynb #819302a1
-class ServingError(Exception):
+class ServingError(ServiceError):
     "A model store, registered model, alias, version, port or model server this chapter cannot use; the message says which and the fix."
 
 def tracking_root() -> Path:
@@ -259,79 +259,25 @@ def spacy_spark_udf(spark, model_uri: str, result_type: str | None = None):
     return mlflow.pyfunc.spark_udf(spark, uri, env_manager='local', result_type=result_type or spark_result_type(uri))
 
 # %% ../nbs/11b_mlflow.ipynb #5d23124c
-def free_port(host: str = '127.0.0.1') -> int:
-    "A TCP port on `host` that nothing listens on now."
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-def check_port(port, host: str = '127.0.0.1') -> int:
-    "`port` as an int if it is a valid TCP port that is free on `host`, else `ServingError`."
-    try: port = int(port)
-    except (TypeError, ValueError): raise ServingError(f"port must be a number from 1 to 65535, got {port!r}") from None
-    if not 1 <= port <= 65535: raise ServingError(f"port must be a number from 1 to 65535, got {port}")
-    with socket.socket() as s:
-        try: s.bind((host, port))
-        except OSError as e: raise ServingError(f"port {port} on {host} is not free ({e.strerror}); pick another with --port") from None
-    return port
-
-def _listening(host: str, port: int) -> bool:
-    "Whether something accepts TCP connections on host:port."
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((host, port)) == 0
-
-def _stop(proc: subprocess.Popen, addr: tuple[str, int] | None = None, timeout: float = 15):
-    "Stop `proc`'s process group (SIGTERM, SIGKILL after `timeout` s) and wait until nothing listens on `addr`."
-    deadline = time.monotonic() + timeout
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    # uvicorn, in the same process group, shuts down gracefully after the `mlflow` process has already exited
-    while addr and _listening(*addr):
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError, PermissionError): os.killpg(proc.pid, signal.SIGKILL)
-            if time.monotonic() > deadline + 10: raise ServingError(f"the model server on {addr[0]}:{addr[1]} still listens after SIGKILL")
-        time.sleep(0.1)
-
-def _log_tail(path, n: int = 15) -> str:
-    return '\n'.join(Path(path).read_text(errors='replace').strip().splitlines()[-n:])
-
 @contextlib.contextmanager
 def model_server(model: str, port: int | None = None, host: str = '127.0.0.1', timeout: float = 180, log=None, workers: int = 1):
     "Run `mlflow models serve` on `model` (URI or `name[@alias]`) at host:port inside a `with` block; yields its base URL."
     uri = resolve_model_uri(model)
-    port = check_port(port, host) if port else free_port(host)
+    port = check_port(port, host, error=ServingError) if port else free_port(host)
     own_log = log is None   # a log file we make is deleted when the server stops; errors quote its tail
     log = Path(log) if log else Path(tempfile.mkstemp(prefix='mlflow-serve-', suffix='.log')[1])
     env = {**os.environ, 'MLFLOW_TRACKING_URI': mlflow.get_tracking_uri(), 'MLFLOW_REGISTRY_URI': mlflow.get_registry_uri(),
            'PATH': os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')])}
     cmd = [sys.executable, '-m', 'mlflow', 'models', 'serve', '-m', uri, '--env-manager', 'local', '-h', host, '-p', str(port),
            '-w', str(workers)]
-    with open(log, 'w') as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    stop = functools.partial(_stop, proc, (host, port))
-    atexit.register(stop)   # also stopped if the interpreter exits inside the block
-    url, t0 = f"http://{host}:{port}", time.monotonic()
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise ServingError(f"`{' '.join(cmd[2:])}` exited with status {proc.returncode} before serving:\n{_log_tail(log)}")
-            try:
-                with urllib.request.urlopen(f"{url}/ping", timeout=5) as r:
-                    if r.status == 200: break
-            except OSError: pass
-            if time.monotonic() - t0 > timeout:
-                raise ServingError(f"the model server at {url} did not answer /ping within {timeout:.0f} s; its log:\n{_log_tail(log)}")
-            time.sleep(0.25)
-        yield url
+    url = f"http://{host}:{port}"
+    try:   # uvicorn's workers share the server's process group: stopping the group stops them too
+        with running(cmd, f"{url}/ping", f"`{' '.join(cmd[2:])}`", log, timeout, env=env, poll=0.25, error=ServingError):
+            yield url
+    except ServingError: own_log = False; raise   # keep the log the error names
     finally:
-        stop()
-        atexit.unregister(stop)
         if own_log: log.unlink(missing_ok=True)
+
 
 # %% ../nbs/11b_mlflow.ipynb #4090c29b
 PAYLOAD_FORMATS = ('dataframe_split', 'dataframe_records', 'instances', 'inputs')
@@ -395,12 +341,9 @@ def list_models() -> pd.DataFrame:
 
 def serve_forever(model: str, port: int = 5000, host: str = '127.0.0.1', workers: int = 1) -> str:
     "Serve `model` with `model_server` until Ctrl-C (the `nlpbook model serve` command); returns a closing line."
-    port = check_port(port, host)
+    port = check_port(port, host, error=ServingError)
     uri = resolve_model_uri(model)  # an unknown model or alias is one clear error before anything starts
-    if threading.current_thread() is threading.main_thread():  # Python sets signal handlers only there
-        signal.signal(signal.SIGINT, signal.default_int_handler)    # Ctrl-C, even where the parent ignored SIGINT
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))        # `kill` also stops the server (via the finally below)
-    with model_server(model, port, host, workers=workers) as url:
+    with interrupt_on_signals(), model_server(model, port, host, workers=workers) as url:   # Ctrl-C or `kill`: stopped
         print(f"serving {uri} at {url}/invocations (Ctrl-C stops it)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True: time.sleep(3600)

@@ -5,23 +5,19 @@ mouse, checks the output JSONL after every answer, kills the server with SIGKILL
 resumes at the first unanswered task with nothing answered lost. Screenshots go to docs/_build/screenshots/.
 Fails (with the fix) when Debian's chromium / chromium-driver or streamlit are missing.
 """
-import importlib.util, json, os, signal, socket, subprocess, urllib.request
+import importlib.util, json, os, signal, subprocess, urllib.request
 from pathlib import Path
 
 import pytest
 
 from chromium import headless_chromium, wait_for  # tests/chromium.py
+from nlpbook.services import free_port
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT/"docs"/"_build"/"screenshots"
 TEXTS = ["Dell (DELL.O) beat forecasts.", "Apple and IBM fell on Nasdaq.", "Rain in Spain.", "Oracle hired Larry."]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
 def serve(src, out, labels, mode, log):

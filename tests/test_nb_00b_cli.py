@@ -388,7 +388,7 @@ def test_00b_cli_cell_28():
 def test_00b_cli_cell_29():
     global args, code, err, free_port, msg, out, store, tempfile
     import tempfile
-    from nlpbook.serving import free_port
+    from nlpbook.services import free_port
     with tempfile.TemporaryDirectory() as store:
         for args, msg in [(["model", "serve", "ag_news_textcat", "--port", "99999"], "port must be a number from 1 to 65535, got 99999"),
                           (["model", "serve", "ag_news_textcat", "--port", "http"], "port must be a number from 1 to 65535, got 'http'"),
@@ -597,7 +597,7 @@ def _cell_30():
 @_nb.check(31, '28932cb1')
 def test_00b_cli_cell_31():
     global check_row, fill, free_port, p, problems, t0, time
-    from nlpbook.serving import free_port   # the one row that needs a free port (it must fail on the model, not the port)
+    from nlpbook.services import free_port   # the one row that needs a free port (it must fail on the model, not the port)
     @_module_level
     def fill(s, port): return s.replace("$TMP", str(FIX)).replace("$PORT", str(port)) if isinstance(s, str) else s
 
@@ -647,8 +647,9 @@ def test_00b_cli_cell_32():
 
 @_nb.check(33, '35d7ceb8')
 def test_00b_cli_cell_33():
-    global _stop, app_healthy, args, d, log, port, server, t0, up, url
-    from nlpbook.apps import app_healthy, _stop
+    global app_healthy, args, d, free_port, log, port, server, stop_process_group, t0, up, url
+    from nlpbook.apps import app_healthy
+    from nlpbook.services import free_port, stop_process_group
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); (d/"texts.jsonl").write_text('{"text": "Stocks rose on Monday."}\n{"text": "The team won the cup."}\n')
         port = free_port(); url = f"http://127.0.0.1:{port}"
@@ -661,7 +662,7 @@ def test_00b_cli_cell_33():
             while not app_healthy(url) and server.poll() is None and time.monotonic() - t0 < 90: time.sleep(0.1)
             up = app_healthy(url)
             print(f"nlpbook annotate answered {url}/_stcore/health after {time.monotonic() - t0:.1f} s")
-        finally: _stop(server)
+        finally: stop_process_group(server)
         log = server.stdout.read().decode("utf-8", "replace")
         assert up, log
         test_eq(server.returncode, 0)

@@ -24,7 +24,6 @@ def _cell_03():
     global tmp
     from fastcore.test import test_eq, test_fail, test_is, test_ne
     import json, logging, shutil, subprocess, tempfile, time
-    logging.getLogger("streamlit").setLevel(logging.ERROR)   # AppTest in a notebook: no "missing ScriptRunContext" noise
     tmp = Path(tempfile.mkdtemp(prefix="nlpbook-03a-"))
 
 
@@ -597,14 +596,14 @@ def _cell_51():
 
 @_nb.setup(52, 'fd484a60')
 def _cell_52():
-    global AppTest, app_test, lines, shown_text
-    from streamlit.testing.v1 import AppTest
+    global annotation_session, app_test, lines, shown_text
+    from nlpbook.services import app_test   # AppTest that leaves the process as it found it
 
     @_module_level
-    def app_test(source, output, labels, mode="ner"):
+    def annotation_session(source, output, labels, mode="ner"):
         "A fresh `AppTest` session of the app (a new browser tab, or the app after a restart), already run once."
         script = f"from nlpbook.annotation import annotate_page\nannotate_page({str(source)!r}, {str(output)!r}, {list(labels)!r}, {mode!r})"
-        return AppTest.from_string(script, default_timeout=60).run()
+        return app_test(script, 60).run()
 
     @_module_level
     def shown_text(at): return [m.value for m in at.markdown if "nlpbook-task" in m.value][0]
@@ -616,7 +615,7 @@ def _cell_52():
 def test_03a_annotation_cell_53():
     global at, out, span_texts
     out = tmp/"ner_answers.jsonl"
-    at = app_test(src, out, ["ORG", "TICKER"])
+    at = annotation_session(src, out, ["ORG", "TICKER"])
     test_eq(at.exception, [])
     test_eq("Dell" in shown_text(at) and "<mark" in shown_text(at), True)       # the pre-annotated ORG is highlighted
     at.button_group(key="sel_0").set_value([2]).run()                               # select "DELL.O" ...
@@ -669,7 +668,7 @@ def test_03a_annotation_cell_56():
     global at2, out2
     out2 = tmp/"resume.jsonl"
     out2.write_text("".join(l + "\n" for l in out.read_text().splitlines()[:2]) + '{"text": "Rain in Sp')
-    at2 = app_test(src, out2, ["ORG", "TICKER"])
+    at2 = annotation_session(src, out2, ["ORG", "TICKER"])
     test_eq("Rain in Spain" in shown_text(at2), True)                                 # task 3: the first unanswered
     test_eq(any("1 malformed line(s)" in w.value for w in at2.warning), True)         # the torn line is reported
     at2.button(key="ignore").click().run()
@@ -683,7 +682,7 @@ def test_03a_annotation_cell_57():
     tc_src = write_jsonl(tmp/"tc_source.jsonl", [{"text": t} for t in ["Stocks rose.", "Team wins.", "Chips got faster."]])
     tc_out = tmp/"tc_answers.jsonl"
     labels4 = ["Business", "Sci_Tech", "Sports", "World"]
-    at = app_test(tc_src, tc_out, labels4, mode="textcat")
+    at = annotation_session(tc_src, tc_out, labels4, mode="textcat")
     test_eq([b.label for b in at.button if b.key.startswith("label_")], labels4)
     test_eq("accept" in [b.key for b in at.button], False)                          # the label buttons are the accept
     at.button(key="label_Business").click().run()
@@ -693,27 +692,22 @@ def test_03a_annotation_cell_57():
     test_eq([(l["answer"], l.get("accept")) for l in lines(tc_out)], [("accept", ["Business"]), ("accept", ["Sports"]), ("reject", None)])
     docs = list(tasks_to_docbin(lines(tc_out), kind="textcat", labels=labels4).get_docs(nlp_en.vocab))
     test_eq([max(d.cats, key=d.cats.get) for d in docs], ["Business", "Sports"])
-    test_eq(app_test(tc_src, tc_out, labels4, mode="textcat").exception, [])
-    test_eq(any("No tasks left" in s.value for s in app_test(tc_src, tc_out, labels4, mode="textcat").success), True)
+    test_eq(annotation_session(tc_src, tc_out, labels4, mode="textcat").exception, [])
+    test_eq(any("No tasks left" in s.value for s in annotation_session(tc_src, tc_out, labels4, mode="textcat").success), True)
 
 
 @_nb.check(58, 'a88f71aa')
 def test_03a_annotation_cell_58():
-    global before, free_port, healthy, log, port, server, signal, socket, t0, up, urllib
-    import signal, socket, urllib.request
-    @_module_level
-    def free_port():
-        with socket.socket() as s_: s_.bind(("127.0.0.1", 0)); return s_.getsockname()[1]
+    global answers, before, free_port, healthy, log, port, server, signal, t0, up
+    import signal
+    from nlpbook.services import answers, free_port
     port = free_port()
     before = out.read_bytes()
     server = subprocess.Popen([sys.executable, "-m", "nlpbook.annotation", "--source", str(src), "--output", str(out),
                                "--labels", "ORG,TICKER", "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     @_module_level
-    def healthy():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r: return r.status == 200
-        except OSError: return False
+    def healthy(): return answers(f"http://127.0.0.1:{port}/_stcore/health")
     t0 = time.monotonic()
     while not healthy() and server.poll() is None and time.monotonic() - t0 < 60: time.sleep(0.2)
     up = healthy()

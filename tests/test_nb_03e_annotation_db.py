@@ -253,19 +253,16 @@ def test_03e_annotation_db_cell_22():
 
 @_nb.check(23, 'c8b9d760')
 def test_03e_annotation_db_cell_23():
-    global AppTest, at, at2, con, logging, script, src
-    from streamlit.testing.v1 import AppTest
-    import logging
-    # AppTest in a notebook: no "missing ScriptRunContext" warnings (AppTest resets Streamlit's log levels from its config)
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
+    global app_test, at, at2, con, script, src
+    from nlpbook.services import app_test   # Streamlit's AppTest, without its warnings and with __main__ put back
     os.environ["NLPBOOK_DB"] = str(tmp/"app.db")
     src = write_jsonl(tmp/"stream.jsonl", [{"text": "Stocks rose."}, {"text": "Team wins."}, {"text": "Chips got faster."}])
     script = f"from nlpbook.annotation import annotate_page\nannotate_page({str(src)!r}, 'dataset:tc_app', ['Business', 'Sports', 'Sci_Tech'], 'textcat')"
-    at = AppTest.from_string(script, default_timeout=60).run()
+    at = app_test(script, 60).run()
     at.button(key="label_Business").click().run()
     at.button(key="label_Sports").click().run()
     with AnnotationDB() as con: test_eq([(t["text"], t["accept"]) for t in con.get_examples("tc_app")], [("Stocks rose.", ["Business"]), ("Team wins.", ["Sports"])])
-    at2 = AppTest.from_string(script, default_timeout=60).run()       # a new session (or a restarted app) resumes from the dataset
+    at2 = app_test(script, 60).run()       # a new session (or a restarted app) resumes from the dataset
     test_eq(any("2 of 3 answered" in str(p.value) or "2 of 3" in str(getattr(p, "text", "")) for p in at2.get("progress")), True)
     del os.environ["NLPBOOK_DB"]
 

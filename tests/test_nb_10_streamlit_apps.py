@@ -15,33 +15,34 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(2, '046809ea')
 def _cell_02():
     # exported to nlpbook.apps: take what the cell defines from the installed package
-    global AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, NER_LABELS, NamedTuple, Path, ag_news_splits, cache
-    global cache_dir, contextmanager, entity_rows, few_labels, full_scale, gold_docbin, importlib
-    global init_ner_config, load_ag_news, load_gold, load_spacy, newswire_tokenizer, os, pd
-    global pipeline_dir, re, require, signal, socket, spacy, spacy_code_file, spacy_model_path
+    global AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, NER_LABELS, NamedTuple, Path, ServiceError
+    global ag_news_splits, answers, cache, cache_dir, check_port, contextmanager, entity_rows
+    global few_labels, free_port, full_scale, gold_docbin, importlib, init_ner_config
+    global interrupt_on_signals, load_ag_news, load_gold, load_spacy, log_tail, newswire_tokenizer
+    global pd, pipeline_dir, re, require, running, spacy, spacy_code_file, spacy_model_path
     global subprocess, sys, tempfile, textcat_component, textcat_config, threading, time
-    global train_spacy, unicodedata, urllib, warnings, write_docbins
+    global train_spacy, unicodedata, warnings, write_docbins
     from nlpbook.apps import (
-        AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, NER_LABELS, NamedTuple, Path, ag_news_splits, cache,
-        cache_dir, contextmanager, entity_rows, few_labels, full_scale, gold_docbin, importlib,
-        init_ner_config, load_ag_news, load_gold, load_spacy, newswire_tokenizer, os, pd,
-        pipeline_dir, re, require, signal, socket, spacy, spacy_code_file, spacy_model_path,
-        subprocess, sys, tempfile, textcat_component, textcat_config, threading, time, train_spacy,
-        unicodedata, urllib, warnings, write_docbins,
+        AG_NEWS_CLASSES, DEFAULT_SPACY_MODEL, NER_LABELS, NamedTuple, Path, ServiceError,
+        ag_news_splits, answers, cache, cache_dir, check_port, contextmanager, entity_rows,
+        few_labels, free_port, full_scale, gold_docbin, importlib, init_ner_config,
+        interrupt_on_signals, load_ag_news, load_gold, load_spacy, log_tail, newswire_tokenizer, pd,
+        pipeline_dir, re, require, running, spacy, spacy_code_file, spacy_model_path, subprocess,
+        sys, tempfile, textcat_component, textcat_config, threading, time, train_spacy, unicodedata,
+        warnings, write_docbins,
     )
 
 
 @_nb.setup(3, 'f859ce78')
 def _cell_03():
-    global AppTest, WORK, collections, contextlib, display, io, logging, set_env, shutil, test_close
-    global test_eq, test_fail, use_checkout_mirror
+    global WORK, app_test, collections, contextlib, display, io, logging, os, set_env, shutil
+    global signal, socket, test_close, test_eq, test_fail, urllib, use_checkout_mirror
     from fastcore.test import test_eq, test_fail, test_close
-    import collections, contextlib, io, logging, shutil
+    import collections, contextlib, io, logging, os, shutil, signal, socket, urllib.request
     from IPython.display import display
-    from streamlit.testing.v1 import AppTest
+    from nlpbook.services import app_test
     from nlpbook.data import set_env, use_checkout_mirror
     use_checkout_mirror()      # AG News from the mirror beside the checkout when $NLPBOOK_MIRROR is not set
-    logging.getLogger("streamlit").setLevel(logging.ERROR)   # AppTest in a notebook: no "missing ScriptRunContext" noise
     WORK = Path(tempfile.mkdtemp(prefix="nlpbook-ch10-"))
 
 
@@ -228,12 +229,11 @@ def _cell_19():
 
 @_nb.setup(20, 'fc0c98a9')
 def _cell_20():
-    global app_test, errors, shown_entities, sidebar_article
+    global errors, page_test, shown_entities, sidebar_article
     @_module_level
-    def app_test(page, spec=None, timeout=120):
+    def page_test(page, spec=None, timeout=120):
         "A fresh `AppTest` session of `page` (a page function's name) with model `spec`, already run once."
-        at = AppTest.from_string(f"from nlpbook.apps import {page}\n{page}({spec!r})", default_timeout=timeout)
-        return at.run()
+        return app_test(f"from nlpbook.apps import {page}\n{page}({spec!r})", timeout).run()
 
     @_module_level
     def shown_entities(at) -> list[list[tuple[str, str]]]:
@@ -250,7 +250,7 @@ def _cell_20():
 @_nb.check(21, 'f82ff3b4')
 def test_10_streamlit_apps_cell_21():
     global at, base_doc, custom_doc, row
-    at = app_test('ner_agnews_page')
+    at = page_test('ner_agnews_page')
     test_eq(errors(at), [])
     test_eq([r.value for r in at.sidebar.radio], ['World']); test_eq(at.sidebar.radio[0].options, AG_CATEGORIES)
     test_eq((sidebar_article(at).value, sidebar_article(at).min, sidebar_article(at).max), (1, 1, 1900))
@@ -296,7 +296,7 @@ def test_10_streamlit_apps_cell_23():
     gold_row = next(r for r, s in seen_ner.items() if s == 'train')
     category = ag.loc[gold_row].class_name
     number = list(category_articles(ag, category).index).index(gold_row) + 1
-    at = app_test('ner_agnews_page')
+    at = page_test('ner_agnews_page')
     at.sidebar.radio[0].set_value(category).run(); sidebar_article(at).set_value(number).run()
     assert any("was trained on" in c.value for c in at.caption), [c.value for c in at.caption]
 
@@ -304,7 +304,7 @@ def test_10_streamlit_apps_cell_23():
 @_nb.check(24, '7d181d94')
 def test_10_streamlit_apps_cell_24():
     global at, base_shown, custom_shown, drawn, level, text
-    at = app_test('ner_custom_page')
+    at = page_test('ner_custom_page')
     test_eq((errors(at), len(at.info), len(at.get('html'))), ([], 1, 0))      # empty: what to do, nothing analysed
     for text, level, drawn in [("   ", 'info', 0), ("\x00\x01\x02PK\x03\x04 binary", 'warning', 0),
                                ("Le président de la République a annoncé lundi à Paris une nouvelle réforme des retraites.", 'warning', 2),
@@ -322,7 +322,7 @@ def test_10_streamlit_apps_cell_24():
 @_nb.check(25, 'b0379558')
 def test_10_streamlit_apps_cell_25():
     global at, category, expected, number, row, shown_scores
-    at = app_test('textcat_agnews_page')
+    at = page_test('textcat_agnews_page')
     test_eq(errors(at), [])
     @_module_level
     def shown_scores(at): return at.dataframe[-1].value.set_index('category').score
@@ -342,7 +342,7 @@ def test_10_streamlit_apps_cell_25():
 @_nb.check(26, 'd2fe63b4')
 def test_10_streamlit_apps_cell_26():
     global at, expected, musk
-    at = app_test('textcat_custom_page')
+    at = page_test('textcat_custom_page')
     test_eq((errors(at), len(at.info), len(at.metric)), ([], 1, 0))
     at.text_area[0].input("\ufffd\ufffd\x07\x08 garbage \ufffd").run(); test_eq((len(at.warning), len(at.metric)), (1, 0))
     at.text_area[0].input(long_text).run(); test_eq((len(at.warning), len(at.metric)), (1, 2))
@@ -356,10 +356,10 @@ def test_10_streamlit_apps_cell_26():
 @_nb.check(27, '55516318')
 def test_10_streamlit_apps_cell_27():
     global _fail, _real_trainer, apps_module, at
-    at = app_test('textcat_custom_page', str(WORK/'missing-model'))
+    at = page_test('textcat_custom_page', str(WORK/'missing-model'))
     test_eq(len(at.exception), 0); assert "not a spaCy pipeline folder" in at.error[0].value, at.error[0].value
     test_eq(len(at.text_area), 0)                                        # stopped before drawing anything else
-    at = app_test('ner_custom_page', str(TEXTCAT))
+    at = page_test('ner_custom_page', str(TEXTCAT))
     assert "has no 'ner' component" in at.error[0].value
     import nlpbook.apps as apps_module
     _real_trainer = apps_module.train_chapter3_textcat
@@ -367,15 +367,15 @@ def test_10_streamlit_apps_cell_27():
         try:
             apps_module.train_chapter3_textcat = lambda: shutil.copytree(TEXTCAT.parent, chapter3_pipeline_path('textcat').parent)
             _caches().pipeline.clear()
-            at = app_test('textcat_custom_page')
+            at = page_test('textcat_custom_page')
             test_eq((errors(at), len(at.status)), ([], 1)); assert at.status[0].label.startswith("Trained Chapter 3's text classifier")
             test_eq(chapter3_ready('textcat'), True)
-            at = app_test('textcat_custom_page'); test_eq(len(at.status), 0)       # the next session just loads it
+            at = page_test('textcat_custom_page'); test_eq(len(at.status), 0)       # the next session just loads it
             @_module_level
             def _fail(): raise RuntimeError("spacy train textcat.cfg failed (exit 1)")
             apps_module.train_chapter3_textcat = _fail
             shutil.rmtree(chapter3_pipeline_path('textcat').parent); _caches().pipeline.clear()
-            at = app_test('textcat_custom_page')
+            at = page_test('textcat_custom_page')
             test_eq(len(at.exception), 0); assert "spacy train textcat.cfg failed" in at.error[0].value
         finally:
             apps_module.train_chapter3_textcat = _real_trainer
@@ -389,11 +389,11 @@ def test_10_streamlit_apps_cell_28():
     with set_env(MLFLOW_TRACKING_URI=setup_tracking(WORK/'mlflow')):
         promote('ag_news_textcat', log_spacy_model(TEXTCAT, 'ag_news_textcat')['version'], 'production')
         for spec in ('ag_news_textcat@production', 'models:/ag_news_textcat@production'):
-            at = app_test('textcat_custom_page', spec)
+            at = page_test('textcat_custom_page', spec)
             at.text_area[0].input(musk).run()
             test_eq(errors(at), [])
             test_eq(at.metric[1].value, f"{prediction(category_scores(nlp_tc(musk)))[1]:.4f}")
-        at = app_test('textcat_custom_page', 'ag_news_textcat@canary')
+        at = page_test('textcat_custom_page', 'ag_news_textcat@canary')
         assert "has no alias 'canary'" in at.error[0].value, at.error[0].value
 
 
@@ -408,7 +408,7 @@ def test_10_streamlit_apps_cell_29():
     try:
         for name, title in titles.items():
             sys.argv = [launcher, '--app', name, f'--{_model_option(name)}', str(NER if name.startswith('ner') else TEXTCAT)]
-            at = AppTest.from_file(launcher, default_timeout=120).run()
+            at = app_test(Path(launcher), 120).run()
             test_eq((errors(at), at.title[0].value), ([], f":star: {title}"))
     finally: sys.argv = _argv
 
@@ -416,29 +416,25 @@ def test_10_streamlit_apps_cell_29():
 @_nb.setup(30, '23135051')
 def _cell_30():
     # exported to nlpbook.apps: take what the cell defines from the installed package
-    global AppServer, STREAMLIT_FLAGS, _any_free_port, _check_port, _log_tail, _stop, app_command
-    global app_healthy, serve_app
-    from nlpbook.apps import (
-        AppServer, STREAMLIT_FLAGS, _any_free_port, _check_port, _log_tail, _stop, app_command,
-        app_healthy, serve_app,
-    )
+    global AppServer, STREAMLIT_FLAGS, app_command, app_healthy, serve_app
+    from nlpbook.apps import AppServer, STREAMLIT_FLAGS, app_command, app_healthy, serve_app
 
 
 @_nb.check(31, '4317b8e8')
 def test_10_streamlit_apps_cell_31():
     global busy, cmd
-    cmd = app_command('ner-custom', port=_any_free_port())
+    cmd = app_command('ner-custom', port=free_port())
     test_eq(cmd[1:4], ["-m", "streamlit", "run"]); test_eq(Path(cmd[4]).name, "app_launcher.py")
     test_eq(cmd[cmd.index("--server.address") + 1], "127.0.0.1")
     test_eq(cmd[cmd.index("--") + 1:], ["--app", "ner-custom"])
-    test_eq(app_command('textcat-agnews', port=_any_free_port(), textcat='ag_news_textcat@production')[-2:],
+    test_eq(app_command('textcat-agnews', port=free_port(), textcat='ag_news_textcat@production')[-2:],
             ["--textcat", "ag_news_textcat@production"])
-    test_eq(Path(app_command('annotate', port=_any_free_port(), source=WORK, output=WORK/'a.jsonl', labels='ORG')[4]).name,
+    test_eq(Path(app_command('annotate', port=free_port(), source=WORK, output=WORK/'a.jsonl', labels='ORG')[4]).name,
             "annotation_app.py")
     test_fail(lambda: app_command('ner-app'), contains="unknown app 'ner-app'")
     test_fail(lambda: app_command('ner-custom', textcat=str(TEXTCAT)), contains="takes --ner, not --textcat")
-    test_fail(lambda: app_command('annotate', port=_any_free_port()), contains="needs --source, --output and --labels")
-    test_fail(lambda: app_command('annotate', port=_any_free_port(), source=WORK/'no.jsonl', output=WORK/'a.jsonl', labels='ORG'),
+    test_fail(lambda: app_command('annotate', port=free_port()), contains="needs --source, --output and --labels")
+    test_fail(lambda: app_command('annotate', port=free_port(), source=WORK/'no.jsonl', output=WORK/'a.jsonl', labels='ORG'),
               contains="no such file")
     test_fail(lambda: app_command('ner-custom', port=70000), contains="from 1 to 65535, got 70000")
     with socket.socket() as busy:
@@ -449,8 +445,8 @@ def test_10_streamlit_apps_cell_31():
 @_nb.setup(32, 'd05afc22')
 def _cell_32():
     # exported to nlpbook.apps: take what the cell defines from the installed package
-    global _interrupt, list_apps, prepare_app, run_app
-    from nlpbook.apps import _interrupt, list_apps, prepare_app, run_app
+    global list_apps, prepare_app, run_app
+    from nlpbook.apps import list_apps, prepare_app, run_app
 
 
 @_nb.check(33, 'b15cef24')
@@ -470,7 +466,7 @@ def test_10_streamlit_apps_cell_33():
             except SystemExit as e: code = e.code
         test_eq((code, err.getvalue().count('\n')), (2, 1)); assert err.getvalue().startswith("nlpbook app: error: port "), err.getvalue()
 
-    port = _any_free_port()
+    port = free_port()
     t0 = time.perf_counter()
     cli = subprocess.Popen([sys.executable, '-c', 'import sys; from nlpbook.cli import main; sys.exit(main())', 'app', 'ner-custom',
                             '--port', str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -490,7 +486,7 @@ def test_10_streamlit_apps_cell_33():
     test_eq(page[0], 200); assert '<div id="root">' in page[1] or 'id="root"' in page[1], page[1][:300]
     test_eq((cli.returncode, rest.strip().splitlines()[-1]), (0, "nlpbook app ner-custom: stopped"))
     test_eq(app_healthy(url), False)
-    _check_port(port)                                      # free again: nothing left running
+    test_eq(check_port(port), port)                       # free again: nothing left running
 
 
 @_nb.setup(34, 'fe6a790c')

@@ -15,13 +15,13 @@ _like_nbdev_test = _nb.fixture()
 @_nb.setup(2, 'd155a048')
 def _cell_02():
     # exported to nlpbook.serving: take what the cell defines from the installed package
-    global Path, atexit, cache_dir, contextlib, functools, io, json, logging, mlflow, np, os, pd
-    global require, signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading
-    global time, urllib
+    global Path, ServiceError, cache_dir, check_port, contextlib, free_port, interrupt_on_signals
+    global io, json, logging, mlflow, np, os, pd, require, running, spacy, sys, tempfile
+    global textcat_component, time
     from nlpbook.serving import (
-        Path, atexit, cache_dir, contextlib, functools, io, json, logging, mlflow, np, os, pd,
-        require, signal, socket, spacy, subprocess, sys, tempfile, textcat_component, threading,
-        time, urllib,
+        Path, ServiceError, cache_dir, check_port, contextlib, free_port, interrupt_on_signals, io,
+        json, logging, mlflow, np, os, pd, require, running, spacy, sys, tempfile, textcat_component,
+        time,
     )
 
 
@@ -50,9 +50,9 @@ def test_11b_mlflow_cell_04():
 
 @_nb.setup(5, 'b9d11520')
 def _cell_05():
-    global FULL, T0, WORK, atexit, display, load_ag_news, requests, shutil, test_close, test_eq
-    global test_fail, test_ne, warnings
-    import atexit, shutil, warnings, requests
+    global FULL, T0, WORK, atexit, display, load_ag_news, requests, shutil, signal, socket
+    global subprocess, test_close, test_eq, test_fail, test_ne, threading, urllib, warnings
+    import atexit, shutil, signal, socket, subprocess, threading, urllib.request, warnings, requests
     from IPython.display import display
     from fastcore.test import test_eq, test_ne, test_fail, test_close
     from nlpbook.data import load_ag_news
@@ -348,15 +348,15 @@ def test_11b_mlflow_cell_29():
 @_nb.setup(30, '5d23124c')
 def _cell_30():
     # exported to nlpbook.serving: take what the cell defines from the installed package
-    global _listening, _log_tail, _stop, check_port, free_port, model_server
-    from nlpbook.serving import _listening, _log_tail, _stop, check_port, free_port, model_server
+    global model_server
+    from nlpbook.serving import model_server
 
 
 @_nb.check(31, '02235f39')
 def test_11b_mlflow_cell_31():
     global _busy
     test_fail(lambda: model_server(PROD, port=70000).__enter__(), contains="port must be a number from 1 to 65535, got 70000")
-    test_fail(lambda: check_port('http'), contains="got 'http'")
+    test_fail(lambda: check_port('http', error=ServingError), contains="got 'http'", exc=ServingError)
     with socket.socket() as _busy:
         _busy.bind(('127.0.0.1', 0)); _busy.listen()
         test_fail(lambda: check_port(_busy.getsockname()[1]), contains="is not free")

@@ -6,20 +6,17 @@ The pyspark wheel has no `sbin/start-master.sh` (only the connect and history se
 master and workers are started the way those scripts start them, `spark-class <main class>`, in the foreground
 as our own child processes: no pid files, no daemons to find later.
 """
-import json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
+import json, os, shutil, signal, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
+
+from nlpbook.services import free_port
 
 pyspark = pytest.importorskip("pyspark")
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (Debian: openjdk-17-jre-headless)")
 SPARK_HOME = Path(pyspark.__file__).parent
 N_WORKERS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
 def master_state(ui_port: int) -> dict:
