@@ -470,6 +470,16 @@ class NotebookCells:
             if note not in getattr(errors[0], '__notes__', []): errors[0].add_note(note)
         raise errors[0]
 
+    def ran_in_book(self) -> str | None:
+        "The page of `$NLPBOOK_BOOK_BUILT` (a book build's `docs/_nbs`) that ran every cell this session would, from this notebook and library as they are now; else None"
+        if not (built := os.environ.get('NLPBOOK_BOOK_BUILT')): return None
+        from nlpbook.docs import _at_root, _fresh, page_name   # only a session after a book build needs them
+        flags = tuple(get_config().tst_flags.split())          # the cells the book skips, as `build_docs` does
+        if any(self.active(c) and c.flags & set(flags) for c in self.cells.values()): return None   # e.g. `-m slow`
+        src = Path(self.nbs_dir)/Path(self.notebook).name
+        page = _at_root(built)/f'{page_name(src)}.ipynb'
+        return str(page) if _fresh(src, page, flags) else None
+
     def fixture(self):
         "A module-scoped autouse pytest fixture: run the cells as nbdev-test does, then undo what they leave behind"
         pytest = _pytest()
@@ -478,6 +488,8 @@ class NotebookCells:
             names,environ = set(self.globals),dict(os.environ)
             self.reset()
             self.markexpr = request.config.getoption('markexpr', '') or ''
+            if page := self.ran_in_book():   # `make test` builds the book first: one pass over the cells is enough
+                pytest.skip(f"its cells ran in this run's book build, from the same notebook and library ({page})")
             with pytest.MonkeyPatch.context() as mp:
                 mp.chdir(self.nbs_dir)
                 mp.setenv('IN_TEST', '1')
