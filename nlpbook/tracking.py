@@ -66,12 +66,11 @@ def log_epoch(metrics: dict, step: int) -> dict:
 
 @contextmanager
 def tensorboard_writer(logdir):
-    "Inside the block, `log_epoch` also writes TensorBoard events to `logdir` (needs `pip install tensorboard`)."
+    "Inside the block, `log_epoch` also writes TensorBoard events to `logdir`; yields torch's `SummaryWriter`."
     global _tb_writer
     require("torch", extra="hf", what="tensorboard_writer")
-    try: from torch.utils.tensorboard import SummaryWriter
-    except ImportError: raise ImportError("tensorboard_writer needs the tensorboard package, which no extra installs: "
-                                          "pip install tensorboard") from None
+    require("tensorboard", extra="mlops", what="tensorboard_writer")   # torch's writer needs it for the event files
+    from torch.utils.tensorboard import SummaryWriter
     _tb_writer = SummaryWriter(str(logdir))
     try: yield _tb_writer
     finally: _tb_writer.close(); _tb_writer = None

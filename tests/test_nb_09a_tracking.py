@@ -56,26 +56,40 @@ def test_09a_tracking_cell_05():
     test_eq(log_epoch({'loss': 1.0}, step=3), {'loss': 1.0})                              # no active run: nothing to do, no error
     os.environ.pop(TRACK_ENV, None); test_eq(tracking_enabled(), False)
     from nlpbook.models import uninstalled
-    with uninstalled('tensorboard', 'torch.utils.tensorboard'):                              # TensorBoard is optional: one clear error
-        test_fail(lambda: tensorboard_writer(WORK / 'tb').__enter__(), contains="pip install tensorboard")
+    with uninstalled('tensorboard', 'torch.utils.tensorboard'):                              # without it: which extra to install
+        test_fail(lambda: tensorboard_writer(WORK / 'tb').__enter__(), contains="tensorboard_writer needs tensorboard")
 
 
-@_nb.setup(6, '9f3c63f7')
-def _cell_06():
+@_nb.check(6, 'd7b80e61')
+def test_09a_tracking_cell_06():
+    global EventAccumulator, events, loss, run, step, writer
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    with mlflow.start_run(run_name='both') as run, tensorboard_writer(WORK / 'tb') as writer:
+        for step, loss in enumerate([0.9, 0.5, 0.3], 1): log_epoch({'loss': loss, 'valid_loss': float('nan')}, step)
+    events = EventAccumulator(str(WORK / 'tb')).Reload()
+    test_eq(events.Tags()['scalars'], ['loss'])                                             # the NaN was left out here too
+    test_close([e.value for e in events.Scalars('loss')], [0.9, 0.5, 0.3], eps=1e-6)        # float32 in the event file
+    test_eq([e.step for e in events.Scalars('loss')],
+            [m.step for m in mlflow.tracking.MlflowClient().get_metric_history(run.info.run_id, 'loss')])   # the same steps in both
+    test_eq(log_epoch({'loss': 0.1}, 4), {'loss': 0.1}); test_eq(len(EventAccumulator(str(WORK / 'tb')).Reload().Scalars('loss')), 3)   # closed after the block
+
+
+@_nb.setup(7, '9f3c63f7')
+def _cell_07():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global MLflowTracker, _callback_base, _learner_params
     from nlpbook.tracking import MLflowTracker, _callback_base, _learner_params
 
 
-@_nb.setup(7, '22377f75')
-def _cell_07():
+@_nb.setup(8, '22377f75')
+def _cell_08():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global metric_history, runs_table
     from nlpbook.tracking import metric_history, runs_table
 
 
-@_nb.check(8, '29b81643')
-def test_09a_tracking_cell_08():
+@_nb.check(9, '29b81643')
+def test_09a_tracking_cell_09():
     global RNNClassifier, ReviewDataset, art, dls, fastai_runs, fit, hidden, load_imdb, model, nn
     global review_loader, review_vocab, rid, runs, test_df, torch, train_df, vocab
     import torch
@@ -102,8 +116,8 @@ def test_09a_tracking_cell_08():
     fastai_runs[['run_name', 'params.hidden', 'params.n_params', 'metrics.train_loss', 'metrics.valid_loss', 'metrics.valid_acc']]
 
 
-@_nb.setup(9, '4df5727d')
-def _cell_09():
+@_nb.setup(10, '4df5727d')
+def _cell_10():
     global ax, axes, fig, h, key, name, rid
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
     for rid, name in zip(fastai_runs.run_id, fastai_runs.run_name):
@@ -112,8 +126,8 @@ def _cell_09():
     axes[0].legend(); plt.tight_layout(); plt.show()
 
 
-@_nb.check(10, '931e5fcc')
-def test_09a_tracking_cell_10():
+@_nb.check(11, '931e5fcc')
+def test_09a_tracking_cell_11():
     global last, learn, make_learner, n_trackers, tensor_loader
     from nlpbook.learner import make_learner, tensor_loader
     n_trackers = lambda learn: sum(type(cb).__name__ == 'MLflowTracker' for cb in learn.cbs)   # the library's class (this notebook defines its twin)
@@ -129,15 +143,15 @@ def test_09a_tracking_cell_10():
     test_eq(n_trackers(make_learner(nn.Linear(3, 1), learn.dls.train, loss_func=nn.MSELoss())), 0)                 # switched off again
 
 
-@_nb.setup(11, 'c4f4403f')
-def _cell_11():
+@_nb.setup(12, 'c4f4403f')
+def _cell_12():
     # exported to nlpbook.tracking: take what the cell defines from the installed package
     global mlflow_logger, spacy_tracking_code, spacy_tracking_overrides
     from nlpbook.tracking import mlflow_logger, spacy_tracking_code, spacy_tracking_overrides
 
 
-@_nb.check(12, '40b2ae85')
-def test_09a_tracking_cell_12():
+@_nb.check(13, '40b2ae85')
+def test_09a_tracking_cell_13():
     global best, cfg, k, log, name, parse_train_log, run, score, tasks, tasks_to_docbin
     global textcat_config, texts, train_spacy, write_docbins
     from nlpbook.textcat import write_docbins, textcat_config, train_spacy, parse_train_log
@@ -162,8 +176,8 @@ def test_09a_tracking_cell_12():
     score
 
 
-@_nb.check(13, 'a56f36a3')
-def test_09a_tracking_cell_13():
+@_nb.check(14, 'a56f36a3')
+def test_09a_tracking_cell_14():
     global ROOT, re, readme, runs, steps, test_cmd, wf, yaml
     import yaml, re
     ROOT = Path('..').resolve()
@@ -180,12 +194,12 @@ def test_09a_tracking_cell_13():
     print(f"{len(steps)} steps; the last runs: {runs[-1]}")
 
 
-@_nb.setup(14, '5e9832ad')
-def _cell_14():
+@_nb.setup(15, '5e9832ad')
+def _cell_15():
     mlflow.set_tracking_uri(None); shutil.rmtree(WORK, ignore_errors=True)
 
 
 def test_09a_tracking_runs_to_end():
-    "The last cells (code cell 14) check nothing themselves: they must run without error"
+    "The last cells (code cell 15) check nothing themselves: they must run without error"
     __tracebackhide__ = True
     _nb.run()
