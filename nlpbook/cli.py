@@ -337,21 +337,19 @@ BATCH_NER_WATCH_EXAMPLE = """examples:
   nlpbook batch-ner-watch /data/bucket --prefix ag_dataset/input/ --suffix .csv --engine spacy --poll 2"""
 
 def _batch_ner_watch(a):
-    import os, signal, threading
+    import os
     from nlpbook.batch_events import report_line, watch_batch_ner, watch_summary
+    from nlpbook.services import interrupt_on_signals
     seen, root = [], os.path.realpath(a.root)
     def report(r):
         if r['status'] != 'watching': seen.append(r)
         print(report_line(r, root), flush=True)
-    in_main = threading.current_thread() is threading.main_thread()   # Python sets signal handlers only there
-    old = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None   # `kill` stops it as Ctrl-C does
     try:
-        watch_batch_ner(a.root, a.prefix, a.suffix, output=a.output, failed=a.failed, ledger=a.ledger, poll=a.poll, settle=a.settle,
-                        events=not a.no_events, once=a.once, retries=a.retries, retry_delay=a.retry_delay, run_log=a.run_log,
-                        report=report, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline)
+        with interrupt_on_signals():   # `kill` stops it as Ctrl-C does
+            watch_batch_ner(a.root, a.prefix, a.suffix, output=a.output, failed=a.failed, ledger=a.ledger, poll=a.poll, settle=a.settle,
+                            events=not a.no_events, once=a.once, retries=a.retries, retry_delay=a.retry_delay, run_log=a.run_log,
+                            report=report, engine=a.engine, model=a.model, text_col=a.text_col, master=a.master, pipeline=a.pipeline)
     except KeyboardInterrupt: return f"stopped: {watch_summary(seen)}"   # the file in progress runs again at the next start
-    finally:
-        if in_main: signal.signal(signal.SIGTERM, old)
     return watch_summary(seen)
 
 def add_batch_ner_watch_command(sub):

@@ -278,7 +278,6 @@ def model_server(model: str, port: int | None = None, host: str = '127.0.0.1', t
     finally:
         if own_log: log.unlink(missing_ok=True)
 
-
 # %% ../nbs/11b_mlflow.ipynb #4090c29b
 PAYLOAD_FORMATS = ('dataframe_split', 'dataframe_records', 'instances', 'inputs')
 

@@ -475,7 +475,7 @@ class NotebookCells:
         if not (built := os.environ.get('NLPBOOK_BOOK_BUILT')): return None
         from nlpbook.docs import _at_root, _fresh, page_name   # only a session after a book build needs them
         flags = tuple(get_config().tst_flags.split())          # the cells the book skips, as `build_docs` does
-        if any(self.active(c) and c.flags & set(flags) for c in self.cells.values()): return None   # e.g. `-m slow`
+        if any(self.active(c) and not c.flags.isdisjoint(flags) for c in self.cells.values()): return None   # e.g. `-m slow`
         src = Path(self.nbs_dir)/Path(self.notebook).name
         page = _at_root(built)/f'{page_name(src)}.ipynb'
         return str(page) if _fresh(src, page, flags) else None

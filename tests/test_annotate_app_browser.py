@@ -5,13 +5,13 @@ mouse, checks the output JSONL after every answer, kills the server with SIGKILL
 resumes at the first unanswered task with nothing answered lost. Screenshots go to docs/_build/screenshots/.
 Fails (with the fix) when Debian's chromium / chromium-driver or streamlit are missing.
 """
-import importlib.util, json, os, signal, subprocess, urllib.request
+import importlib.util, json, os, signal, subprocess
 from pathlib import Path
 
 import pytest
 
 from chromium import headless_chromium, wait_for  # tests/chromium.py
-from nlpbook.services import free_port
+from nlpbook.services import answers, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def serve(src, out, labels, mode, log):
     url = f"http://127.0.0.1:{port}"
     def healthy():
         if proc.poll() is not None: pytest.fail(f"the server exited with {proc.returncode}: see {log.name}")
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r: return r.status == 200
+        return answers(url + "/_stcore/health")
     wait_for(healthy, 30, f"{url}/_stcore/health")
     return proc, url
 

@@ -368,8 +368,21 @@ def test_11c_batch_events_cell_23():
     test_eq(sorted(k for k, _, _ in Ledger(crash_lay.ledger).done), keys)
 
 
-@_nb.check(24, '55474cc4', 'slow')
+@_nb.check(24, '640206bb')
 def test_11c_batch_events_cell_24():
+    global _, first, quiet_bucket, rest, watcher
+    quiet_bucket = tmp/'quiet_bucket'; quiet_bucket.mkdir()
+    watcher = subprocess.Popen([sys.executable, '-c', 'import sys; from nlpbook.cli import main; sys.exit(main(sys.argv[1:]))',
+                                'batch-ner-watch', str(quiet_bucket), '--poll', '0.1'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try: first = watcher.stdout.readline()              # printed once it watches (and handles signals)
+    finally: watcher.send_signal(signal.SIGTERM)         # `kill`
+    rest, _ = watcher.communicate(timeout=60)
+    assert first.startswith("watching "), first + rest
+    test_eq((watcher.returncode, rest.strip().splitlines()[-1]), (0, "stopped: 0 files"))
+
+
+@_nb.check(25, '55474cc4', 'slow')
+def test_11c_batch_events_cell_25():
     global res_spark, sparky
     sparky = tmp/'spark'; sparky.mkdir()
     drop(sparky, 'ag_dataset/input/a.csv', ag.iloc[:30]); drop(sparky, 'ag_dataset/input/b.csv', ag.iloc[30:60])
@@ -379,7 +392,7 @@ def test_11c_batch_events_cell_24():
     test_eq(read_runs(tmp/'spark_runs.jsonl').engine.unique().tolist(), ['spark'])
 
 
-@_nb.check(25, 'c5be9e21')
-def test_11c_batch_events_cell_25():
+@_nb.check(26, 'c5be9e21')
+def test_11c_batch_events_cell_26():
     shutil.rmtree(tmp)
     test_eq(tmp.exists(), False)
